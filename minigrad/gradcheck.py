@@ -1,0 +1,102 @@
+"""Checking gradients against finite differences.
+
+For f: R^n -> R^m and a random cotangent u in R^m, reverse mode gives the vector
+u^T J (one backward pass). Each of its entries is a directional derivative of the
+scalar u . f(x), which central differences estimate to O(eps^2):
+
+    d/dx_j (u . f(x))  ~  (u . f(x + eps e_j) - u . f(x - eps e_j)) / (2 eps)
+
+Both sides are computed in float64, element by element, so a failure can name the
+input, the element and the two values. ``gradgradcheck`` applies the same test to the
+function x -> u^T J(x), which checks second derivatives (Hessian-vector products).
+"""
+import numpy
+
+from . import autograd, backend
+from .tensor import Tensor
+
+
+class GradcheckError(AssertionError):
+    """An analytic gradient disagrees with finite differences."""
+
+
+def _as_tuple(values):
+    return tuple(values) if isinstance(values, (tuple, list)) else (values,)
+
+
+def _float64_copies(inputs):
+    copies = []
+    for i, x in enumerate(inputs):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"gradcheck: input {i} must be a Tensor, got {type(x).__name__}")
+        copies.append(Tensor(x.data.astype(numpy.float64), requires_grad=x.requires_grad))
+    if not any(x.requires_grad for x in copies):
+        raise ValueError("gradcheck: no input requires grad; mark the inputs to check with requires_grad=True")
+    return copies
+
+
+def _random_like(outputs, seed):
+    """Fixed random cotangents, one per output, on the outputs' devices, in float64."""
+    rng = backend.host_generator(seed)
+    return [Tensor(backend.to_device(rng.standard_normal(out.shape), out.device)) for out in outputs]
+
+
+def _dot(outputs, cotangents):
+    """sum_k <u_k, out_k> as a Python float."""
+    return sum(float((out.data.astype(numpy.float64) * u.data).sum()) for out, u in zip(outputs, cotangents))
+
+
+def gradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
+    """Check the vjps of ``f`` at ``inputs`` (the ones with requires_grad=True) by central differences.
+
+    ``f`` maps tensors to a tensor or a tuple of tensors. Inputs are converted to
+    float64 first. Returns True, or raises :class:`GradcheckError` naming the input,
+    the worst element and both values.
+    """
+    xs = _float64_copies(_as_tuple(inputs))
+    outputs = _as_tuple(f(*xs))
+    us = _random_like(outputs, seed)
+    checked = [i for i, x in enumerate(xs) if x.requires_grad]
+    analytic = autograd.grad(list(outputs), [xs[i] for i in checked], grad_outputs=us)
+    for i, a in zip(checked, analytic):
+        x = xs[i]
+        if a.shape != x.shape:
+            raise GradcheckError(f"gradcheck: the gradient of input {i} has shape {a.shape}, the input {x.shape}")
+        numeric = numpy.zeros(x.shape)
+        for j in numpy.ndindex(*x.shape):
+            values = []
+            for step in (eps, -eps):
+                data = x.data.copy()
+                data[j] += step
+                moved = [Tensor(data, requires_grad=True) if k == i else xk for k, xk in enumerate(xs)]
+                values.append(_dot(_as_tuple(f(*moved)), us))
+            numeric[j] = (values[0] - values[1]) / (2 * eps)
+        _compare(i, x.shape, a.numpy().astype(numpy.float64), numeric, atol, rtol)
+    return True
+
+
+def _compare(i, shape, analytic, numeric, atol, rtol):
+    excess = numpy.abs(analytic - numeric) - (atol + rtol * numpy.abs(numeric))
+    bad = ~(excess <= 0)   # NaN counts as a failure
+    if bad.any():
+        j = numpy.unravel_index(numpy.argmax(numpy.where(numpy.isnan(excess), numpy.inf, excess)), shape)
+        raise GradcheckError(
+            f"gradcheck: input {i} (shape {shape}): the analytic gradient disagrees with finite differences "
+            f"at {int(bad.sum())} of {bad.size} elements; worst at index {tuple(int(k) for k in j)}: "
+            f"analytic {analytic[j]!r}, numeric {numeric[j]!r} (tolerance atol + rtol*|numeric| = "
+            f"{atol + rtol * abs(numeric[j]):.3g})")
+
+
+def gradgradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
+    """Check second derivatives: gradcheck of x -> u^T J_f(x) (a vjp with create_graph=True).
+
+    Passing means Hessian-vector products through ``f`` are right.
+    """
+    xs = _float64_copies(_as_tuple(inputs))
+    us = _random_like(_as_tuple(f(*xs)), seed + 1)
+
+    def first_derivatives(*args):
+        wrt = [a for a in args if a.requires_grad]
+        return autograd.grad(list(_as_tuple(f(*args))), wrt, grad_outputs=us, create_graph=True)
+
+    return gradcheck(first_derivatives, xs, eps, atol, rtol, seed)

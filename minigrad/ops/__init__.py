@@ -1,0 +1,16 @@
+"""The primitives and composites of minigrad, by chapter:
+
+- ``shape``: broadcasting and its adjoint ``sum_to``, reshapes, indexing, devices;
+- ``arithmetic``: + - * / ** @;
+- ``elementwise``: exp, log, activations, maximum/minimum/clip/where, comparisons;
+- ``reductions``: sum, mean, var, max, min, logsumexp, softmax, log_softmax;
+- ``creation``: zeros, ones, full, arange, eye.
+"""
+from .arithmetic import add, div, matmul, mul, neg, pow, sub
+from .creation import arange, eye, full, full_like, ones, ones_like, zeros, zeros_like
+from .elementwise import (abs, clip, cos, equal, exp, expm1, greater, greater_equal, leaky_relu, less,
+                          less_equal, log, log1p, log_sigmoid, maximum, minimum, not_equal, relu, sigmoid,
+                          sin, softplus, sqrt, tanh, where)
+from .reductions import log_softmax, logsumexp, max, mean, min, softmax, sum, var
+from .shape import (astype, broadcast_to, concatenate, expand_dims, getitem, reshape, scatter_add, squeeze,
+                    stack, sum_to, swapaxes, to_device, transpose)

@@ -1,0 +1,129 @@
+"""Arithmetic: + - * / ** @ and negation.
+
+Each binary op broadcasts its operands, so each vjp ends with ``sum_to(..., input.shape)``
+(the adjoint of broadcasting, see shape.py). Python numbers on either side become
+constant tensors of the other operand's dtype (``common.operands``).
+"""
+from ..autograd import apply
+from .common import operands
+from .shape import reshape, sum_to, swapaxes, transpose
+
+
+def _broadcast_error(op, a, b):
+    return ValueError(f"{op}: shapes {a.shape} and {b.shape} do not broadcast; counting from the right, "
+                      "each pair of axis lengths must be equal or contain a 1")
+
+
+def add(a, b):
+    """a + b.   d/da = 1, d/db = 1."""
+    a, b = operands(a, b, "add")
+    try:
+        data = a.data + b.data
+    except ValueError:
+        raise _broadcast_error("add", a, b) from None
+    return apply("add", data,
+                 (a, lambda g, out: sum_to(g, a.shape)),
+                 (b, lambda g, out: sum_to(g, b.shape)))
+
+
+def sub(a, b):
+    """a - b.   d/da = 1, d/db = -1."""
+    a, b = operands(a, b, "sub")
+    try:
+        data = a.data - b.data
+    except ValueError:
+        raise _broadcast_error("sub", a, b) from None
+    return apply("sub", data,
+                 (a, lambda g, out: sum_to(g, a.shape)),
+                 (b, lambda g, out: sum_to(-g, b.shape)))
+
+
+def mul(a, b):
+    """a * b.   d/da = b, d/db = a."""
+    a, b = operands(a, b, "mul")
+    try:
+        data = a.data * b.data
+    except ValueError:
+        raise _broadcast_error("mul", a, b) from None
+    return apply("mul", data,
+                 (a, lambda g, out: sum_to(g * b, a.shape)),
+                 (b, lambda g, out: sum_to(g * a, b.shape)))
+
+
+def div(a, b):
+    """a / b.   d/da = 1/b, d/db = -a/b^2 = -out/b."""
+    a, b = operands(a, b, "div")
+    try:
+        data = a.data / b.data
+    except ValueError:
+        raise _broadcast_error("div", a, b) from None
+    return apply("div", data,
+                 (a, lambda g, out: sum_to(g / b, a.shape)),
+                 (b, lambda g, out: sum_to(-g * out / b, b.shape)))
+
+
+def neg(x):
+    """-x.   d/dx = -1."""
+    return apply("neg", -x.data, (x, lambda g, out: -g))
+
+
+def pow(a, b):
+    """a ** b.   d/da = b a^(b-1),  d/db = a^b log a (taken as 0 where a = 0, as in PyTorch)."""
+    a, b = operands(a, b, "pow")
+    try:
+        data = a.data ** b.data
+    except ValueError:
+        raise _broadcast_error("pow", a, b) from None
+    return apply("pow", data,
+                 (a, lambda g, out: sum_to(g * b * a ** (b - 1), a.shape)),
+                 (b, lambda g, out: sum_to(g * out * _log_or_zero(a), b.shape)))
+
+
+def _log_or_zero(a):
+    from .elementwise import log, where
+    return log(where(a == 0, 1.0, a))
+
+
+def matmul(a, b):
+    """Matrix product with NumPy's rules: 1-D operands are vectors, leading axes are batches.
+
+    For 2-D operands  d/da = g b^T,  d/db = a^T g.  A 1-D ``a`` is treated as a row
+    (1, n) and a 1-D ``b`` as a column (n, 1); g gets the same axis back, and batch
+    axes that were broadcast are summed away.
+    """
+    a, b = operands(a, b, "matmul")
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul: operands must have at least one dimension, got shapes {a.shape} and {b.shape} "
+                         "(use * to multiply by a scalar)")
+    try:
+        data = a.data @ b.data
+    except ValueError:
+        inner = (a.shape[-1], b.shape[-2] if b.ndim > 1 else b.shape[0])
+        raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not contract (inner lengths {inner[0]} and "
+                         f"{inner[1]} must be equal, and batch axes must broadcast)") from None
+    return apply("matmul", data,
+                 (a, lambda g, out: _matmul_vjp_a(g, a, b)),
+                 (b, lambda g, out: _matmul_vjp_b(g, a, b)))
+
+
+def _as_matrices(g, a, b):
+    """Give 1-D operands and the cotangent back the axes matmul removed."""
+    a2 = reshape(a, (1, a.shape[0])) if a.ndim == 1 else a
+    b2 = reshape(b, (b.shape[0], 1)) if b.ndim == 1 else b
+    g_shape = g.shape + ((1,) if b.ndim == 1 else ())
+    g_shape = g_shape[:-1] + (1,) + g_shape[-1:] if a.ndim == 1 else g_shape
+    return reshape(g, g_shape), a2, b2
+
+
+def _matmul_vjp_a(g, a, b):
+    if a.ndim == b.ndim == 2:   # the common case, without reshapes
+        return g @ transpose(b)
+    g2, a2, b2 = _as_matrices(g, a, b)
+    return reshape(sum_to(g2 @ swapaxes(b2, -1, -2), a2.shape), a.shape)
+
+
+def _matmul_vjp_b(g, a, b):
+    if a.ndim == b.ndim == 2:
+        return transpose(a) @ g
+    g2, a2, b2 = _as_matrices(g, a, b)
+    return reshape(sum_to(swapaxes(a2, -1, -2) @ g2, b2.shape), b.shape)

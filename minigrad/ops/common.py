@@ -1,0 +1,68 @@
+"""What every op needs before it computes: tensor operands on one device, and axes."""
+import numpy
+
+from .. import backend
+from ..tensor import Tensor, tensor
+
+
+def lift(value, like):
+    """``value`` as a tensor beside ``like``: Python numbers take ``like``'s dtype and device.
+
+    As in PyTorch and NumPy 2, a Python scalar does not change the dtype (``x * 2.0``
+    stays float32), except that a float with an integer tensor gives the default float.
+    """
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, (bool, int, float)):
+        dtype = like.dtype
+        if isinstance(value, float) and dtype.kind in "biu":
+            dtype = backend.get_default_dtype()
+        elif isinstance(value, int) and not isinstance(value, bool) and dtype.kind == "b":
+            dtype = numpy.dtype(numpy.int64)
+        return Tensor(like.xp.asarray(value, dtype=dtype))
+    if isinstance(value, (list, tuple)):
+        return tensor(value, device=like.device)
+    return tensor(value)   # an array: it stays on its own device, and operands() checks
+
+
+def operands(a, b, op):
+    """Both operands of a binary op as tensors on the same device."""
+    if not isinstance(a, Tensor):
+        if not isinstance(b, Tensor):
+            raise TypeError(f"{op}: expected at least one Tensor, got {type(a).__name__} and {type(b).__name__}")
+        a = lift(a, b)
+    elif not isinstance(b, Tensor):
+        b = lift(b, a)
+    if type(a.data) is not type(b.data):
+        check_same_device((a, b), op)
+    return a, b
+
+
+def check_same_device(tensors, op):
+    names = [t.device for t in tensors]
+    if len(set(names)) > 1:
+        raise ValueError(f"{op}: the operands are on different devices ({', '.join(names)}); "
+                         "move them to one device first with .to(device)")
+
+
+def normalize_axes(axis, ndim, op):
+    """``axis`` (None, an int or a tuple of ints, negatives allowed) as a sorted tuple of non-negative ints."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+    result = []
+    for a in axes:
+        if not isinstance(a, (int, numpy.integer)) or isinstance(a, bool):
+            raise TypeError(f"{op}: axis must be an int, a tuple of ints or None, got {axis!r}")
+        if not -ndim <= a < ndim:
+            raise IndexError(f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions "
+                             f"(valid: {-ndim} to {ndim - 1})")
+        result.append(int(a) % ndim)
+    if len(set(result)) != len(result):
+        raise ValueError(f"{op}: repeated axis in {axis!r}")
+    return tuple(sorted(result))
+
+
+def kept_shape(shape, axes):
+    """``shape`` with the reduced ``axes`` kept as 1 (the keepdims=True shape)."""
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))

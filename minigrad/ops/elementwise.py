@@ -1,0 +1,192 @@
+"""Elementwise functions: each output element depends on the same element of the input.
+
+For y = f(x) elementwise the Jacobian is diagonal, so the vjp is just ``g * f'(x)``,
+written with minigrad ops (f'(x) often reuses the output: exp' = exp, tanh' = 1 - tanh^2).
+"""
+from ..autograd import apply
+from ..tensor import Tensor
+from .common import lift, operands
+from .shape import sum_to
+
+
+def _constant(x, array):
+    """An array computed from x's values, used as a constant factor in a vjp (no gradient)."""
+    return Tensor(array.astype(x.dtype, copy=False))
+
+
+def exp(x):
+    """e^x.   d/dx = e^x = out."""
+    return apply("exp", x.xp.exp(x.data), (x, lambda g, out: g * out))
+
+
+def log(x):
+    """Natural log.   d/dx = 1/x."""
+    return apply("log", x.xp.log(x.data), (x, lambda g, out: g / x))
+
+
+def log1p(x):
+    """log(1 + x), accurate for small x.   d/dx = 1/(1 + x)."""
+    return apply("log1p", x.xp.log1p(x.data), (x, lambda g, out: g / (x + 1.0)))
+
+
+def expm1(x):
+    """e^x - 1, accurate for small x.   d/dx = e^x = out + 1."""
+    return apply("expm1", x.xp.expm1(x.data), (x, lambda g, out: g * (out + 1.0)))
+
+
+def sqrt(x):
+    """Square root.   d/dx = 1/(2 sqrt x) = 0.5/out."""
+    return apply("sqrt", x.xp.sqrt(x.data), (x, lambda g, out: g * 0.5 / out))
+
+
+def sin(x):
+    """sin x.   d/dx = cos x."""
+    return apply("sin", x.xp.sin(x.data), (x, lambda g, out: g * cos(x)))
+
+
+def cos(x):
+    """cos x.   d/dx = -sin x."""
+    return apply("cos", x.xp.cos(x.data), (x, lambda g, out: -g * sin(x)))
+
+
+def tanh(x):
+    """Hyperbolic tangent.   d/dx = 1 - tanh^2 x = 1 - out^2."""
+    return apply("tanh", x.xp.tanh(x.data), (x, lambda g, out: g * (1.0 - out * out)))
+
+
+def abs(x):
+    """|x|.   d/dx = sign(x) (0 at 0)."""
+    return apply("abs", x.xp.abs(x.data), (x, lambda g, out: g * _constant(x, x.xp.sign(x.data))))
+
+
+def sigmoid(x):
+    """1 / (1 + e^-x), computed as exp(-softplus(-x)) so it never overflows.
+
+    d/dx = sigmoid(x) (1 - sigmoid(x)) = out (1 - out).
+    """
+    xp = x.xp
+    return apply("sigmoid", xp.exp(-xp.logaddexp(0, -x.data)), (x, lambda g, out: g * out * (1.0 - out)))
+
+
+def softplus(x):
+    """log(1 + e^x), computed as logaddexp(0, x): finite for any x (|x| up to 1e4 and beyond).
+
+    A primitive rather than log1p(exp(x)) because e^x overflows for x > 88 in float32.
+    d/dx = sigmoid(x).
+    """
+    return apply("softplus", x.xp.logaddexp(0, x.data), (x, lambda g, out: g * sigmoid(x)))
+
+
+def log_sigmoid(x):
+    """log sigmoid(x) = -softplus(-x) (a composite, stable because softplus is)."""
+    return -softplus(-x)
+
+
+def relu(x):
+    """max(x, 0).   d/dx = 1 where x > 0, else 0."""
+    return apply("relu", x.xp.maximum(x.data, 0), (x, lambda g, out: g * _constant(x, x.data > 0)))
+
+
+def leaky_relu(x, negative_slope=0.01):
+    """x where x > 0, else negative_slope * x.   d/dx = 1 or negative_slope."""
+    xp = x.xp
+    positive = x.data > 0
+    return apply("leaky_relu", xp.where(positive, x.data, x.data * negative_slope),
+                 (x, lambda g, out: g * _constant(x, xp.where(positive, 1.0, negative_slope))))
+
+
+def maximum(a, b):
+    """Elementwise max.  The larger operand gets g; on ties each gets g/2 (as in PyTorch)."""
+    a, b = operands(a, b, "maximum")
+    return _select("maximum", a, b, a.xp.maximum(a.data, b.data), lambda: a.data > b.data)
+
+
+def minimum(a, b):
+    """Elementwise min.  The smaller operand gets g; on ties each gets g/2."""
+    a, b = operands(a, b, "minimum")
+    return _select("minimum", a, b, a.xp.minimum(a.data, b.data), lambda: a.data < b.data)
+
+
+def _select(op, a, b, data, a_wins):
+    """Shared by maximum/minimum: the weight of a is 1 where it wins, 1/2 on ties, else 0."""
+    def weight_a(g):
+        wins = a_wins()
+        return _constant(g, wins + 0.5 * (a.data == b.data))
+
+    return apply(op, data,
+                 (a, lambda g, out: sum_to(g * weight_a(g), a.shape)),
+                 (b, lambda g, out: sum_to(g * (1.0 - weight_a(g)), b.shape)))
+
+
+def clip(x, min=None, max=None):
+    """x limited to [min, max] (either may be None).  d/dx = 1 inside the interval (ends included), else 0.
+
+    Tensor bounds are allowed and get gradients: then clip = minimum(maximum(x, min), max).
+    """
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        x = x if min is None else maximum(x, min)
+        return x if max is None else minimum(x, max)
+    if min is None and max is None:
+        raise ValueError("clip: at least one of min and max must be given")
+    data = x.xp.clip(x.data, min, max)
+
+    def inside():
+        mask = x.data == x.data   # all True (False at NaN)
+        if min is not None:
+            mask &= x.data >= min
+        if max is not None:
+            mask &= x.data <= max
+        return _constant(x, mask)
+
+    return apply("clip", data, (x, lambda g, out: g * inside()))
+
+
+def where(condition, a, b):
+    """a where condition is true, else b.  a gets g where the condition holds, b the rest."""
+    if isinstance(a, Tensor) or isinstance(b, Tensor):
+        a, b = operands(a, b, "where")
+    else:
+        raise TypeError("where: at least one of a and b must be a Tensor")
+    cond = condition.data if isinstance(condition, Tensor) else lift(condition, a).data
+    if cond.dtype.kind != "b":
+        raise TypeError(f"where: the condition must be boolean, got dtype {cond.dtype}")
+    try:
+        data = a.xp.where(cond, a.data, b.data)
+    except ValueError:
+        raise ValueError(f"where: shapes {cond.shape}, {a.shape} and {b.shape} do not broadcast") from None
+    c = Tensor(cond)
+    return apply("where", data,
+                 (a, lambda g, out: sum_to(where(c, g, 0.0), a.shape)),
+                 (b, lambda g, out: sum_to(where(c, 0.0, g), b.shape)))
+
+
+# ---------------------------------------------------------------- comparisons (no gradient)
+
+def less(a, b):
+    a, b = operands(a, b, "less")
+    return Tensor(a.data < b.data)
+
+
+def less_equal(a, b):
+    a, b = operands(a, b, "less_equal")
+    return Tensor(a.data <= b.data)
+
+
+def greater(a, b):
+    a, b = operands(a, b, "greater")
+    return Tensor(a.data > b.data)
+
+
+def greater_equal(a, b):
+    a, b = operands(a, b, "greater_equal")
+    return Tensor(a.data >= b.data)
+
+
+def equal(a, b):
+    a, b = operands(a, b, "equal")
+    return Tensor(a.data == b.data)
+
+
+def not_equal(a, b):
+    a, b = operands(a, b, "not_equal")
+    return Tensor(a.data != b.data)

@@ -1,0 +1,93 @@
+"""Reductions along axes (NumPy's ``axis`` and ``keepdims``) and the softmax family.
+
+A reduction's vjp sends g back to every element that was reduced, so it first puts
+the reduced axes back as length-1 axes and then broadcasts (``_spread``).
+"""
+from ..autograd import apply
+from ..tensor import Tensor
+from .common import kept_shape, normalize_axes
+from .elementwise import exp
+from .shape import broadcast_to, reshape
+
+
+def _spread(g, x, axes):
+    """g (the cotangent of a reduction over ``axes``) broadcast back to x's shape."""
+    return broadcast_to(reshape(g, kept_shape(x.shape, axes)), x.shape)
+
+
+def sum(x, axis=None, keepdims=False):
+    """Sum over ``axis``.   d/dx_i = 1 for every summed element, so the vjp spreads g."""
+    axes = normalize_axes(axis, x.ndim, "sum")
+    return apply("sum", x.data.sum(axis=axes, keepdims=keepdims), (x, lambda g, out: _spread(g, x, axes)))
+
+
+def mean(x, axis=None, keepdims=False):
+    """Average over ``axis`` (a composite: sum / count)."""
+    axes = normalize_axes(axis, x.ndim, "mean")
+    count = 1
+    for a in axes:
+        count *= x.shape[a]
+    if count == 0:
+        raise ValueError(f"mean: cannot average over zero elements (shape {x.shape}, axis {axis})")
+    return sum(x, axes, keepdims) * (1.0 / count)
+
+
+def var(x, axis=None, keepdims=False, ddof=0):
+    """Variance over ``axis``: mean squared deviation, divided by (count - ddof) (a composite)."""
+    axes = normalize_axes(axis, x.ndim, "var")
+    count = 1
+    for a in axes:
+        count *= x.shape[a]
+    if count - ddof <= 0:
+        raise ValueError(f"var: {count} elements with ddof={ddof} leave no degrees of freedom")
+    deviation = x - mean(x, axes, keepdims=True)
+    return sum(deviation * deviation, axes, keepdims) * (1.0 / (count - ddof))
+
+
+def max(x, axis=None, keepdims=False):
+    """Largest element over ``axis``.  Ties share the gradient equally (each of k ties gets g/k)."""
+    return _extremum("max", x, axis, keepdims)
+
+
+def min(x, axis=None, keepdims=False):
+    """Smallest element over ``axis``.  Ties share the gradient equally."""
+    return _extremum("min", x, axis, keepdims)
+
+
+def _extremum(op, x, axis, keepdims):
+    axes = normalize_axes(axis, x.ndim, op)
+    if x.size == 0:
+        raise ValueError(f"{op}: the tensor of shape {x.shape} is empty; there is no {op}imum")
+    kept = getattr(x.data, op)(axis=axes, keepdims=True)
+
+    def share():   # 1/k at each of the k elements equal to the extremum, 0 elsewhere
+        winners = x.data == kept
+        return Tensor((winners / winners.sum(axis=axes, keepdims=True)).astype(x.dtype))
+
+    data = kept if keepdims else kept.reshape([n for i, n in enumerate(x.shape) if i not in axes])
+    return apply(op, data, (x, lambda g, out: _spread(g, x, axes) * share()))
+
+
+def logsumexp(x, axis=None, keepdims=False):
+    """log sum exp(x) over ``axis``, computed as m + log sum exp(x - m) with m = max x (no overflow).
+
+    A primitive for that stability.  d/dx = exp(x - logsumexp(x)) = softmax(x).
+    """
+    axes = normalize_axes(axis, x.ndim, "logsumexp")
+    xp = x.xp
+    m = x.data.max(axis=axes, keepdims=True) if x.size else xp.zeros(kept_shape(x.shape, axes), x.dtype)
+    m = xp.where(xp.isfinite(m), m, 0)   # all -inf (or an inf) along an axis: leave it to exp/log
+    kept = xp.log(xp.exp(x.data - m).sum(axis=axes, keepdims=True)) + m
+    data = kept if keepdims else kept.reshape([n for i, n in enumerate(x.shape) if i not in axes])
+    return apply("logsumexp", data,
+                 (x, lambda g, out: _spread(g, x, axes) * exp(x - _spread(out, x, axes))))
+
+
+def log_softmax(x, axis=-1):
+    """log softmax(x) = x - logsumexp(x) along ``axis`` (a composite)."""
+    return x - logsumexp(x, axis, keepdims=True)
+
+
+def softmax(x, axis=-1):
+    """exp(x_i) / sum_j exp(x_j) along ``axis``, as exp(log_softmax(x)) (a composite)."""
+    return exp(log_softmax(x, axis))
