@@ -1,0 +1,39 @@
+"""Shared test set-up: every test that takes a ``device`` argument runs on each backend.
+
+Backends: "cpu" (NumPy), "strict" (NumPy behind CuPy's rules, see strict_backend.py)
+and "cuda" (CuPy) when a GPU is present. ``MINIGRAD_TEST_DEVICES=cuda`` (comma list)
+restricts the run, e.g. to the GPU.
+"""
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+import minigrad as mg
+import strict_backend
+
+strict_backend.register()
+
+settings.register_profile("default", deadline=None, max_examples=25,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile("thorough", deadline=None, max_examples=200,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+DEVICES = [d for d in ("cpu", "strict", "cuda") if d in mg.devices()]
+if os.environ.get("MINIGRAD_TEST_DEVICES"):
+    DEVICES = [d for d in os.environ["MINIGRAD_TEST_DEVICES"].split(",") if d in mg.devices()]
+
+
+def pytest_generate_tests(metafunc):
+    if "device" in metafunc.fixturenames:
+        metafunc.parametrize("device", DEVICES)
+
+
+@pytest.fixture(autouse=True)
+def _restore_defaults():
+    """Tests may change the default device/dtype or the seed; put them back afterwards."""
+    device, dtype = mg.get_default_device(), mg.get_default_dtype()
+    yield
+    mg.set_default_device(device)
+    mg.set_default_dtype(dtype)

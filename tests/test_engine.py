@@ -1,0 +1,201 @@
+"""The tape itself: graph shapes, gradient accumulation, grad modes, freeing, higher order."""
+import numpy as np
+import pytest
+
+import minigrad as mg
+
+
+def t(values, device, requires_grad=True, dtype=mg.float64):
+    return mg.tensor(values, requires_grad=requires_grad, dtype=dtype, device=device)
+
+
+def test_diamond_graph_sums_both_paths(device):
+    # y = a*b + a/b with a, b from one x: dy/dx goes through four paths
+    x = t(1.5, device)
+    a, b = x * 2.0, x + 1.0
+    y = a * b + a / b
+    y.backward()
+    xv = 1.5
+    expected = 2 * (xv + 1) + 2 * xv + (2 * (xv + 1) - 2 * xv) / (xv + 1) ** 2
+    assert x.grad.item() == pytest.approx(expected)
+
+
+def test_reused_tensor_gets_both_contributions(device):
+    x = t([1.0, -2.0, 3.0], device)
+    (x * x).sum().backward()             # d/dx x^2 = 2x: both factors count
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, -4.0, 6.0])
+
+
+def test_gradients_accumulate_across_backward_calls(device):
+    x = t([1.0, 2.0], device)
+    (x * 3.0).sum().backward()
+    (x * 4.0).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [7.0, 7.0])
+
+
+def test_no_grad_records_nothing_and_restores_the_mode(device):
+    x = t([1.0, 2.0], device)
+    with mg.no_grad():
+        y = x * 2.0
+        with mg.enable_grad():
+            z = x * 2.0
+    assert not y.requires_grad and y.is_leaf
+    assert z.requires_grad and not z.is_leaf
+    assert mg.is_grad_enabled()
+
+    @mg.no_grad()
+    def double(v):
+        return v * 2.0
+    assert not double(x).requires_grad
+
+
+def test_detach_cuts_the_graph(device):
+    x = t([1.0, 2.0], device)
+    y = (x * x).detach() * x          # only the last factor is differentiated
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [1.0, 4.0])
+
+
+def test_deep_chain_of_100000_ops_backpropagates_iteratively(device):
+    x = t(1.0, device)
+    y = x
+    for _ in range(100_000):
+        y = y + 1.0
+    y.backward()
+    assert y.item() == 100_001.0
+    assert x.grad.item() == 1.0
+
+
+def test_second_backward_through_a_freed_graph_raises(device):
+    x = t([1.0, 2.0], device)
+    y = (x.exp() * 2.0).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="second time"):
+        y.backward()
+
+
+def test_retain_graph_allows_a_second_backward(device):
+    x = t([1.0, 2.0], device)
+    y = (x.exp()).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * np.exp([1.0, 2.0]))
+
+
+def test_backward_frees_the_saved_edges(device):
+    x = t([1.0, 2.0], device)
+    h = x.exp()
+    y = h.sum()
+    y.backward()
+    assert h._edges == () and y._edges == ()
+
+
+def test_nonscalar_backward_needs_a_gradient(device):
+    x = t([1.0, 2.0], device)
+    with pytest.raises(RuntimeError, match="scalar"):
+        (x * 2.0).backward()
+    (x * 2.0).backward(mg.tensor([1.0, 10.0], dtype=mg.float64, device=device))
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 20.0])
+    with pytest.raises(ValueError, match="shape"):
+        (x * 2.0).backward(mg.ones(3, dtype=mg.float64, device=device))
+
+
+def test_autograd_grad_returns_zeros_for_unused_inputs_and_leaves_grad_alone(device):
+    x, unused = t([1.0, 2.0], device), t([5.0], device)
+    gx, gu = mg.autograd.grad((x ** 3).sum(), [x, unused])
+    np.testing.assert_allclose(gx.numpy(), 3 * np.array([1.0, 4.0]))
+    np.testing.assert_allclose(gu.numpy(), [0.0])
+    assert x.grad is None and unused.grad is None
+
+
+def test_create_graph_gives_hessian_vector_products(device):
+    # f(x) = sum(x^3) / 3 + x0 x1 ;  H = diag(2x) + [[0, 1], [1, 0]]
+    x = t([1.0, 2.0], device)
+    v = mg.tensor([0.5, -1.0], dtype=mg.float64, device=device)
+    f = (x ** 3).sum() / 3.0 + x[0] * x[1]
+    (g,) = mg.autograd.grad(f, x, create_graph=True)
+    (hv,) = mg.autograd.grad((g * v).sum(), x)
+    np.testing.assert_allclose(hv.numpy(), [2 * 1.0 * 0.5 - 1.0, 2 * 2.0 * -1.0 + 0.5])
+
+
+def test_backward_on_a_tensor_without_graph_explains(device):
+    x = t([1.0], device, requires_grad=False)
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        (x * 2.0).sum().backward()
+
+
+def test_integer_tensors_cannot_require_grad(device):
+    with pytest.raises(TypeError, match="floating"):
+        mg.tensor([1, 2], requires_grad=True, device=device)
+    with pytest.raises(TypeError, match="floating"):
+        mg.arange(3, device=device).requires_grad_()
+
+
+def test_default_dtype_and_float64_propagation(device):
+    assert mg.tensor([1.0], device=device).dtype == mg.float32
+    assert mg.tensor(np.array([1.0]), device=device).dtype == mg.float64
+    x32 = mg.tensor([1.0, 2.0], device=device, requires_grad=True)
+    y = (x32 * 2.5 + 1).exp()
+    assert y.dtype == mg.float32            # Python scalars do not upcast
+    y.sum().backward()
+    assert x32.grad.dtype == mg.float32
+    mg.set_default_dtype(mg.float64)
+    assert mg.tensor([1.0], device=device).dtype == mg.float64
+    assert mg.tensor([1, 2], device=device).dtype == mg.int64
+
+
+def test_mixing_devices_names_both():
+    x = mg.tensor([1.0], device="cpu")
+    y = mg.tensor([1.0], device="strict")
+    with pytest.raises(ValueError, match="cpu.*strict|strict.*cpu"):
+        x + y
+
+
+def test_to_device_is_differentiable(device):
+    x = t([1.0, 2.0], "cpu")
+    y = x.to(device) * 3.0
+    assert y.device == device
+    y.sum().backward()
+    assert x.grad.device == "cpu"
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, 3.0])
+
+
+def test_default_device_is_used_by_creation(device):
+    mg.set_default_device(device)
+    for made in (mg.tensor([1.0]), mg.zeros(2), mg.ones((2, 2)), mg.full((1,), 3.0), mg.arange(3), mg.eye(2),
+                 mg.random.normal((2,)), mg.random.uniform(3), mg.random.bernoulli(0.5, (4,))):
+        assert made.device == device
+
+
+def test_same_seed_same_numbers(device):
+    mg.random.seed(123)
+    a = mg.random.normal((5,), device=device).numpy()
+    mg.random.seed(123)
+    b = mg.random.normal((5,), device=device).numpy()
+    np.testing.assert_array_equal(a, b)
+    assert mg.random.normal((3,), dtype=mg.float64, device=device).dtype == mg.float64
+
+
+def test_unknown_device_lists_the_valid_ones():
+    with pytest.raises(ValueError, match="available devices"):
+        mg.tensor([1.0], device="tpu")
+
+
+def test_comparisons_give_boolean_tensors_without_gradient(device):
+    x = t([1.0, 2.0, 3.0], device)
+    mask = x > 1.5
+    assert mask.dtype == mg.bool_ and not mask.requires_grad
+    np.testing.assert_array_equal(mask.numpy(), [False, True, True])
+    np.testing.assert_array_equal((x == 2.0).numpy(), [False, True, False])
+
+
+def test_gradcheck_reports_the_input_element_and_both_values(device):
+    x = t([0.5, 1.0, 2.0], device)
+
+    def wrong_exp(v):
+        # exp with a vjp that is off by a factor 2 at the last element
+        return mg.autograd.apply("wrong_exp", v.xp.exp(v.data),
+                                 (v, lambda g, out: g * out * mg.tensor([1.0, 1.0, 2.0], dtype=g.dtype,
+                                                                        device=g.device)))
+    with pytest.raises(mg.GradcheckError, match=r"input 0.*index \(2,\).*analytic.*numeric"):
+        mg.gradcheck(wrong_exp, [x])
