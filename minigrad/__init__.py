@@ -8,6 +8,7 @@
 __version__ = "0.1.0"
 
 from . import autograd, backend, random
+from .anomaly import AnomalyError, detect_anomaly
 from .autograd import enable_grad, is_grad_enabled, no_grad
 from .backend import (bool_, devices, float16, float32, float64, get_default_device, get_default_dtype, int8,
                       int16, int32, int64, set_default_device, set_default_dtype, uint8)

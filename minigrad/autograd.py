@@ -19,7 +19,8 @@ backward pass itself: differentiate that again and you get Hessian-vector produc
 """
 import functools
 
-_grad_enabled = True   # the one flag: checked in apply(), the only place that records
+_grad_enabled = True     # the one flag: checked in apply(), the only place that records
+_anomaly_enabled = False  # set by detect_anomaly(): check every value for NaN/Inf
 
 
 class _GradMode:
@@ -63,6 +64,8 @@ def apply(op, data, *edges):
 
     ``vjp(g, out)`` receives the output's cotangent ``g`` and the output tensor itself
     (so vjps such as exp's ``g * out`` can reuse it without a reference cycle).
+    The inputs' versions are noted, so that backward can refuse to use a value that
+    was changed in place after it was saved.
     """
     out = Tensor(data)
     if _grad_enabled:
@@ -71,7 +74,10 @@ def apply(op, data, *edges):
                 out.requires_grad = True
                 out._edges = edges
                 out._op = op
+                out._versions = [x._version for x, _ in edges]
                 break
+    if _anomaly_enabled:
+        anomaly.check_forward(op, out)
     return out
 
 
@@ -113,24 +119,46 @@ def _backpropagate(roots, root_grads, retain_graph, create_graph):
     for root, g in zip(roots, root_grads):
         previous = grads.get(id(root))
         grads[id(root)] = (root, g if previous is None else previous[1] + g)
-    with _GradMode(create_graph):
-        for t in reversed(_topological_order(roots)):
-            edges = t._edges
-            if edges is None or id(t) not in grads:   # a leaf, or nothing flows into t
-                continue
-            g = grads[id(t)][1]
-            for x, vjp in edges:
-                if not x.requires_grad:
-                    continue
-                gx = vjp(g, t)
-                if gx.shape != x.shape:  # every vjp must undo broadcasting (see sum_to)
-                    raise RuntimeError(f"internal error: the vjp of {t._op!r} returned a gradient of "
-                                       f"shape {gx.shape} for an input of shape {x.shape}")
-                previous = grads.get(id(x))
-                grads[id(x)] = (x, gx if previous is None else previous[1] + gx)
-            if not retain_graph:
-                t._edges = _RELEASED   # drop the vjps and the values they saved
+    global _anomaly_enabled
+    check_anomalies, _anomaly_enabled = _anomaly_enabled, False   # vjps are checked as a whole, below
+    try:
+        with _GradMode(create_graph):
+            _run_vjps(_topological_order(roots), grads, retain_graph, check_anomalies)
+    finally:
+        _anomaly_enabled = check_anomalies
     return grads
+
+
+def _run_vjps(order, grads, retain_graph, check_anomalies):
+    """The reverse loop: hand each tensor's cotangent to the vjps of its inputs, summing per input."""
+    for t in reversed(order):
+        edges = t._edges
+        if edges is None or id(t) not in grads:   # a leaf, or nothing flows into t
+            continue
+        g = grads[id(t)][1]
+        for (x, vjp), version in zip(edges, t._versions):
+            if not x.requires_grad:
+                continue
+            if x._version != version:
+                _raise_modified(t, x, version)
+            gx = vjp(g, t)
+            if gx._data.shape != x._data.shape:  # every vjp must undo broadcasting (see sum_to)
+                raise RuntimeError(f"internal error: the vjp of {t._op!r} returned a gradient of "
+                                   f"shape {gx.shape} for an input of shape {x.shape}")
+            if check_anomalies:
+                anomaly.check_backward(t, gx)
+            previous = grads.get(id(x))
+            grads[id(x)] = (x, gx if previous is None else previous[1] + gx)
+        if not retain_graph:
+            t._edges = _RELEASED   # drop the vjps and the values they saved
+
+
+def _raise_modified(t, x, version):
+    raise RuntimeError(
+        f"backward: an input of {t._op!r} (shape {x.shape}) was changed in place after the forward pass "
+        f"saved it (its version went from {version} to {x._version}), so the saved value is gone and the "
+        "gradient would be wrong. Change it only after backward (e.g. call optimizer.step() after "
+        "loss.backward()), or compute on a copy instead of writing into .data.")
 
 
 def _as_list(tensors):
@@ -202,4 +230,5 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=No
     return tuple(result)
 
 
-from .tensor import Tensor, tensor  # noqa: E402  (tensor.py imports this module too)
+from . import anomaly  # noqa: E402  (these modules import this one too)
+from .tensor import Tensor, tensor  # noqa: E402

@@ -11,25 +11,55 @@ from . import backend
 
 
 class Tensor:
-    __slots__ = ("data", "requires_grad", "grad", "_edges", "_op", "__weakref__")
+    __slots__ = ("_data", "_version", "requires_grad", "grad", "_edges", "_op", "_versions", "_trace",
+                 "__weakref__")
     __array_ufunc__ = None   # numpy_array + tensor calls Tensor.__radd__ instead of converting the tensor
 
     def __init__(self, data, requires_grad=False):
         if not data.ndim:
             data = backend.as_array0d(data)
-        self.data = data
+        self._data = data
+        self._version = 0        # bumped by every in-place change; see autograd.check_versions
         self.requires_grad = requires_grad
         self.grad = None
-        self._edges = None   # None for a leaf; ((input, vjp), ...) for a recorded op's output
+        self._edges = None       # None for a leaf; ((input, vjp), ...) for a recorded op's output
         self._op = None
 
+    @property
+    def data(self):
+        """The backend array (NumPy or CuPy) holding the values."""
+        return self._data
+
+    @data.setter
+    def data(self, array):
+        # Assigning - including `t.data -= lr * g`, which Python turns into an assignment -
+        # counts as an in-place change: a graph that saved this tensor can no longer use it.
+        if array.shape != self._data.shape:
+            raise ValueError(f"data: cannot assign an array of shape {array.shape} to a tensor of shape "
+                             f"{self.shape}; make a new tensor instead")
+        self._data = array
+        self._version += 1
+
+    def __setitem__(self, index, value):
+        """In place: t[index] = value (no gradient flows through it; the version is bumped)."""
+        if self.requires_grad and self._edges is None and autograd.is_grad_enabled():
+            raise RuntimeError("setitem: a leaf tensor that requires grad cannot be changed in place outside "
+                               "mg.no_grad() (the change would be invisible to its gradient)")
+        value = value._data if isinstance(value, Tensor) else value
+        try:
+            self._data[ops.shape.index_data(index)] = value
+        except (IndexError, ValueError, TypeError) as e:
+            raise type(e)(f"setitem: cannot assign {getattr(value, 'shape', type(value).__name__)} to index "
+                          f"{index!r} of a tensor of shape {self.shape} on {self.device}: {e}") from None
+        self._version += 1
+
     # ------------------------------------------------------------ what it is
-    shape = property(lambda self: self.data.shape)
-    ndim = property(lambda self: self.data.ndim)
-    size = property(lambda self: self.data.size, doc="number of elements (NumPy's size)")
-    dtype = property(lambda self: self.data.dtype)
-    device = property(lambda self: backend.device_of(self.data).name)
-    xp = property(lambda self: backend.device_of(self.data).xp, doc="the array module of .data")
+    shape = property(lambda self: self._data.shape)
+    ndim = property(lambda self: self._data.ndim)
+    size = property(lambda self: self._data.size, doc="number of elements (NumPy's size)")
+    dtype = property(lambda self: self._data.dtype)
+    device = property(lambda self: backend.device_of(self._data).name)
+    xp = property(lambda self: backend.device_of(self._data).xp, doc="the array module of .data")
     is_leaf = property(lambda self: self._edges is None)
 
     def __repr__(self):
@@ -54,7 +84,7 @@ class Tensor:
     # ------------------------------------------------------------ host and devices
     def numpy(self):
         """A NumPy copy of the data on the host (no graph)."""
-        return numpy.array(backend.device_of(self.data).to_host(self.data))
+        return numpy.array(backend.device_of(self._data).to_host(self._data))
 
     def item(self):
         if self.size != 1:
@@ -67,7 +97,7 @@ class Tensor:
 
     def detach(self):
         """The same values, cut from the graph (shares data, like PyTorch)."""
-        return Tensor(self.data)
+        return Tensor(self._data)
 
     def requires_grad_(self, requires_grad=True):
         if requires_grad:

@@ -120,7 +120,7 @@ def stack(tensors, axis=0):
     return concatenate([expand_dims(t, axis) for t in tensors], axis=axis)
 
 
-def _index_data(index):
+def index_data(index):
     """Replace tensors inside an index by their arrays."""
     if isinstance(index, Tensor):
         return index.data
@@ -141,7 +141,7 @@ def getitem(x, index):
     vjp: scatter g back into zeros of x's shape, *adding* where an element was
     selected more than once (x[[0, 0]] uses x[0] twice).
     """
-    index = _index_data(index)
+    index = index_data(index)
     try:
         data = x.data[index]
     except IndexError as e:

@@ -1,0 +1,65 @@
+"""The Bernoulli distribution: a coin that shows 1 with probability p, parameterized by p or by its logit."""
+import numpy
+
+from .. import random
+from ..autograd import no_grad
+from ..ops import log, log1p, sigmoid, softplus
+from .distribution import Distribution, broadcast_all, check, check_finite
+
+def logits_from_probs(probs):
+    """log(p / (1 - p)), with p kept a machine epsilon away from 0 and 1 so the logit stays finite."""
+    eps = float(numpy.finfo(probs.dtype).eps)
+    p = probs.clip(eps, 1.0 - eps)
+    return log(p) - log1p(-p)
+
+
+class Bernoulli(Distribution):
+    """P(x = 1) = p, P(x = 0) = 1 - p, elementwise.  Give exactly one of ``probs`` and ``logits``.
+
+    Everything is computed from the logits l = log(p / (1 - p)), where the formulas
+    stay finite: log p = -softplus(-l) and log(1 - p) = -softplus(l).
+    Draws are discrete, so there is no rsample (see RelaxedBernoulli for a relaxation).
+    """
+
+    def __init__(self, probs=None, logits=None, validate_args=True):
+        if (probs is None) == (logits is None):
+            raise ValueError("Bernoulli: give exactly one of probs and logits")
+        if probs is not None:
+            (self.probs,) = broadcast_all(probs)
+            if validate_args:
+                check((self.probs.data >= 0) & (self.probs.data <= 1),
+                      "Bernoulli: probs must lie in [0, 1] (and not be NaN); pass validate_args=False to skip")
+            self.logits = logits_from_probs(self.probs)
+        else:
+            (self.logits,) = broadcast_all(logits)
+            if validate_args:
+                check(~self.logits.xp.isnan(self.logits.data), "Bernoulli: logits must not be NaN")
+            self.probs = sigmoid(self.logits)
+        super().__init__(batch_shape=self.logits.shape)
+
+    @property
+    def parameters(self):
+        return {"logits": self.logits}
+
+    def sample(self, sample_shape=()):
+        """1.0 where a uniform draw u < p, else 0.0 (no graph: nothing here is differentiable)."""
+        with no_grad():
+            u = random.uniform(self._extended_shape(sample_shape), dtype=self.probs.dtype, device=self.probs.device)
+            return (u < self.probs).astype(self.probs.dtype)
+
+    def log_prob(self, value):
+        """log p(x) = x log p + (1 - x) log(1 - p) = x l - softplus(l)  (stable for any logit l)."""
+        x = self._value(value, self.logits)
+        return x * self.logits - softplus(self.logits)
+
+    def entropy(self):
+        """H = -p log p - (1 - p) log(1 - p) = softplus(l) - p l."""
+        return softplus(self.logits) - self.probs * self.logits
+
+    @property
+    def mean(self):
+        return self.probs
+
+    @property
+    def variance(self):
+        return self.probs * (1.0 - self.probs)

@@ -1,0 +1,132 @@
+"""The base class of every distribution, and the helpers they share.
+
+A distribution holds tensors of parameters (``loc``, ``scale``, ``logits`` ...) and
+answers three questions about them, with the names and shapes of
+``torch.distributions``:
+
+- draw: ``sample(sample_shape)`` without a graph, and, where the distribution can be
+  *reparameterized*, ``rsample(sample_shape)`` with one (``has_rsample``);
+- score: ``log_prob(value)``, differentiable in the parameters (and in ``value``);
+- summarize: ``mean``, ``variance``, ``stddev``, ``entropy()``.
+
+Shapes. A draw has shape ``sample_shape + batch_shape + event_shape``:
+
+- ``batch_shape``: independent distributions side by side (a ``Normal`` with loc of
+  shape (3,) is three one-dimensional Gaussians);
+- ``event_shape``: the shape of one draw of one distribution ((d,) for a d-dimensional
+  ``MultivariateNormal``, () for the elementwise ones);
+- ``sample_shape``: how many independent draws you ask for.
+
+``log_prob`` of a value of shape ``sample_shape + batch_shape + event_shape`` has shape
+``sample_shape + batch_shape``: the event axes are summed out.
+"""
+import numpy
+
+from .. import backend
+from ..autograd import no_grad
+from ..ops import broadcast_to
+from ..tensor import Tensor, tensor
+
+
+class Distribution:
+    has_rsample = False   # True where rsample() exists: x = g(eps, params), differentiable in params
+
+    def __init__(self, batch_shape=(), event_shape=()):
+        self.batch_shape = tuple(batch_shape)
+        self.event_shape = tuple(event_shape)
+
+    # ------------------------------------------------------------ drawing
+    def rsample(self, sample_shape=()):
+        raise NotImplementedError(
+            f"{type(self).__name__} has no rsample(): its draws cannot be written as a differentiable "
+            "function of parameter-free noise. Use sample() with the score-function estimator "
+            "(mg.estimators.score_function), or a continuous relaxation (RelaxedBernoulli, "
+            "RelaxedOneHotCategorical)")
+
+    def sample(self, sample_shape=()):
+        """A draw with no graph behind it: rsample() with recording switched off.
+
+        Distributions that cannot be reparameterized override this.
+        """
+        with no_grad():
+            return self.rsample(sample_shape)
+
+    def _extended_shape(self, sample_shape=()):
+        """sample_shape + batch_shape + event_shape (sample_shape may be an int)."""
+        sample_shape = (sample_shape,) if isinstance(sample_shape, (int, numpy.integer)) else tuple(sample_shape)
+        return sample_shape + self.batch_shape + self.event_shape
+
+    # ------------------------------------------------------------ scoring and summaries
+    def log_prob(self, value):
+        raise NotImplementedError(f"{type(self).__name__}.log_prob is not implemented")
+
+    def entropy(self):
+        raise NotImplementedError(f"{type(self).__name__}.entropy is not implemented")
+
+    @property
+    def mean(self):
+        raise NotImplementedError(f"{type(self).__name__}.mean is not implemented")
+
+    @property
+    def variance(self):
+        raise NotImplementedError(f"{type(self).__name__}.variance is not implemented")
+
+    @property
+    def stddev(self):
+        return self.variance.sqrt()
+
+    @property
+    def parameters(self):
+        """The parameters as keyword arguments of the constructor: ``type(d)(**d.parameters)`` rebuilds d.
+
+        Used by estimators that need per-sample scores (see estimators.optimal_baseline).
+        """
+        raise NotImplementedError(f"{type(self).__name__}.parameters is not implemented")
+
+    def __repr__(self):
+        shapes = ", ".join(f"{name}: {tuple(value.shape)}" if isinstance(value, Tensor) else f"{name}: {value}"
+                           for name, value in self.parameters.items())
+        return f"{type(self).__name__}({shapes})"
+
+    # ------------------------------------------------------------ helpers for subclasses
+    def _value(self, value, like):
+        """``value`` as a tensor with ``like``'s dtype and device (numbers and arrays are converted)."""
+        if isinstance(value, Tensor):
+            return value
+        return tensor(value, dtype=like.dtype, device=like.device)
+
+
+def broadcast_all(*values):
+    """The parameters as tensors of one (broadcast) shape.
+
+    Numbers become tensors with the dtype and device of the first tensor among
+    ``values`` (or the defaults when there is none). Broadcasting goes through
+    ``broadcast_to``, so gradients flow back to the original, smaller tensors.
+    """
+    like = next((v for v in values if isinstance(v, Tensor)), None)
+    tensors = []
+    for v in values:
+        if isinstance(v, Tensor):
+            tensors.append(v)
+        elif like is not None:
+            tensors.append(tensor(v, dtype=like.dtype, device=like.device))
+        else:
+            tensors.append(tensor(v, dtype=backend.get_default_dtype()))
+    shape = numpy.broadcast_shapes(*(t.shape for t in tensors))
+    return tuple(t if t.shape == shape else broadcast_to(t, shape) for t in tensors)
+
+
+def check(condition, message):
+    """Raise ValueError(message) unless every element of the boolean array ``condition`` is true."""
+    if not bool(condition.all()):
+        raise ValueError(message)
+
+
+def check_positive(name, x, owner):
+    check(x.data > 0, f"{owner}: {name} must be positive (and not NaN), got values with minimum "
+                      f"{float(x.data.min())}; pass validate_args=False to skip this check")
+
+
+def check_finite(name, x, owner):
+    check(x.xp.isfinite(x.data), f"{owner}: {name} must be finite (no NaN or inf); "
+                                 "pass validate_args=False to skip this check")
