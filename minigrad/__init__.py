@@ -18,4 +18,5 @@ from .ops import (abs, add, arange, astype, broadcast_to, clip, concatenate, cos
                   log1p, log_sigmoid, log_softmax, logsumexp, matmul, max, maximum, mean, min, minimum, mul, neg,
                   not_equal, ones, ones_like, pow, relu, reshape, sigmoid, sin, softmax, softplus, sqrt, squeeze,
                   stack, sub, sum, sum_to, swapaxes, tanh, to_device, transpose, var, where, zeros, zeros_like)
+from .serialization import load, save
 from .tensor import Tensor, tensor

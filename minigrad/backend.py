@@ -24,7 +24,8 @@ uint8, bool_ = numpy.uint8, numpy.bool_
 class Device:
     """What minigrad needs to know of one backend."""
 
-    def __init__(self, name, xp, array_type, to_host, from_host, new_rng, scatter_add):
+    def __init__(self, name, xp, array_type, to_host, from_host, new_rng, scatter_add,
+                 get_rng_state=None, set_rng_state=None):
         self.name = name
         self.xp = xp                    # the array module: numpy, cupy, ...
         self.array_type = array_type    # the class of its arrays
@@ -33,6 +34,8 @@ class Device:
         self.new_rng = new_rng          # seed -> generator with .standard_normal(size, dtype), .random(size, dtype)
         self.scatter_add = scatter_add  # (target, index, values): target[index] += values, repeats add
         self.rng = new_rng(None)
+        self.get_rng_state = get_rng_state  # generator -> JSON-able state (None: not supported)
+        self.set_rng_state = set_rng_state  # (generator, state) -> None
 
 
 def _numpy_scatter_add(target, index, values):
@@ -50,7 +53,9 @@ def register_device(device):
 
 
 register_device(Device("cpu", numpy, numpy.ndarray, to_host=lambda a: a, from_host=lambda a: a,
-                       new_rng=numpy.random.default_rng, scatter_add=_numpy_scatter_add))
+                       new_rng=numpy.random.default_rng, scatter_add=_numpy_scatter_add,
+                       get_rng_state=lambda g: g.bit_generator.state,
+                       set_rng_state=lambda g, state: setattr(g.bit_generator, "state", state)))
 
 
 def _register_cuda():
@@ -160,6 +165,20 @@ def seed(s):
 def rng(name):
     """The random generator of device ``name``."""
     return get_device(name).rng
+
+
+def get_rng_state():
+    """The state of every device's generator that can report it ({device: state}); CuPy's cannot."""
+    return {name: d.get_rng_state(d.rng) for name, d in _devices.items() if d.get_rng_state is not None}
+
+
+def set_rng_state(states):
+    """Restore generator states saved by :func:`get_rng_state`."""
+    for name, state in states.items():
+        device = get_device(name)
+        if device.set_rng_state is None:
+            raise ValueError(f"set_rng_state: the generator of device {name!r} cannot be restored")
+        device.set_rng_state(device.rng, state)
 
 
 def host_generator(seed):

@@ -10,6 +10,8 @@ from .ops.elementwise import less
 from .tensor import Tensor
 
 seed = backend.seed
+get_state = backend.get_rng_state
+set_state = backend.set_rng_state
 
 
 def _draw(method, shape, dtype, device):

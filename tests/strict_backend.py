@@ -195,4 +195,6 @@ def register():
     if "strict" not in backend.devices():
         backend.register_device(backend.Device(
             "strict", xp, StrictArray, to_host=lambda a: a._a.copy(),
-            from_host=lambda a: StrictArray(numpy.array(a)), new_rng=_StrictGenerator, scatter_add=_scatter_add))
+            from_host=lambda a: StrictArray(numpy.array(a)), new_rng=_StrictGenerator, scatter_add=_scatter_add,
+            get_rng_state=lambda g: g.rng.bit_generator.state,
+            set_rng_state=lambda g, state: setattr(g.rng.bit_generator, "state", state)))

@@ -1,0 +1,201 @@
+"""Reliability: errors that teach, in-place changes caught, anomalies located, checkpoints that survive a kill."""
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+
+
+# ---------------------------------------------------------------- autograd misuse
+
+def test_in_place_change_through_data_after_forward_is_caught(device):
+    w = mg.tensor([1.0, 2.0], requires_grad=True, device=device)
+    loss = (w * w).sum()
+    w.data -= 0.1 * w.data                  # a hand-written SGD step before backward
+    with pytest.raises(RuntimeError, match="changed in place.*version went from 0 to 1"):
+        loss.backward()
+
+
+def test_in_place_setitem_of_a_saved_input_is_caught(device):
+    x = mg.tensor([1.0, 2.0, 3.0], requires_grad=True, device=device)
+    h = x * 2.0
+    y = (h * h).sum()                        # mul saved h
+    with mg.no_grad():
+        h[0] = 5.0
+    with pytest.raises(RuntimeError, match="changed in place"):
+        y.backward()
+
+
+def test_changing_data_after_backward_is_fine(device):
+    w = mg.tensor([1.0, 2.0], requires_grad=True, device=device)
+    (w * w).sum().backward()
+    w.data -= 0.5 * w.grad.data
+    (w * w).sum().backward()                 # a new graph saves the new version
+    np.testing.assert_allclose(w.numpy(), [0.0, 0.0])
+
+
+def test_setitem_on_a_leaf_that_requires_grad_is_refused(device):
+    w = mg.tensor([1.0, 2.0], requires_grad=True, device=device)
+    with pytest.raises(RuntimeError, match="leaf"):
+        w[0] = 3.0
+    with mg.no_grad():
+        w[0] = 3.0
+    assert w.numpy()[0] == 3.0
+
+
+def test_assigning_data_of_another_shape_is_refused(device):
+    w = mg.tensor([1.0, 2.0], device=device)
+    with pytest.raises(ValueError, match=r"shape \(3,\).*shape \(2,\)"):
+        w.data = mg.zeros(3, device=device).data
+
+
+def test_autograd_grad_of_an_input_that_does_not_require_grad(device):
+    x = mg.tensor([1.0], device=device)
+    w = mg.tensor([1.0], requires_grad=True, device=device)
+    with pytest.raises(RuntimeError, match="input 0 does not require grad"):
+        mg.autograd.grad((w * x).sum(), [x])
+
+
+# ---------------------------------------------------------------- operands
+
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "div", "pow", "maximum", "minimum"])
+def test_shapes_that_do_not_broadcast_name_the_op_and_shapes(device, op):
+    a, b = mg.ones((2, 3), device=device), mg.ones((4,), device=device)
+    with pytest.raises(ValueError, match=rf"{op}.*\(2, 3\).*\(4,\)"):
+        getattr(mg, op)(a, b)
+
+
+def test_matmul_that_does_not_contract_names_both_shapes(device):
+    with pytest.raises(ValueError, match=r"matmul.*\(2, 3\).*\(4, 5\).*inner"):
+        mg.ones((2, 3), device=device) @ mg.ones((4, 5), device=device)
+
+
+def test_out_of_range_axes_and_bad_indices(device):
+    x = mg.ones((2, 3), device=device)
+    with pytest.raises(IndexError, match=r"sum.*axis 2.*2 dimensions"):
+        x.sum(axis=2)
+    with pytest.raises(IndexError, match=r"getitem.*shape \(2, 3\)"):
+        x[5]
+    with pytest.raises(ValueError, match=r"reshape.*\(2, 3\).*\(4,\)"):
+        x.reshape(4)
+
+
+# ---------------------------------------------------------------- anomaly detection
+
+def test_detect_anomaly_names_the_forward_op_and_the_user_line(device):
+    x = mg.tensor([1.0, -1.0], requires_grad=True, device=device)
+    with mg.detect_anomaly(), np.errstate(invalid="ignore"):
+        with pytest.raises(mg.AnomalyError, match=r"forward pass of 'log'.*1 NaN.*test_reliability.py:\d+"):
+            mg.log(x)
+
+
+def test_detect_anomaly_names_the_op_whose_backward_fails(device):
+    x = mg.tensor([0.0, 4.0], requires_grad=True, device=device)
+    with mg.detect_anomaly(), np.errstate(divide="ignore"):
+        y = mg.sqrt(x).sum()                 # finite forward, infinite derivative at 0
+        with pytest.raises(mg.AnomalyError, match=r"backward pass of 'sqrt'.*Inf.*test_reliability.py"):
+            y.backward()
+
+
+def test_without_detect_anomaly_nan_passes_silently(device):
+    x = mg.tensor([-1.0], device=device)
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(mg.log(x).item())
+
+
+# ---------------------------------------------------------------- numerical stability
+
+@pytest.mark.parametrize("dtype", [mg.float32, mg.float64])
+def test_stable_ops_are_finite_with_finite_gradients_up_to_1e4(device, dtype):
+    values = [-1e4, -1e3, -88.0, -20.0, 0.0, 20.0, 88.0, 1e3, 1e4]
+    for name, f in [("softplus", mg.softplus), ("log_sigmoid", mg.log_sigmoid), ("sigmoid", mg.sigmoid),
+                    ("logsumexp", lambda v: mg.logsumexp(v, axis=0)),
+                    ("log_softmax", lambda v: mg.log_softmax(v, axis=0)),
+                    ("softmax", lambda v: mg.softmax(v, axis=0))]:
+        x = mg.tensor(values, dtype=dtype, requires_grad=True, device=device)
+        y = f(x)
+        y.sum().backward()
+        assert np.isfinite(y.numpy()).all(), name
+        assert np.isfinite(x.grad.numpy()).all(), name
+
+
+# ---------------------------------------------------------------- checkpoints
+
+def test_save_load_round_trip_of_nested_state(tmp_path, device):
+    mg.random.seed(3)
+    state = {"w": mg.random.normal((3, 2), device=device).requires_grad_(),
+             "optimizer": {"step": 7, "lr": 1e-3, "betas": (0.9, 0.999), "state": {0: {"m": mg.zeros(2)}}},
+             "rng": mg.random.get_state(), "note": None, "history": [1.5, float("nan")]}
+    mg.save(state, tmp_path / "ckpt.npz")
+    loaded = mg.load(tmp_path / "ckpt.npz")
+    np.testing.assert_array_equal(loaded["w"].numpy(), state["w"].numpy())
+    assert loaded["w"].device == device and loaded["w"].requires_grad
+    assert loaded["optimizer"]["betas"] == (0.9, 0.999) and loaded["optimizer"]["step"] == 7
+    assert 0 in loaded["optimizer"]["state"]
+    assert np.isnan(loaded["history"][1]) and loaded["note"] is None
+    mg.random.set_state(loaded["rng"])
+    a = mg.random.normal((4,)).numpy()
+    mg.random.set_state(loaded["rng"])
+    np.testing.assert_array_equal(a, mg.random.normal((4,)).numpy())
+
+
+def test_load_never_unpickles(tmp_path):
+    path = tmp_path / "evil.npz"
+    np.savez(path, __structure__=np.array([object()], dtype=object))   # would need pickle to read
+    with pytest.raises(ValueError, match="not a readable minigrad checkpoint"):
+        mg.load(path)
+    with pytest.raises(FileNotFoundError, match="no checkpoint"):
+        mg.load(tmp_path / "missing.npz")
+
+
+def test_unsaveable_objects_are_named(tmp_path):
+    with pytest.raises(TypeError, match=r"obj\['f'\].*function"):
+        mg.save({"f": lambda: 0}, tmp_path / "x.npz")
+    assert not list(tmp_path.iterdir())      # nothing half-written is left behind
+
+
+def test_a_process_killed_while_saving_leaves_the_previous_checkpoint(tmp_path):
+    path = tmp_path / "ckpt.npz"
+    mg.save({"generation": 0, "w": mg.ones(3)}, path)
+    writer = textwrap.dedent(f"""
+        import minigrad as mg, numpy as np
+        big = mg.tensor(np.ones((4000, 4000)))     # ~128 MB, so that saving takes a while
+        generation = 1
+        while True:
+            print("saving", flush=True)
+            mg.save({{"generation": generation, "w": big}}, {str(path)!r})
+            generation += 1
+    """)
+    process = subprocess.Popen([sys.executable, "-c", writer], stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout.readline().strip() == "saving"
+        time.sleep(0.05)                      # in the middle of a write
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.wait()
+    loaded = mg.load(path)                    # either generation 0 or a complete later one
+    assert loaded["generation"] == 0 or loaded["w"].shape == (4000, 4000)
+    for leftover in tmp_path.iterdir():       # a killed writer may leave its temporary file, never a torn target
+        assert leftover.name == "ckpt.npz" or leftover.name.endswith(".tmp")
+
+
+# ---------------------------------------------------------------- no leaks
+
+def test_graphs_are_freed_after_backward(device):
+    import gc
+    import weakref
+    w = mg.tensor(np.ones((3, 3)), requires_grad=True, device=device)
+    refs = []
+    for _ in range(3):
+        h = (w @ w).tanh()
+        refs.append(weakref.ref(h))
+        h.sum().backward()
+        del h
+    gc.collect()
+    assert all(r() is None for r in refs)
