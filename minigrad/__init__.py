@@ -20,3 +20,7 @@ from .ops import (abs, add, arange, astype, broadcast_to, clip, concatenate, cos
                   stack, sub, sum, sum_to, swapaxes, tanh, to_device, transpose, var, where, zeros, zeros_like)
 from .serialization import load, save
 from .tensor import Tensor, tensor
+
+from . import distributions  # noqa: E402  (built on everything above)
+
+from . import data, models, nn, optim  # layers, optimizers, data sets and models, built on the above

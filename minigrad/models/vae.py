@@ -1,0 +1,191 @@
+"""The variational autoencoder (Kingma & Welling, "Auto-Encoding Variational Bayes", ICLR 2014).
+
+The model. A latent code z ~ p(z) = N(0, I) is decoded into the parameters of a
+distribution over images, p(x | z): independent coins (Bernoulli, for binarized
+digits) or independent Gaussians, one per pixel. The decoder is an MLP.
+
+The encoder. The posterior p(z | x) is intractable, so an MLP maps x to a diagonal
+Gaussian q(z | x) = N(loc(x), diag(scale(x)^2)) that stands in for it (amortized
+inference: one network serves every x, instead of a separate q per example).
+
+The objective. For any q, log p(x) is at least the evidence lower bound (ELBO):
+
+    log p(x) >= E_q[log p(x | z)] - KL(q(z | x) || p(z))
+             =  reconstruction     - KL
+
+with equality when q is the true posterior. Training maximizes the ELBO over encoder and
+decoder together. The reconstruction term is estimated with k draws z ~ q; the KL term
+between two Gaussians has a closed form (Kingma & Welling, appendix B), or is estimated
+from the same draws as E_q[log q(z | x) - log p(z)] (``kl="mc"``).
+
+The encoder's gradient. The expectation is over q, which depends on the encoder's
+weights phi, so its gradient needs one of two identities:
+
+- pathwise (reparameterization): z = loc + scale * eps with eps ~ N(0, I), so
+  grad_phi E_q[f(z)] = E_eps[grad_phi f(loc + scale * eps)]: backpropagate through z;
+- score function (REINFORCE, Williams 1992): grad_phi E_q[f(z)] = E_q[f(z) grad_phi log q(z | x)];
+  it needs no gradient of f, but its variance is far larger. Subtracting a baseline b
+  that does not depend on z keeps it unbiased, because E_q[grad_phi log q] = 0, and
+  lowers the variance: E_q[(f(z) - b) grad_phi log q(z | x)].
+
+``VAE(estimator=...)`` picks one; both give the same ELBO *value*, so they can be compared
+on one model, with one training loop.
+
+The tighter bound (Burda, Grosse & Salakhutdinov, "Importance Weighted Autoencoders",
+ICLR 2016): with k draws z_1..z_k ~ q and weights w_i = p(x, z_i) / q(z_i | x),
+
+    log p(x) >= E[log (1/k) sum_i w_i]   (the IWAE bound, k = 1 gives the ELBO)
+
+and the bound rises with k towards log p(x). With k = 100 it is the usual estimate of the
+test log-likelihood.
+"""
+import math
+from typing import NamedTuple
+
+from .. import ops
+from ..autograd import no_grad
+from ..distributions import Bernoulli, Normal, kl_divergence
+from ..nn import MLP, Module
+from ..tensor import Tensor
+
+LIKELIHOODS = ("bernoulli", "gaussian", "gaussian-learned")
+ESTIMATORS = ("pathwise", "score")
+
+
+class ELBO(NamedTuple):
+    """The ELBO of each example and its two parts (each a tensor of shape (batch,)): elbo = reconstruction - kl."""
+    elbo: Tensor
+    reconstruction: Tensor   # estimate of E_q[log p(x | z)], averaged over the k draws
+    kl: Tensor               # KL(q(z | x) || p(z)): exact (kl="analytic") or estimated from the draws (kl="mc")
+
+
+class VAE(Module):
+    """A VAE with MLP encoder and decoder.
+
+    x_dim      size of a flattened input (784 for MNIST)
+    hidden     width of the hidden layer, or a list of widths (the decoder mirrors the encoder)
+    latent     size of z
+    likelihood "bernoulli" (decoder gives logits; for 0/1 data),
+               "gaussian" (decoder gives the mean, the standard deviation is ``obs_scale``), or
+               "gaussian-learned" (decoder gives mean and log standard deviation of every pixel;
+               the standard deviation is min_scale + exp(log std): ``min_scale`` is a floor)
+    estimator  "pathwise" (reparameterization) or "score" (REINFORCE with a baseline): the
+               gradient the encoder gets from the reconstruction term
+    """
+
+    def __init__(self, x_dim=784, hidden=400, latent=20, likelihood="bernoulli", activation="relu",
+                 estimator="pathwise", obs_scale=1.0, min_scale=0.0, dtype=None, device=None):
+        if likelihood not in LIKELIHOODS:
+            raise ValueError(f"VAE: likelihood must be one of {LIKELIHOODS}, got {likelihood!r}")
+        if estimator not in ESTIMATORS:
+            raise ValueError(f"VAE: estimator must be one of {ESTIMATORS}, got {estimator!r}")
+        hidden = [hidden] if isinstance(hidden, int) else list(hidden)
+        self.x_dim, self.latent, self.likelihood, self.estimator = x_dim, latent, likelihood, estimator
+        self.obs_scale, self.min_scale = obs_scale, min_scale
+        decoder_out = 2 * x_dim if likelihood == "gaussian-learned" else x_dim
+        self.encoder = MLP([x_dim, *hidden, 2 * latent], activation, dtype=dtype, device=device)
+        self.decoder = MLP([latent, *reversed(hidden), decoder_out], activation, dtype=dtype, device=device)
+
+    # ------------------------------------------------------------ the three distributions
+    def encode(self, x):
+        """q(z | x) = N(loc, scale^2): the encoder outputs loc and log scale^2 (the log-variance)."""
+        out = self.encoder(x)
+        loc, log_var = out[..., :self.latent], out[..., self.latent:]
+        return Normal(loc, ops.exp(0.5 * log_var), validate_args=False)
+
+    def decode(self, z):
+        """p(x | z) for codes z of shape (..., latent): a distribution over images of shape (..., x_dim)."""
+        batch = z.shape[:-1]
+        out = self.decoder(z.reshape(-1, self.latent))   # one matrix product for all the draws
+        out = out.reshape(*batch, out.shape[-1])
+        if self.likelihood == "bernoulli":
+            return Bernoulli(logits=out, validate_args=False)
+        if self.likelihood == "gaussian":
+            return Normal(out, self.obs_scale, validate_args=False)
+        loc, log_scale = out[..., :self.x_dim], out[..., self.x_dim:]
+        return Normal(loc, ops.exp(log_scale) + self.min_scale, validate_args=False)
+
+    def prior(self, like):
+        """p(z) = N(0, I), as scalars with the dtype and device of ``like`` (they broadcast)."""
+        zero = ops.zeros((), dtype=like.dtype, device=like.device)
+        return Normal(zero, zero + 1.0, validate_args=False)
+
+    def forward(self, x):
+        """The per-example ELBO (as ``elbo(x).elbo``), so that ``-model(x).mean()`` is a loss."""
+        return self.elbo(x).elbo
+
+    # ------------------------------------------------------------ bounds
+    def elbo(self, x, k=1, kl="analytic"):
+        """The ELBO of each row of x, estimated with k draws from q(z | x), and its parts.
+
+        Differentiate ``.elbo`` to train: the decoder's gradient is exact for the draws made,
+        the encoder's is the chosen estimator (pathwise or score).
+        """
+        if kl not in ("analytic", "mc"):
+            raise ValueError(f"elbo: kl must be 'analytic' or 'mc', got {kl!r}")
+        q = self.encode(x)
+        prior = self.prior(x)
+        z = q.rsample((k,)) if self.estimator == "pathwise" else q.sample((k,))    # (k, batch, latent)
+        log_px = self.decode(z).log_prob(x).sum(-1)                                 # (k, batch)
+        if kl == "analytic":
+            kl_term = kl_divergence(q, prior).sum(-1)                               # exact, (batch,)
+            signal = log_px                       # what the score estimator weighs: the z-dependent part
+        else:
+            log_ratio = q.log_prob(z).sum(-1) - prior.log_prob(z).sum(-1)           # (k, batch)
+            kl_term = log_ratio.mean(0)
+            signal = log_px - log_ratio
+        elbo = log_px.mean(0) - kl_term
+        if self.estimator == "score":
+            elbo = elbo + self._score_term(q, z, signal).mean(0)
+        return ELBO(elbo, log_px.mean(0), kl_term)
+
+    def _score_term(self, q, z, signal):
+        """Zero in value; its gradient is (f - b) grad log q(z | x), the score-function estimator.
+
+        ``log_q - log_q.detach()`` is 0 but has the gradient of log q, so adding
+        (f - b) * (log_q - log_q.detach()) to the objective changes no number and adds the
+        REINFORCE gradient (the "magic box" of Foerster et al., DiCE, ICML 2018). f is held
+        constant (detached). The baseline b of a draw is the average signal of the *other*
+        draws - of the same example when k > 1, else of the other examples in the batch - so
+        it never depends on the draw it is subtracted from, and the estimate stays unbiased.
+        """
+        log_q = q.log_prob(z).sum(-1)                       # (k, batch); z carries no gradient
+        f = signal.detach()
+        k, batch = f.shape
+        if k > 1:
+            baseline = (f.sum(0, keepdims=True) - f) / (k - 1)
+        elif batch > 1:
+            baseline = (f.sum(1, keepdims=True) - f) / (batch - 1)
+        else:
+            baseline = ops.zeros_like(f)
+        return (f - baseline) * (log_q - log_q.detach())
+
+    def log_weights(self, x, k):
+        """log w_i = log p(x | z_i) + log p(z_i) - log q(z_i | x) for k draws z_i ~ q(z | x): shape (k, batch)."""
+        q = self.encode(x)
+        prior = self.prior(x)
+        z = q.rsample((k,)) if self.estimator == "pathwise" else q.sample((k,))
+        return self.decode(z).log_prob(x).sum(-1) + prior.log_prob(z).sum(-1) - q.log_prob(z).sum(-1)
+
+    def iwae_bound(self, x, k):
+        """log (1/k) sum_i w_i for each row of x (Burda et al. 2016): >= the ELBO on average, rising with k.
+
+        Differentiable with the pathwise estimator (training on it gives the IWAE). For k in
+        the hundreds, call it on a few dozen rows at a time: it decodes k * batch codes.
+        """
+        return ops.logsumexp(self.log_weights(x, k), axis=0) - math.log(k)
+
+    # ------------------------------------------------------------ pictures
+    @no_grad()
+    def sample(self, n, mean=True):
+        """n images from the model: decode z ~ p(z). With ``mean`` (the default, what figures show)
+        the decoder's mean (pixel probabilities for Bernoulli), else a draw from p(x | z)."""
+        like = self.decoder.layers[0].weight
+        z = Normal(ops.zeros((n, self.latent), dtype=like.dtype, device=like.device), 1.0).sample()
+        p_x = self.decode(z)
+        return p_x.mean if mean else p_x.sample()
+
+    @no_grad()
+    def reconstruct(self, x):
+        """The decoder's mean at the posterior mean z = loc(x): how the model redraws x."""
+        return self.decode(self.encode(x).loc).mean

@@ -1,0 +1,228 @@
+"""Optimizers: rules that move parameters against their gradients, as in ``torch.optim``.
+
+    optimizer = mg.optim.Adam(model.parameters(), lr=1e-3)
+    for x in batches:
+        optimizer.zero_grad()
+        loss = model.loss(x)
+        loss.backward()
+        optimizer.step()
+
+An update is not part of any graph, so ``step()`` runs under :func:`minigrad.no_grad`
+and works on the arrays directly: ``p.data -= ...`` with the ufuncs of ``p.xp`` (NumPy
+or CuPy), writing into buffers kept from step to step instead of allocating new
+arrays (``xp.multiply(g, c, out=buf)``). Gradients are only read: an optimizer never
+writes into ``p.grad``.
+
+``state_dict()`` is a flat dict: hyperparameters as Python numbers and per-parameter
+buffers as NumPy arrays named ``"<buffer>.<index of the parameter>"``, ready for
+``numpy.savez``. ``load_state_dict`` puts the buffers back on each parameter's device.
+"""
+import math
+
+import numpy
+
+from . import backend
+from .autograd import no_grad
+from .tensor import Tensor
+
+
+class Optimizer:
+    """What every optimizer shares: its parameters, hyperparameters, buffers and saving them."""
+
+    def __init__(self, params, **hyper):
+        self.params = list(params)
+        if not self.params:
+            raise ValueError(f"{type(self).__name__}: got an empty list of parameters")
+        for i, p in enumerate(self.params):
+            if not isinstance(p, Tensor) or not p.requires_grad:
+                raise TypeError(f"{type(self).__name__}: parameter {i} is not a tensor that requires grad")
+        self.hyper = hyper                 # e.g. {"lr": 1e-3, "beta1": 0.9, ...}: read by step()
+        self.steps = [0] * len(self.params)  # updates made to each parameter so far
+        self.buffers = {}                  # name -> [array or None per parameter]: the state step() keeps
+        self._scratches = [None] * len(self.params)  # work arrays, reused so that a step allocates little
+
+    def zero_grad(self):
+        """Forget the gradients of the parameters (set them to None, as PyTorch does by default)."""
+        for p in self.params:
+            p.grad = None
+
+    def step(self):
+        raise NotImplementedError
+
+    def _buffer(self, name, i):
+        """Buffer ``name`` of parameter i: zeros like the parameter the first time it is asked for."""
+        buffers = self.buffers.setdefault(name, [None] * len(self.params))
+        if buffers[i] is None:
+            p = self.params[i]
+            buffers[i] = p.xp.zeros_like(p.data)
+        return buffers[i]
+
+    def _scratch(self, i):
+        """A work array like parameter i, reused across steps (not saved: it holds nothing between steps)."""
+        if self._scratches[i] is None:
+            self._scratches[i] = self.params[i].xp.empty_like(self.params[i].data)
+        return self._scratches[i]
+
+    # ------------------------------------------------------------ saving and loading
+    def state_dict(self):
+        """Hyperparameters, step counts and buffers as a flat dict of numbers and NumPy arrays."""
+        state = dict(self.hyper)
+        state["steps"] = numpy.array(self.steps, dtype=numpy.int64)
+        for name, buffers in self.buffers.items():
+            for i, array in enumerate(buffers):
+                if array is not None:
+                    state[f"{name}.{i}"] = backend.device_of(array).to_host(array).copy()
+        return state
+
+    def load_state_dict(self, state):
+        """Restore what :meth:`state_dict` returned (from this or an identically built optimizer)."""
+        steps = numpy.asarray(state["steps"])
+        if steps.shape != (len(self.params),):
+            raise ValueError(f"load_state_dict: the state is for {steps.size} parameters, this optimizer has "
+                             f"{len(self.params)}")
+        for key in self.hyper:
+            if key in state:
+                self.hyper[key] = type(self.hyper[key])(numpy.asarray(state[key]).item())
+        self.steps = [int(s) for s in steps]
+        self.buffers = {}
+        for key, value in state.items():
+            name, _, index = key.rpartition(".")
+            if not name or not index.isdigit():
+                continue
+            i, p = int(index), self.params[int(index)]
+            value = numpy.asarray(value)
+            if value.shape != p.shape:
+                raise ValueError(f"load_state_dict: buffer {key} has shape {value.shape}, its parameter {p.shape}")
+            self.buffers.setdefault(name, [None] * len(self.params))[i] = (
+                backend.get_device(p.device).from_host(value.astype(p.dtype)))
+        return self
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with momentum and weight decay (PyTorch's convention):
+
+        g <- grad + weight_decay * p        (L2 regularisation, added to the gradient)
+        v <- momentum * v + g               (v starts at 0; skipped when momentum = 0)
+        p <- p - lr * v
+    """
+
+    def __init__(self, params, lr=1e-2, momentum=0.0, weight_decay=0.0):
+        if lr < 0 or momentum < 0 or weight_decay < 0:
+            raise ValueError(f"SGD: lr, momentum and weight_decay must be >= 0, got {lr}, {momentum}, {weight_decay}")
+        super().__init__(params, lr=float(lr), momentum=float(momentum), weight_decay=float(weight_decay))
+
+    @no_grad()
+    def step(self):
+        lr, momentum, weight_decay = self.hyper["lr"], self.hyper["momentum"], self.hyper["weight_decay"]
+        for i, p in enumerate(self.params):
+            if p.grad is None:
+                continue
+            xp, g, buf = p.xp, p.grad.data, self._scratch(i)
+            if weight_decay:
+                xp.multiply(p.data, weight_decay, out=buf)
+                buf += g
+                g = buf
+            if momentum:
+                v = self._buffer("momentum", i)
+                v *= momentum
+                v += g
+                g = v
+            xp.multiply(g, lr, out=buf)
+            p.data -= buf
+            self.steps[i] += 1
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015, Algorithm 1).
+
+    With g the gradient at step t (t = 1, 2, ...) and m, v starting at 0:
+
+        m <- beta1 m + (1 - beta1) g             biased estimate of the mean of g
+        v <- beta2 v + (1 - beta2) g^2           biased estimate of its uncentred variance
+        m_hat = m / (1 - beta1^t)                bias correction: m and v started at 0,
+        v_hat = v / (1 - beta2^t)                so early averages are too small by these factors
+        p <- p - lr m_hat / (sqrt(v_hat) + eps)
+
+    The last line is computed as p - step_size m / (sqrt(v) + eps sqrt(1 - beta2^t)) with
+    step_size = lr sqrt(1 - beta2^t) / (1 - beta1^t): the same number (multiply the
+    fraction above and below by sqrt(1 - beta2^t)), one pass over the arrays fewer; the
+    paper suggests this order at the end of its section 2.
+
+    ``weight_decay`` adds weight_decay * p to g (L2 regularisation, as ``torch.optim.Adam``);
+    for the decoupled kind use :class:`AdamW`.
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        beta1, beta2 = betas
+        if not (lr >= 0 and 0 <= beta1 < 1 and 0 <= beta2 < 1 and eps >= 0 and weight_decay >= 0):
+            raise ValueError(f"{type(self).__name__}: need lr >= 0, 0 <= betas < 1, eps >= 0, weight_decay >= 0; "
+                             f"got lr={lr}, betas={betas}, eps={eps}, weight_decay={weight_decay}")
+        super().__init__(params, lr=float(lr), beta1=float(beta1), beta2=float(beta2), eps=float(eps),
+                         weight_decay=float(weight_decay))
+
+    def _decay(self, i, p):
+        """L2 weight decay: the gradient Adam sees is grad + weight_decay * p (a new array, grad is left alone)."""
+        g, weight_decay = p.grad.data, self.hyper["weight_decay"]
+        return g + weight_decay * p.data if weight_decay else g
+
+    @no_grad()
+    def step(self):
+        lr, beta1, beta2, eps = (self.hyper[k] for k in ("lr", "beta1", "beta2", "eps"))
+        for i, p in enumerate(self.params):
+            if p.grad is None:
+                continue
+            self.steps[i] += 1
+            t = self.steps[i]
+            xp, g = p.xp, self._decay(i, p)
+            m, v, buf = self._buffer("exp_avg", i), self._buffer("exp_avg_sq", i), self._scratch(i)
+            m *= beta1                                   # m <- beta1 m + (1 - beta1) g
+            xp.multiply(g, 1.0 - beta1, out=buf)
+            m += buf
+            v *= beta2                                   # v <- beta2 v + (1 - beta2) g^2
+            xp.multiply(g, g, out=buf)
+            buf *= 1.0 - beta2
+            v += buf
+            correction1, correction2 = 1.0 - beta1 ** t, 1.0 - beta2 ** t
+            step_size = lr * math.sqrt(correction2) / correction1
+            xp.sqrt(v, out=buf)                          # p <- p - step_size m / (sqrt(v) + eps sqrt(1 - beta2^t))
+            buf += eps * math.sqrt(correction2)
+            xp.divide(m, buf, out=buf)
+            buf *= step_size
+            p.data -= buf
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter, "Decoupled Weight Decay
+    Regularization", ICLR 2019): before the Adam step, p <- p - lr * weight_decay * p.
+
+    Unlike L2 decay added to the gradient, this shrinkage is not divided by sqrt(v_hat),
+    so every weight decays at the same rate whatever the size of its gradients.
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+        super().__init__(params, lr, betas, eps, weight_decay)
+
+    def _decay(self, i, p):
+        weight_decay = self.hyper["weight_decay"]
+        if weight_decay:
+            p.data *= 1.0 - self.hyper["lr"] * weight_decay
+        return p.grad.data
+
+
+def clip_grad_norm_(parameters, max_norm):
+    """Scale the gradients so that their joint Euclidean norm is at most ``max_norm``.
+
+    The norm is taken over all gradients together, as if they were one long vector.
+    Returns that norm before clipping (a Python float).  Gradients are replaced by
+    scaled copies, not changed in place.
+    """
+    grads = [p for p in parameters if p.grad is not None]
+    if not grads:
+        return 0.0
+    total = math.sqrt(sum(float((p.grad.data * p.grad.data).sum()) for p in grads))
+    if total > max_norm:
+        factor = max_norm / (total + 1e-6)
+        with no_grad():
+            for p in grads:
+                p.grad = p.grad * factor
+    return total
