@@ -21,6 +21,7 @@ import functools
 
 _grad_enabled = True     # the one flag: checked in apply(), the only place that records
 _anomaly_enabled = False  # set by detect_anomaly(): check every value for NaN/Inf
+_clock = 0                # counts in-place changes; see changed_in_place()
 
 
 class _GradMode:
@@ -64,8 +65,8 @@ def apply(op, data, *edges):
 
     ``vjp(g, out)`` receives the output's cotangent ``g`` and the output tensor itself
     (so vjps such as exp's ``g * out`` can reuse it without a reference cycle).
-    The inputs' versions are noted, so that backward can refuse to use a value that
-    was changed in place after it was saved.
+    The output notes the clock (the count of in-place changes so far), so that
+    backward can refuse to use an input that was changed in place after it was saved.
     """
     out = Tensor(data)
     if _grad_enabled:
@@ -74,7 +75,7 @@ def apply(op, data, *edges):
                 out.requires_grad = True
                 out._edges = edges
                 out._op = op
-                out._versions = [x._version for x, _ in edges]
+                out._recorded_at = _clock
                 break
     if _anomaly_enabled:
         anomaly.check_forward(op, out)
@@ -136,11 +137,11 @@ def _run_vjps(order, grads, retain_graph, check_anomalies):
         if edges is None or id(t) not in grads:   # a leaf, or nothing flows into t
             continue
         g = grads[id(t)][1]
-        for (x, vjp), version in zip(edges, t._versions):
+        for x, vjp in edges:
+            if x._changed_at > t._recorded_at:
+                _raise_modified(t, x)
             if not x.requires_grad:
                 continue
-            if x._version != version:
-                _raise_modified(t, x, version)
             gx = vjp(g, t)
             if gx._data.shape != x._data.shape:  # every vjp must undo broadcasting (see sum_to)
                 raise RuntimeError(f"internal error: the vjp of {t._op!r} returned a gradient of "
@@ -153,10 +154,24 @@ def _run_vjps(order, grads, retain_graph, check_anomalies):
             t._edges = _RELEASED   # drop the vjps and the values they saved
 
 
-def _raise_modified(t, x, version):
+def changed_in_place(t):
+    """Note that t's values were overwritten (t.data = ..., t[i] = ...).
+
+    In-place changes are counted by one clock. Each tensor remembers the clock at its
+    last change and each recorded op the clock when it was recorded; an input changed
+    after the op that saved it was recorded makes backward raise instead of silently
+    using the new values (PyTorch keeps a version counter per tensor for the same end).
+    """
+    global _clock
+    _clock += 1
+    t._changed_at = _clock
+
+
+def _raise_modified(t, x):
     raise RuntimeError(
         f"backward: an input of {t._op!r} (shape {x.shape}) was changed in place after the forward pass "
-        f"saved it (its version went from {version} to {x._version}), so the saved value is gone and the "
+        f"saved it (change number {x._changed_at}; the op was recorded after change {t._recorded_at}), "
+        "so the saved value is gone and the "
         "gradient would be wrong. Change it only after backward (e.g. call optimizer.step() after "
         "loss.backward()), or compute on a copy instead of writing into .data.")
 

@@ -11,7 +11,7 @@ from . import backend
 
 
 class Tensor:
-    __slots__ = ("_data", "_version", "requires_grad", "grad", "_edges", "_op", "_versions", "_trace",
+    __slots__ = ("_data", "_changed_at", "requires_grad", "grad", "_edges", "_op", "_recorded_at", "_trace",
                  "__weakref__")
     __array_ufunc__ = None   # numpy_array + tensor calls Tensor.__radd__ instead of converting the tensor
 
@@ -19,7 +19,7 @@ class Tensor:
         if not data.ndim:
             data = backend.as_array0d(data)
         self._data = data
-        self._version = 0        # bumped by every in-place change; see autograd.check_versions
+        self._changed_at = 0     # when its values were last overwritten; see autograd.changed_in_place
         self.requires_grad = requires_grad
         self.grad = None
         self._edges = None       # None for a leaf; ((input, vjp), ...) for a recorded op's output
@@ -38,10 +38,10 @@ class Tensor:
             raise ValueError(f"data: cannot assign an array of shape {array.shape} to a tensor of shape "
                              f"{self.shape}; make a new tensor instead")
         self._data = array
-        self._version += 1
+        autograd.changed_in_place(self)
 
     def __setitem__(self, index, value):
-        """In place: t[index] = value (no gradient flows through it; the version is bumped)."""
+        """In place: t[index] = value (no gradient flows through it; counted as an in-place change)."""
         if self.requires_grad and self._edges is None and autograd.is_grad_enabled():
             raise RuntimeError("setitem: a leaf tensor that requires grad cannot be changed in place outside "
                                "mg.no_grad() (the change would be invisible to its gradient)")
@@ -51,7 +51,7 @@ class Tensor:
         except (IndexError, ValueError, TypeError) as e:
             raise type(e)(f"setitem: cannot assign {getattr(value, 'shape', type(value).__name__)} to index "
                           f"{index!r} of a tensor of shape {self.shape} on {self.device}: {e}") from None
-        self._version += 1
+        autograd.changed_in_place(self)
 
     # ------------------------------------------------------------ what it is
     shape = property(lambda self: self._data.shape)

@@ -48,7 +48,11 @@ class Bernoulli(Distribution):
             return (u < self.probs).astype(self.probs.dtype)
 
     def log_prob(self, value):
-        """log p(x) = x log p + (1 - x) log(1 - p) = x l - softplus(l)  (stable for any logit l)."""
+        """log p(x) = x log p + (1 - x) log(1 - p) = x l - softplus(l).
+
+        Finite for any logit l (no log of a probability that rounded to 0), and it
+        accepts x between 0 and 1 too (binary cross-entropy with soft targets).
+        """
         x = self._value(value, self.logits)
         return x * self.logits - softplus(self.logits)
 

@@ -33,7 +33,7 @@ def operands(a, b, op):
         a = lift(a, b)
     elif not isinstance(b, Tensor):
         b = lift(b, a)
-    if type(a.data) is not type(b.data):
+    if type(a._data) is not type(b._data):
         check_same_device((a, b), op)
     return a, b
 
