@@ -6,9 +6,10 @@ cotangent ``g`` of the output (dL/d out) to the cotangent of that input (dL/d in
 ``apply`` stores those (input, vjp) pairs on the output tensor - that is the whole
 tape. Nothing is recorded when grad mode is off or when no input requires a gradient.
 
-The backward pass is the chain rule read right to left. Sort the graph so that each
-tensor comes after everything it was computed from, walk it in reverse, and hand
-each tensor's accumulated cotangent to the vjps of its inputs:
+The backward pass is the chain rule read right to left: visit the tensors from the
+output back to the inputs, in the reverse of the order they were recorded in (so a
+tensor is visited only after every op that used it), and hand each tensor's
+accumulated cotangent to the vjps of its inputs:
 
     dL/dx  =  sum over uses y = f(..., x, ...) of  vjp_f,x(dL/dy)
 
@@ -18,10 +19,11 @@ backward pass itself: differentiate that again and you get Hessian-vector produc
 (``create_graph=True``).
 """
 import functools
+import heapq
 
 _grad_enabled = True     # the one flag: checked in apply(), the only place that records
 _anomaly_enabled = False  # set by detect_anomaly(): check every value for NaN/Inf
-_clock = 0                # counts in-place changes; see changed_in_place()
+_clock = 0                # ticks at every recorded op and every in-place change
 
 
 class _GradMode:
@@ -65,9 +67,10 @@ def apply(op, data, *edges):
 
     ``vjp(g, out)`` receives the output's cotangent ``g`` and the output tensor itself
     (so vjps such as exp's ``g * out`` can reuse it without a reference cycle).
-    The output notes the clock (the count of in-place changes so far), so that
-    backward can refuse to use an input that was changed in place after it was saved.
+    The output notes the tape's clock: the clock orders the backward pass, and lets
+    it refuse an input that was changed in place after it was saved.
     """
+    global _clock
     out = Tensor(data)
     if _grad_enabled:
         for x, _ in edges:
@@ -75,6 +78,7 @@ def apply(op, data, *edges):
                 out.requires_grad = True
                 out._edges = edges
                 out._op = op
+                _clock += 1
                 out._recorded_at = _clock
                 break
     if _anomaly_enabled:
@@ -82,85 +86,70 @@ def apply(op, data, *edges):
     return out
 
 
-_RELEASED = ()  # what a tensor's edges become once backward has freed them
-
-
-def _topological_order(roots):
-    """Every tensor that requires grad and leads to ``roots``, inputs before outputs.
-
-    Iterative depth-first search (a recursive one would overflow Python's stack on a
-    chain of 100,000 ops): a tensor is appended once all its inputs have been.
-    """
-    order, seen = [], set()
-    stack = [(root, False) for root in roots]
-    while stack:
-        t, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(t)
-            continue
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
-        if t._edges is _RELEASED:
-            raise RuntimeError(
-                f"backward through the graph a second time: the values saved by {t._op!r} "
-                "were freed by the first backward; pass retain_graph=True to the first "
-                "backward() (or autograd.grad) if you need to go through it again")
-        stack.append((t, True))
-        if t._edges is not None:
-            for x, _ in t._edges:
-                if x.requires_grad and id(x) not in seen:
-                    stack.append((x, False))
-    return order
+_RELEASED = ()  # what a tensor's edges become once backward has freed them (recorded edges are never empty)
 
 
 def _backpropagate(roots, root_grads, retain_graph, create_graph):
-    """Run the chain rule from ``roots``; return {id(tensor): (tensor, cotangent)} for every tensor reached."""
-    grads = {}
-    for root, g in zip(roots, root_grads):
-        previous = grads.get(id(root))
-        grads[id(root)] = (root, g if previous is None else previous[1] + g)
+    """Run the chain rule from ``roots``; return ({id(tensor): cotangent}, [leaves reached]).
+
+    Tensors wait in a heap ordered by when they were recorded, latest first. Every op
+    that used a tensor was recorded after it, so when a tensor leaves the heap all
+    contributions to its cotangent have arrived. (No recursion: a chain of 100,000
+    ops is fine.)
+    """
     global _anomaly_enabled
+    grads, leaves, waiting = {}, [], []
+
+    def receive(x, gx):   # add gx to x's cotangent; queue x the first time
+        previous = grads.get(id(x))
+        if previous is not None:
+            grads[id(x)] = previous + gx
+            return
+        grads[id(x)] = gx
+        if x._edges is None:
+            leaves.append(x)
+        else:
+            heapq.heappush(waiting, (-x._recorded_at, x))
+
     check_anomalies, _anomaly_enabled = _anomaly_enabled, False   # vjps are checked as a whole, below
     try:
         with _GradMode(create_graph):
-            _run_vjps(_topological_order(roots), grads, retain_graph, check_anomalies)
+            for root, g in zip(roots, root_grads):
+                receive(root, g)
+            while waiting:
+                t = heapq.heappop(waiting)[1]
+                if t._edges is _RELEASED:
+                    raise RuntimeError(
+                        f"backward through the graph a second time: the values saved by {t._op!r} were "
+                        "freed by the first backward; pass retain_graph=True to the first backward() "
+                        "(or autograd.grad) if you need to go through it again")
+                g = grads[id(t)]
+                for x, vjp in t._edges:
+                    if x._changed_at > t._recorded_at:
+                        _raise_modified(t, x)
+                    if x.requires_grad:
+                        gx = vjp(g, t)
+                        if gx._data.shape != x._data.shape:   # every vjp must undo broadcasting (sum_to)
+                            raise RuntimeError(f"internal error: the vjp of {t._op!r} returned a gradient "
+                                               f"of shape {gx.shape} for an input of shape {x.shape}")
+                        if check_anomalies:
+                            anomaly.check_backward(t, gx)
+                        receive(x, gx)
+                if not retain_graph:
+                    t._edges = _RELEASED   # drop the vjps and the values they saved
     finally:
         _anomaly_enabled = check_anomalies
-    return grads
-
-
-def _run_vjps(order, grads, retain_graph, check_anomalies):
-    """The reverse loop: hand each tensor's cotangent to the vjps of its inputs, summing per input."""
-    for t in reversed(order):
-        edges = t._edges
-        if edges is None or id(t) not in grads:   # a leaf, or nothing flows into t
-            continue
-        g = grads[id(t)][1]
-        for x, vjp in edges:
-            if x._changed_at > t._recorded_at:
-                _raise_modified(t, x)
-            if not x.requires_grad:
-                continue
-            gx = vjp(g, t)
-            if gx._data.shape != x._data.shape:  # every vjp must undo broadcasting (see sum_to)
-                raise RuntimeError(f"internal error: the vjp of {t._op!r} returned a gradient of "
-                                   f"shape {gx.shape} for an input of shape {x.shape}")
-            if check_anomalies:
-                anomaly.check_backward(t, gx)
-            previous = grads.get(id(x))
-            grads[id(x)] = (x, gx if previous is None else previous[1] + gx)
-        if not retain_graph:
-            t._edges = _RELEASED   # drop the vjps and the values they saved
+    return grads, leaves
 
 
 def changed_in_place(t):
     """Note that t's values were overwritten (t.data = ..., t[i] = ...).
 
-    In-place changes are counted by one clock. Each tensor remembers the clock at its
-    last change and each recorded op the clock when it was recorded; an input changed
-    after the op that saved it was recorded makes backward raise instead of silently
-    using the new values (PyTorch keeps a version counter per tensor for the same end).
+    The tape's clock ticks at every recorded op and every in-place change. Each tensor
+    remembers the clock at its last change and each op the clock when it was recorded;
+    an input changed after the op that saved it makes backward raise instead of
+    silently using the new values (PyTorch keeps a version counter per tensor for the
+    same end).
     """
     global _clock
     _clock += 1
@@ -216,10 +205,10 @@ def backward(output, grad=None, retain_graph=False, create_graph=False):
             f"backward: this tensor (shape {output.shape}) does not require grad, so no graph "
             "leads to it; create the inputs with requires_grad=True and compute it outside no_grad()")
     (g,) = _initial_grads([output], None if grad is None else [grad], "backward")
-    grads = _backpropagate([output], [g], retain_graph or create_graph, create_graph)
-    for t, gt in grads.values():
-        if t._edges is None:  # a leaf
-            t.grad = gt if t.grad is None else t.grad + gt
+    grads, leaves = _backpropagate([output], [g], retain_graph or create_graph, create_graph)
+    for leaf in leaves:
+        g = grads[id(leaf)]
+        leaf.grad = g if leaf.grad is None else leaf.grad + g
 
 
 def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=None):
@@ -237,12 +226,8 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=No
         retain_graph = create_graph
     root_grads = _initial_grads(outputs, grad_outputs, "autograd.grad")
     live = [(out, g) for out, g in zip(outputs, root_grads) if out.requires_grad]
-    grads = _backpropagate([o for o, _ in live], [g for _, g in live], retain_graph, create_graph) if live else {}
-    result = []
-    for x in inputs:
-        found = grads.get(id(x))
-        result.append(found[1] if found is not None else Tensor(x.xp.zeros_like(x.data)))
-    return tuple(result)
+    grads, _ = _backpropagate([o for o, _ in live], [g for _, g in live], retain_graph, create_graph)
+    return tuple(grads[id(x)] if id(x) in grads else Tensor(x.xp.zeros_like(x.data)) for x in inputs)
 
 
 from . import anomaly  # noqa: E402  (these modules import this one too)
