@@ -1,0 +1,140 @@
+"""Modules: what they own, how they compute, and saving/loading their weights."""
+import math
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import nn
+
+
+def test_linear_computes_x_at_w_plus_b(device):
+    mg.random.seed(0)
+    layer = nn.Linear(5, 3, dtype=mg.float64, device=device)
+    x = np.random.default_rng(1).standard_normal((4, 5))
+    y = layer(mg.tensor(x, device=device))
+    expected = x @ layer.weight.numpy() + layer.bias.numpy()
+    np.testing.assert_allclose(y.numpy(), expected, rtol=1e-12)
+    assert y.device == device and layer.weight.shape == (5, 3) and layer.bias.shape == (3,)
+
+
+def test_linear_init_is_uniform_within_one_over_sqrt_fan_in():
+    mg.random.seed(0)
+    layer = nn.Linear(400, 300)
+    bound = 1 / math.sqrt(400)
+    w = layer.weight.numpy()
+    assert np.abs(w).max() <= bound and np.abs(layer.bias.numpy()).max() <= bound
+    # U(-a, a) has variance a^2 / 3
+    assert w.var() == pytest.approx(bound ** 2 / 3, rel=0.02)
+
+
+def test_linear_without_bias():
+    layer = nn.Linear(3, 2, bias=False)
+    assert layer.bias is None and len(layer.parameters()) == 1
+
+
+def test_mlp_layers_names_and_order():
+    model = nn.MLP([4, 8, 8, 2], activation="tanh")
+    kinds = [type(layer).__name__ for layer in model.layers]
+    assert kinds == ["Linear", "Tanh", "Linear", "Tanh", "Linear"]   # no activation after the last layer
+    names = [name for name, _ in model.named_parameters()]
+    assert names == ["layers.0.weight", "layers.0.bias", "layers.2.weight", "layers.2.bias",
+                     "layers.4.weight", "layers.4.bias"]
+    assert all(isinstance(p, nn.Parameter) and p.requires_grad for p in model.parameters())
+
+
+def test_parameters_of_nested_modules_are_found_through_attributes_and_lists():
+    class Net(nn.Module):
+        def __init__(self):
+            self.body = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+            self.heads = [nn.Linear(3, 1), nn.Linear(3, 1)]
+            self.scale = nn.Parameter(mg.ones(()))
+
+        def forward(self, x):
+            h = self.body(x)
+            return (self.heads[0](h) + self.heads[1](h)) * self.scale
+
+    net = Net()
+    names = [name for name, _ in net.named_parameters()]
+    assert names == ["scale", "body.layers.0.weight", "body.layers.0.bias", "heads.0.weight", "heads.0.bias",
+                     "heads.1.weight", "heads.1.bias"]
+    assert len(net.modules()) == 6   # net, body, Linear, ReLU, two heads
+    net(mg.ones((5, 2))).sum().backward()
+    assert all(p.grad is not None and p.grad.shape == p.shape for p in net.parameters())
+
+
+def test_mlp_gradient_matches_finite_differences(device):
+    mg.random.seed(0)
+    model = nn.MLP([3, 4, 2], activation="tanh", dtype=mg.float64, device=device)
+    x = mg.tensor(np.random.default_rng(0).standard_normal((5, 3)), device=device)
+    w = model.layers[0].weight
+    (model(x) ** 2).sum().backward()
+    analytic = w.grad.numpy()[1, 2]
+    eps, base = 1e-6, w.numpy()
+    numeric = []
+    for sign in (1, -1):
+        shifted = base.copy()
+        shifted[1, 2] += sign * eps
+        with mg.no_grad():
+            w.data = mg.tensor(shifted, device=device).data
+            numeric.append((model(x) ** 2).sum().item())
+    assert analytic == pytest.approx((numeric[0] - numeric[1]) / (2 * eps), rel=1e-6)
+
+
+def test_a_layer_used_twice_gets_both_gradients():
+    layer = nn.Linear(2, 2, bias=False)
+    x = mg.ones((1, 2))
+    layer(layer(x)).sum().backward()
+    # L = sum(x W W) = x W W 1: W appears twice, so dL/dW = x^T (1^T W^T) + (x W)^T 1^T
+    w, xv, ones = layer.weight.numpy(), np.ones((1, 2)), np.ones((1, 2))
+    expected = xv.T @ (ones @ w.T) + (xv @ w).T @ ones
+    np.testing.assert_allclose(layer.weight.grad.numpy(), expected, rtol=1e-6)
+
+
+def test_zero_grad_and_train_eval():
+    model = nn.MLP([2, 3, 1])
+    model(mg.ones((1, 2))).sum().backward()
+    model.zero_grad()
+    assert all(p.grad is None for p in model.parameters())
+    model.eval()
+    assert all(not m.training for m in model.modules())
+    model.train()
+    assert all(m.training for m in model.modules())
+
+
+def test_state_dict_round_trip(device):
+    mg.random.seed(0)
+    a = nn.MLP([3, 5, 2], device=device)
+    mg.random.seed(1)
+    b = nn.MLP([3, 5, 2], device=device)
+    x = mg.ones((4, 3), device=device)
+    assert not np.allclose(a(x).numpy(), b(x).numpy())
+    state = a.state_dict()
+    assert all(isinstance(v, np.ndarray) for v in state.values())   # host arrays: any device can load them
+    b.load_state_dict(state)
+    np.testing.assert_array_equal(a(x).numpy(), b(x).numpy())
+    state["layers.0.weight"][:] = 0            # the state dict is a copy, not a view of the weights
+    assert a.layers[0].weight.numpy().any()
+
+
+def test_load_state_dict_names_what_is_wrong():
+    model = nn.MLP([3, 5, 2])
+    state = model.state_dict()
+    del state["layers.2.bias"]
+    with pytest.raises(KeyError, match="layers.2.bias"):
+        model.load_state_dict(state)
+    model.load_state_dict(state, strict=False)   # skips what is missing
+    state["layers.0.weight"] = np.zeros((5, 3))
+    with pytest.raises(ValueError, match="shape"):
+        model.load_state_dict(state, strict=False)
+
+
+def test_activation_modules():
+    x = mg.tensor([-2.0, 0.5])
+    np.testing.assert_allclose(nn.ReLU()(x).numpy(), [0.0, 0.5])
+    np.testing.assert_allclose(nn.LeakyReLU(0.1)(x).numpy(), [-0.2, 0.5])
+    np.testing.assert_allclose(nn.Tanh()(x).numpy(), np.tanh([-2.0, 0.5]), rtol=1e-6)
+    np.testing.assert_allclose(nn.Sigmoid()(x).numpy(), 1 / (1 + np.exp([2.0, -0.5])), rtol=1e-6)
+    np.testing.assert_allclose(nn.Softplus()(x).numpy(), np.log1p(np.exp([-2.0, 0.5])), rtol=1e-6)
+    with pytest.raises(ValueError, match="unknown activation"):
+        nn.MLP([2, 2, 2], activation="swishy")

@@ -1,0 +1,167 @@
+"""Optimizers against hand computations of their update rules, and saving their state."""
+import math
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import optim
+
+
+def parameter(values, device):
+    return mg.nn.Parameter(mg.tensor(np.array(values, dtype=np.float64), device=device))
+
+
+def gradients(n_steps, shape, seed=0):
+    return np.random.default_rng(seed).standard_normal((n_steps,) + shape)
+
+
+def test_adam_follows_algorithm_1_of_kingma_and_ba(device):
+    """Algorithm 1, written out literally in NumPy, against optim.Adam over several steps."""
+    lr, beta1, beta2, eps = 0.1, 0.9, 0.999, 1e-8
+    start = np.array([0.5, -1.0, 2.0])
+    p = parameter(start, device)
+    adam = optim.Adam([p], lr=lr, betas=(beta1, beta2), eps=eps)
+    theta, m, v = start.copy(), np.zeros(3), np.zeros(3)
+    for t, g in enumerate(gradients(5, (3,)), start=1):
+        p.grad = mg.tensor(g, device=device)
+        adam.step()
+        m = beta1 * m + (1 - beta1) * g                 # update biased first moment estimate
+        v = beta2 * v + (1 - beta2) * g ** 2            # update biased second raw moment estimate
+        m_hat = m / (1 - beta1 ** t)                    # bias-corrected first moment estimate
+        v_hat = v / (1 - beta2 ** t)                    # bias-corrected second raw moment estimate
+        theta = theta - lr * m_hat / (np.sqrt(v_hat) + eps)
+        np.testing.assert_allclose(p.numpy(), theta, rtol=1e-12, atol=1e-14)
+
+
+def test_adam_first_step_moves_every_weight_by_lr():
+    # with the bias correction, m_hat = g and v_hat = g^2 at t = 1: the step is lr * sign(g)
+    p = parameter([1.0, 1.0, 1.0], "cpu")
+    p.grad = mg.tensor(np.array([1e-3, -5.0, 200.0]))
+    optim.Adam([p], lr=0.01).step()
+    np.testing.assert_allclose(p.numpy(), [0.99, 1.01, 0.99], rtol=1e-6)
+
+
+def test_adam_weight_decay_is_added_to_the_gradient():
+    p, q = parameter([2.0, -3.0], "cpu"), parameter([2.0, -3.0], "cpu")
+    g = np.array([0.1, 0.2])
+    p.grad, q.grad = mg.tensor(g), mg.tensor(g + 0.5 * np.array([2.0, -3.0]))
+    optim.Adam([p], lr=0.1, weight_decay=0.5).step()
+    optim.Adam([q], lr=0.1).step()
+    np.testing.assert_allclose(p.numpy(), q.numpy(), rtol=1e-12)
+
+
+def test_adamw_decays_the_weights_apart_from_the_adam_step(device):
+    lr, decay = 0.1, 0.2
+    start = np.array([1.0, -2.0])
+    p, q = parameter(start, device), parameter(start * (1 - lr * decay), device)
+    g = np.array([0.3, 0.4])
+    p.grad, q.grad = mg.tensor(g, device=device), mg.tensor(g, device=device)
+    optim.AdamW([p], lr=lr, weight_decay=decay).step()   # p <- p (1 - lr decay), then Adam
+    optim.Adam([q], lr=lr).step()
+    np.testing.assert_allclose(p.numpy(), q.numpy(), rtol=1e-12)
+
+
+def test_sgd_with_momentum_and_weight_decay(device):
+    lr, momentum, decay = 0.1, 0.9, 0.01
+    theta, velocity = np.array([1.0, -1.0]), np.zeros(2)
+    p = parameter(theta, device)
+    sgd = optim.SGD([p], lr=lr, momentum=momentum, weight_decay=decay)
+    for g in gradients(4, (2,)):
+        p.grad = mg.tensor(g, device=device)
+        sgd.step()
+        velocity = momentum * velocity + g + decay * theta
+        theta = theta - lr * velocity
+        np.testing.assert_allclose(p.numpy(), theta, rtol=1e-12)
+
+
+def test_plain_sgd_step():
+    p = parameter([1.0, 2.0], "cpu")
+    p.grad = mg.tensor(np.array([10.0, -10.0]))
+    optim.SGD([p], lr=0.01).step()
+    np.testing.assert_allclose(p.numpy(), [0.9, 2.1])
+
+
+@pytest.mark.parametrize("make", [lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9),
+                                  lambda ps: optim.Adam(ps, lr=0.1), lambda ps: optim.AdamW(ps, lr=0.1)])
+def test_a_step_reads_the_gradient_and_never_writes_into_it(make):
+    p = parameter([1.0, 2.0], "cpu")
+    g = mg.tensor(np.array([0.5, -0.5]))
+    p.grad = g
+    make([p]).step()
+    np.testing.assert_array_equal(g.numpy(), [0.5, -0.5])
+    assert p.grad is g
+
+
+def test_parameters_without_gradient_are_left_alone():
+    p, q = parameter([1.0], "cpu"), parameter([2.0], "cpu")
+    p.grad = mg.tensor(np.array([1.0]))
+    adam = optim.Adam([p, q], lr=0.1)
+    adam.step()
+    assert q.numpy()[0] == 2.0 and adam.steps == [1, 0]
+
+
+def test_adam_minimizes_a_quadratic(device):
+    p = parameter([3.0, -4.0], device)
+    adam = optim.Adam([p], lr=0.1)
+    for _ in range(300):
+        adam.zero_grad()
+        (p * p).sum().backward()
+        adam.step()
+    assert np.abs(p.numpy()).max() < 0.05
+
+
+def test_clip_grad_norm_scales_all_gradients_together():
+    p, q = parameter([0.0, 0.0], "cpu"), parameter([0.0], "cpu")
+    p.grad, q.grad = mg.tensor(np.array([3.0, 0.0])), mg.tensor(np.array([4.0]))   # joint norm 5
+    old = p.grad
+    total = optim.clip_grad_norm_([p, q], max_norm=1.0)
+    assert total == pytest.approx(5.0)
+    joint = math.sqrt((p.grad.numpy() ** 2).sum() + (q.grad.numpy() ** 2).sum())
+    assert joint == pytest.approx(1.0, rel=1e-5)
+    np.testing.assert_allclose(p.grad.numpy() / q.grad.numpy()[0], [0.75, 0.0])   # direction kept
+    np.testing.assert_array_equal(old.numpy(), [3.0, 0.0])     # replaced, not written into
+    assert optim.clip_grad_norm_([p, q], max_norm=10.0) == pytest.approx(1.0, rel=1e-5)  # below: unchanged
+
+
+@pytest.mark.parametrize("make", [lambda ps: optim.SGD(ps, lr=0.05, momentum=0.9, weight_decay=1e-3),
+                                  lambda ps: optim.Adam(ps, lr=0.05), lambda ps: optim.AdamW(ps, lr=0.05)])
+def test_state_dict_round_trip_continues_identically(make, device):
+    """Train 3 steps, copy model and optimizer state into fresh ones, train on: both must agree exactly."""
+    grads = gradients(6, (2, 3), seed=1)
+    mg.random.seed(0)
+    a = mg.nn.Linear(2, 3, bias=False, dtype=mg.float64, device=device)
+    opt_a = make(a.parameters())
+    for g in grads[:3]:
+        a.weight.grad = mg.tensor(g, device=device)
+        opt_a.step()
+    state = opt_a.state_dict()
+    assert all(isinstance(v, (int, float, np.ndarray)) for v in state.values())   # savable with numpy.savez
+
+    mg.random.seed(1)
+    b = mg.nn.Linear(2, 3, bias=False, dtype=mg.float64, device=device)
+    b.load_state_dict(a.state_dict())
+    opt_b = make(b.parameters())
+    opt_b.load_state_dict(state)
+    for g in grads[3:]:
+        a.weight.grad = mg.tensor(g, device=device)
+        b.weight.grad = mg.tensor(g, device=device)
+        opt_a.step()
+        opt_b.step()
+    np.testing.assert_array_equal(a.weight.numpy(), b.weight.numpy())
+
+
+def test_load_state_dict_rejects_a_state_for_other_parameters():
+    adam = optim.Adam([parameter([1.0, 2.0], "cpu")])
+    other = optim.Adam([parameter([1.0], "cpu"), parameter([1.0], "cpu")])
+    with pytest.raises(ValueError, match="parameters"):
+        adam.load_state_dict(other.state_dict())
+
+
+def test_bad_hyperparameters_are_refused():
+    with pytest.raises(ValueError, match="betas"):
+        optim.Adam([parameter([1.0], "cpu")], betas=(1.0, 0.999))
+    with pytest.raises(ValueError, match="lr"):
+        optim.SGD([parameter([1.0], "cpu")], lr=-1.0)
+    with pytest.raises(ValueError, match="empty"):
+        optim.Adam([])
