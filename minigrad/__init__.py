@@ -21,6 +21,6 @@ from .ops import (abs, add, arange, astype, broadcast_to, clip, concatenate, cos
 from .serialization import load, save
 from .tensor import Tensor, tensor
 
-from . import distributions  # noqa: E402  (built on everything above)
+from . import distributions, estimators, linalg  # noqa: E402  (built on everything above)
 
 from . import data, models, nn, optim  # layers, optimizers, data sets and models, built on the above

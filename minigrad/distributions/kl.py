@@ -4,8 +4,11 @@
 this file, one line per pair). Each formula is differentiable in the parameters of
 both distributions, and has shape ``batch_shape`` (event axes summed).
 """
-from ..ops import softplus
+from ..linalg import diagonal, solve_triangular
+from ..ops import expand_dims, softplus
 from .bernoulli import Bernoulli
+from .categorical import Categorical
+from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 
 
@@ -38,7 +41,31 @@ def _kl_bernoulli_bernoulli(p, q):
     return p.probs * log_ratio_one + (1.0 - p.probs) * log_ratio_zero
 
 
+def _kl_categorical_categorical(p, q):
+    """sum_k p_k (log p_k - log q_k); classes with p_k = 0 contribute 0."""
+    return (p.probs * (p.logits - q.logits)).sum(-1)
+
+
+def _kl_mvn_mvn(p, q):
+    """KL(N(m1, C1) || N(m2, C2)) = 1/2 [tr(C2^-1 C1) + |z|^2 - d + log det C2 - log det C1].
+
+    With Cholesky factors C = L L^T everything is a triangular solve:
+    tr(C2^-1 C1) = |L2^-1 L1|_F^2 (squared Frobenius norm), z = L2^-1 (m1 - m2),
+    log det C = 2 sum_i log L_ii.
+    """
+    d = p.event_shape[0]
+    if q.event_shape[0] != d:
+        raise ValueError(f"kl_divergence: the two MultivariateNormals have dimensions {d} and {q.event_shape[0]}")
+    m = solve_triangular(q.scale_tril, p.scale_tril)                              # L2^-1 L1
+    z = solve_triangular(q.scale_tril, expand_dims(p.loc - q.loc, -1))[..., 0]    # L2^-1 (m1 - m2)
+    half_log_det_q = diagonal(q.scale_tril).log().sum(-1)
+    half_log_det_p = diagonal(p.scale_tril).log().sum(-1)
+    return 0.5 * ((m * m).sum((-2, -1)) + (z * z).sum(-1) - d) + half_log_det_q - half_log_det_p
+
+
 _KL_PAIRS = {
     (Normal, Normal): _kl_normal_normal,
+    (MultivariateNormal, MultivariateNormal): _kl_mvn_mvn,
     (Bernoulli, Bernoulli): _kl_bernoulli_bernoulli,
+    (Categorical, Categorical): _kl_categorical_categorical,
 }

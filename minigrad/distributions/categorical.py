@@ -1,0 +1,82 @@
+"""The categorical distribution over {0, ..., K-1}, parameterized by probabilities or logits."""
+import numpy
+
+from .. import random
+from ..autograd import no_grad
+from ..ops import log, log_softmax, softmax
+from ..tensor import Tensor
+from .distribution import Distribution, broadcast_all, check
+
+
+def gumbel_noise(shape, dtype, device):
+    """Standard Gumbel draws g = -log(-log u), u ~ U(0, 1).
+
+    The Gumbel-max trick: argmax_k (log pi_k + g_k) is a draw from Categorical(pi)
+    (Gumbel 1954; Maddison et al. 2014). u is kept inside (tiny, 1 - eps) so g is finite.
+    """
+    finfo = numpy.finfo(dtype)
+    u = random.uniform(shape, dtype=dtype, device=device).clip(float(finfo.tiny), 1.0 - float(finfo.eps))
+    return -(-u.log()).log()
+
+
+def one_hot(index, k, dtype):
+    """A tensor of shape index.shape + (k,): 1 at position index[...] along the last axis, else 0."""
+    xp = index.xp
+    return Tensor((index.data[..., None] == xp.arange(k)).astype(dtype))
+
+
+class Categorical(Distribution):
+    """P(x = k) = pi_k for k in {0, ..., K-1}; the last axis of probs/logits holds the K classes.
+
+    Give exactly one of ``probs`` (non-negative, normalized here to sum to 1) and
+    ``logits`` (any reals: pi = softmax(logits)). Everything is computed from the
+    normalized log-probabilities ``logits - logsumexp(logits)``. Draws are integers
+    (int64) of shape sample_shape + batch_shape; there is no rsample (see
+    RelaxedOneHotCategorical).
+    """
+
+    def __init__(self, probs=None, logits=None, validate_args=True):
+        if (probs is None) == (logits is None):
+            raise ValueError("Categorical: give exactly one of probs and logits")
+        given = probs if probs is not None else logits
+        (given,) = broadcast_all(given)
+        if given.ndim < 1:
+            raise ValueError(f"Categorical: probs/logits need a last axis of classes, got shape {given.shape}")
+        if probs is not None:
+            if validate_args:
+                check(given.data >= 0, "Categorical: probs must be non-negative (and not NaN); "
+                                       "pass validate_args=False to skip this check")
+                check(given.data.sum(-1) > 0, "Categorical: probs must not be all zero")
+            tiny = float(numpy.finfo(given.dtype).tiny)
+            self.logits = log_softmax(log(given.clip(tiny)), -1)   # zero probabilities get log(tiny) ~ -708
+        else:
+            if validate_args:
+                check(~given.xp.isnan(given.data), "Categorical: logits must not be NaN")
+            self.logits = log_softmax(given, -1)
+        self.probs = softmax(self.logits, -1)
+        super().__init__(batch_shape=self.logits.shape[:-1])
+
+    @property
+    def num_classes(self):
+        return self.logits.shape[-1]
+
+    @property
+    def parameters(self):
+        return {"logits": self.logits}
+
+    def sample(self, sample_shape=()):
+        """argmax_k (log pi_k + g_k) with Gumbel noise g (the Gumbel-max trick); int64, no graph."""
+        with no_grad():
+            shape = self._extended_shape(sample_shape) + (self.num_classes,)
+            g = gumbel_noise(shape, self.logits.dtype, self.logits.device)
+            return Tensor((self.logits + g).data.argmax(axis=-1).astype(numpy.int64))
+
+    def log_prob(self, value):
+        """log pi_x, picked out of the log-probabilities by a one-hot mask of x."""
+        x = value if isinstance(value, Tensor) else Tensor(self.logits.xp.asarray(value))
+        return (one_hot(x, self.num_classes, self.logits.dtype) * self.logits).sum(-1)
+
+    def entropy(self):
+        """H = -sum_k pi_k log pi_k."""
+        finite = self.logits.clip(float(numpy.finfo(self.logits.dtype).min))   # 0 * -inf would be NaN
+        return -(self.probs * finite).sum(-1)

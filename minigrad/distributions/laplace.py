@@ -1,0 +1,53 @@
+"""The Laplace (double exponential) distribution."""
+import math
+
+import numpy
+
+from .. import random
+from ..tensor import Tensor
+from .distribution import Distribution, broadcast_all, check_finite, check_positive
+
+
+class Laplace(Distribution):
+    """p(x) = exp(-|x - loc| / scale) / (2 scale), elementwise."""
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=True):
+        self.loc, self.scale = broadcast_all(loc, scale)
+        if validate_args:
+            check_finite("loc", self.loc, "Laplace")
+            check_positive("scale", self.scale, "Laplace")
+        super().__init__(batch_shape=self.loc.shape)
+
+    @property
+    def parameters(self):
+        return {"loc": self.loc, "scale": self.scale}
+
+    def rsample(self, sample_shape=()):
+        """x = loc - scale sign(u) log(1 - |u|), u ~ U(-1, 1): the inverse CDF, so dx/dscale = (x - loc)/scale.
+
+        u is drawn from [eps - 1, 1) so that log(1 - |u|) stays finite.
+        """
+        xp = self.loc.xp
+        eps = float(numpy.finfo(self.loc.dtype).eps)
+        u = random.uniform(self._extended_shape(sample_shape), low=eps - 1.0, high=1.0,
+                           dtype=self.loc.dtype, device=self.loc.device).data
+        noise = Tensor(-xp.sign(u) * xp.log1p(-xp.abs(u)))   # standard Laplace draws, no parameters in them
+        return self.loc + self.scale * noise
+
+    def log_prob(self, value):
+        """log p(x) = -|x - loc| / scale - log(2 scale)."""
+        x = self._value(value, self.loc)
+        return -(x - self.loc).abs() / self.scale - self.scale.log() - math.log(2.0)
+
+    def entropy(self):
+        """H = 1 + log(2 scale)."""
+        return self.scale.log() + (1.0 + math.log(2.0))
+
+    @property
+    def mean(self):
+        return self.loc
+
+    @property
+    def variance(self):
+        return 2.0 * self.scale * self.scale

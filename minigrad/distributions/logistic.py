@@ -1,0 +1,48 @@
+"""The logistic distribution: the derivative of the sigmoid, shifted and scaled."""
+import math
+
+import numpy
+
+from .. import random
+from ..ops import softplus
+from .distribution import Distribution, broadcast_all, check_finite, check_positive
+
+
+class Logistic(Distribution):
+    """p(x) = sigmoid(z) (1 - sigmoid(z)) / scale with z = (x - loc) / scale; CDF sigmoid(z)."""
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=True):
+        self.loc, self.scale = broadcast_all(loc, scale)
+        if validate_args:
+            check_finite("loc", self.loc, "Logistic")
+            check_positive("scale", self.scale, "Logistic")
+        super().__init__(batch_shape=self.loc.shape)
+
+    @property
+    def parameters(self):
+        return {"loc": self.loc, "scale": self.scale}
+
+    def rsample(self, sample_shape=()):
+        """x = loc + scale (log u - log(1 - u)), u ~ U(0, 1): the inverse of the CDF sigmoid."""
+        finfo = numpy.finfo(self.loc.dtype)
+        u = random.uniform(self._extended_shape(sample_shape), dtype=self.loc.dtype, device=self.loc.device)
+        u = u.clip(float(finfo.tiny), 1.0 - float(finfo.eps))
+        return self.loc + self.scale * (u.log() - (-u).log1p())
+
+    def log_prob(self, value):
+        """log p(x) = -z - 2 softplus(-z) - log scale  (log sigmoid(z) + log sigmoid(-z), stably)."""
+        z = (self._value(value, self.loc) - self.loc) / self.scale
+        return -z - 2.0 * softplus(-z) - self.scale.log()
+
+    def entropy(self):
+        """H = log scale + 2."""
+        return self.scale.log() + 2.0
+
+    @property
+    def mean(self):
+        return self.loc
+
+    @property
+    def variance(self):
+        return self.scale * self.scale * (math.pi ** 2 / 3.0)

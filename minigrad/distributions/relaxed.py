@@ -1,0 +1,136 @@
+"""Continuous relaxations of discrete draws (Gumbel-softmax / Concrete), and the straight-through trick.
+
+A Bernoulli or categorical draw is a step function of its noise, so its pathwise
+derivative is zero almost everywhere. Replacing the step (argmax) by a smooth softmax
+at temperature tau gives draws on the simplex that are differentiable in the logits
+(Jang, Gu & Poole 2017; Maddison, Mnih & Teh 2017):
+
+    y = softmax((log pi + g) / tau),   g ~ Gumbel(0, 1)
+
+As tau -> 0 the draws approach one-hot vectors distributed as Categorical(pi); larger
+tau gives smoother draws and lower-variance, but more biased, gradients.
+
+Straight-through (``hard=True``): the forward value is the one-hot argmax of y, exactly,
+while the backward pass uses the gradient of the relaxed y (Bengio et al. 2013).
+"""
+import math
+
+import numpy
+
+from .. import random
+from ..autograd import apply
+from ..ops import log_softmax, logsumexp, sigmoid, softplus
+from ..tensor import Tensor, tensor
+from .bernoulli import Bernoulli
+from .categorical import Categorical, gumbel_noise, one_hot
+from .distribution import Distribution, check_positive
+
+
+def straight_through(hard, soft):
+    """The values of ``hard`` with the gradient of ``soft``: forward hard exactly, vjp to soft = g.
+
+    A primitive rather than ``soft + (hard - soft).detach()``: that composite is one-hot
+    only up to rounding (1 - 0.3 + 0.3 need not be 1), this one returns hard's values bit for bit.
+    """
+    return apply("straight_through", hard.data.astype(soft.dtype), (soft, lambda g, out: g))
+
+
+def _temperature(temperature, like):
+    t = temperature if isinstance(temperature, Tensor) else tensor(temperature, dtype=like.dtype, device=like.device)
+    return t
+
+
+class RelaxedOneHotCategorical(Distribution):
+    """Gumbel-softmax draws y = softmax((logits + g) / temperature) on the probability simplex.
+
+    event_shape is (K,). ``hard=True`` makes rsample() return the one-hot argmax with the
+    gradient of the soft draw (straight-through); log_prob is always the density of the
+    soft draws.
+    """
+    has_rsample = True
+
+    def __init__(self, temperature, probs=None, logits=None, hard=False, validate_args=True):
+        self._categorical = Categorical(probs=probs, logits=logits, validate_args=validate_args)
+        self.logits = self._categorical.logits        # normalized: log pi
+        self.temperature = _temperature(temperature, self.logits)
+        if validate_args:
+            check_positive("temperature", self.temperature, "RelaxedOneHotCategorical")
+        self.hard = hard
+        super().__init__(batch_shape=self.logits.shape[:-1], event_shape=self.logits.shape[-1:])
+
+    @property
+    def probs(self):
+        return self._categorical.probs
+
+    @property
+    def parameters(self):
+        return {"temperature": self.temperature, "logits": self.logits, "hard": self.hard}
+
+    def rsample(self, sample_shape=()):
+        g = gumbel_noise(self._extended_shape(sample_shape), self.logits.dtype, self.logits.device)
+        y = ((self.logits + g) / self.temperature).softmax(-1)
+        if not self.hard:
+            return y
+        index = Tensor(y.data.argmax(axis=-1))
+        return straight_through(one_hot(index, y.shape[-1], y.dtype), y)
+
+    def log_prob(self, value):
+        """The Concrete density (Maddison et al. 2017, definition 1), for y in the open simplex:
+
+        log p(y) = log (K-1)! + (K-1) log tau + sum_k (log pi_k - (tau + 1) log y_k)
+                   - K logsumexp_k (log pi_k - tau log y_k)
+        """
+        y = self._value(value, self.logits)
+        k = self.event_shape[0]
+        tau = self.temperature
+        log_y = y.log()
+        return (math.lgamma(k) + (k - 1) * tau.log() + (self.logits - (tau + 1.0) * log_y).sum(-1)
+                - k * logsumexp(self.logits - tau * log_y, -1))
+
+
+class RelaxedBernoulli(Distribution):
+    """Binary Concrete draws y = sigmoid((logit + L) / temperature) in (0, 1), L ~ Logistic(0, 1).
+
+    The two-class case of the Gumbel-softmax (the difference of two Gumbels is
+    logistic). ``hard=True``: forward 1.0 where y > 1/2 else 0.0, backward the gradient of y.
+    """
+    has_rsample = True
+
+    def __init__(self, temperature, probs=None, logits=None, hard=False, validate_args=True):
+        self._bernoulli = Bernoulli(probs=probs, logits=logits, validate_args=validate_args)
+        self.logits = self._bernoulli.logits
+        self.temperature = _temperature(temperature, self.logits)
+        if validate_args:
+            check_positive("temperature", self.temperature, "RelaxedBernoulli")
+        self.hard = hard
+        super().__init__(batch_shape=self.logits.shape)
+
+    @property
+    def probs(self):
+        return self._bernoulli.probs
+
+    @property
+    def parameters(self):
+        return {"temperature": self.temperature, "logits": self.logits, "hard": self.hard}
+
+    def rsample(self, sample_shape=()):
+        finfo = numpy.finfo(self.logits.dtype)
+        u = random.uniform(self._extended_shape(sample_shape), dtype=self.logits.dtype, device=self.logits.device)
+        u = u.clip(float(finfo.tiny), 1.0 - float(finfo.eps))
+        noise = u.log() - (-u).log1p()                   # Logistic(0, 1) by inverting its CDF
+        y = sigmoid((self.logits + noise) / self.temperature)
+        if not self.hard:
+            return y
+        return straight_through(Tensor(y.data > 0.5), y)
+
+    def log_prob(self, value):
+        """Density of y in (0, 1), by the change of variables y = sigmoid((l + L) / tau):
+
+        L = tau logit(y) - l,  dL/dy = tau / (y (1 - y)),
+        log p(y) = log tau - log y - log(1 - y) + log p_Logistic(L),  log p_Logistic(L) = -L - 2 softplus(-L)
+        """
+        y = self._value(value, self.logits)
+        tau = self.temperature
+        log_y, log_1my = y.log(), (-y).log1p()
+        noise = tau * (log_y - log_1my) - self.logits
+        return tau.log() - log_y - log_1my - noise - 2.0 * softplus(-noise)

@@ -1,0 +1,270 @@
+"""Monte Carlo estimators of the gradient of an expectation, grad_theta E_{x ~ p(x; theta)}[f(x)].
+
+The expectation's integrand depends on theta through the *distribution*, so we cannot
+just sample x and backpropagate through f(x): the sampling step has no derivative.
+There are three classic ways around it (Mohamed, Rosca, Figurnov & Mnih 2020, "Monte
+Carlo Gradient Estimation in Machine Learning", JMLR 21):
+
+  pathwise         x = g(eps; theta) with parameter-free noise eps, so
+                   grad E[f(x)] = E_eps[grad_theta f(g(eps; theta))]        (needs f' and rsample)
+  score function   grad p = p grad log p, so
+                   grad E[f(x)] = E[f(x) grad log p(x; theta)]              (any f; needs log_prob)
+  measure-valued   grad p = c (p+ - p-) for two densities p+, p-, so
+                   grad E[f(x)] = c (E_{p+}[f] - E_{p-}[f])                  (any f; per family)
+
+Each function here draws ``n`` samples and returns a *surrogate*: a scalar built on the
+tape whose value is a Monte Carlo estimate of E[f(x)] (summed over the batch of
+distributions) and whose ``.backward()`` leaves the chosen estimator of grad E[f(x)] in
+the ``.grad`` of the parameters (and of anything upstream of them, by the chain rule).
+
+``f`` maps a batch of samples, shape (n,) + batch_shape + event_shape, to values of shape
+(n,) + batch_shape (or (n,)); parameters inside f (a decoder, say) also get gradients.
+
+The trick that makes a surrogate of the right value and the right gradient:
+    magic(log_q) = log_q - log_q.detach()
+is zero, but its gradient is grad log_q (Foerster et al. 2018, "DiCE"). So
+    f + (f - b) * magic(log_q)
+has the value f and the gradient grad f + (f - b) grad log q.
+"""
+import math
+
+import numpy
+
+from . import autograd, random
+from .autograd import no_grad
+from .distributions import Normal
+from .tensor import Tensor, tensor
+
+
+def _magic(x):
+    """0 in value, x's gradient in the backward pass."""
+    return x - x.detach()
+
+
+def _check_samples(n, caller, at_least=1):
+    if not isinstance(n, (int, numpy.integer)) or n < at_least:
+        raise ValueError(f"{caller}: the number of samples n must be an int >= {at_least}, got {n!r}")
+
+
+# ---------------------------------------------------------------- pathwise
+
+def pathwise(f, dist, n=1):
+    """The pathwise (reparameterization) estimator: mean over n samples of grad_theta f(g(eps; theta)).
+
+    Identity: if x = g(eps; theta) with eps ~ p(eps) free of theta, then
+        grad_theta E_{p(x; theta)}[f(x)] = E_{p(eps)}[grad_x f(x) grad_theta g(eps; theta)],
+    the change of variables p(x) dx = p(eps) deps (Kingma & Welling 2014; Rezende et al. 2014).
+
+    Needs: f differentiable in x (written with minigrad ops), and a distribution with
+    rsample (``dist.has_rsample``). It is all backpropagation: x = dist.rsample() is a
+    node of the tape, so the surrogate is simply the sample mean of f.
+    """
+    _check_samples(n, "pathwise")
+    if not dist.has_rsample:
+        raise ValueError(f"pathwise: {type(dist).__name__} cannot be reparameterized (no rsample); "
+                         "use score_function, or a relaxation such as RelaxedBernoulli")
+    x = dist.rsample((n,))
+    return f(x).sum() / n
+
+
+# ---------------------------------------------------------------- score function
+
+def score_function(f, dist, n=1, baseline=None):
+    """The score-function (REINFORCE, likelihood-ratio) estimator, with an optional baseline b:
+
+        mean over n samples of  (f(x_i) - b_i) grad_theta log p(x_i; theta),   x_i ~ p(x; theta)
+
+    Identity: grad p = p grad log p, so grad E[f] = integral f grad p dx = E[f grad log p]
+    (Glynn 1990; Williams 1992). A baseline leaves it unbiased because E[grad log p] = 0:
+    E[b grad log p] = b grad integral p dx = b grad 1 = 0, as long as b_i does not depend on x_i.
+
+    Needs: log_prob differentiable in the parameters; f only evaluated (it may be
+    non-differentiable, discrete, a simulator). Works for discrete distributions too.
+    The samples carry no graph (``dist.sample``).
+
+    ``baseline``:
+      None                the plain estimator (b = 0);
+      a number or tensor  a constant b (broadcast over samples);
+      "leave_one_out"     b_i = mean of f over the other n - 1 samples (needs n >= 2);
+      "optimal"           the variance-minimizing constant of Mohamed et al. (2020, eq. 65),
+                          estimated from the other n - 1 samples (see optimal_baseline);
+      an object           such as MovingAverageBaseline or LearnedBaseline: ``b, loss =
+                          baseline(values)``; a loss (a learned baseline's squared error)
+                          is added to the surrogate with value 0 and its own gradient.
+    """
+    needs_two = isinstance(baseline, str) and baseline in ("leave_one_out", "optimal")
+    _check_samples(n, "score_function", at_least=2 if needs_two else 1)
+    x = dist.sample((n,))
+    values = f(x)                       # may carry gradients to parameters inside f
+    w = values.detach()                 # the weights of the score: constants
+    b, baseline_loss = _baseline(baseline, dist, x, w)
+    log_q = dist.log_prob(x)
+    surrogate = (values + (w - b) * _magic(log_q)).sum() / n
+    if baseline_loss is not None:
+        surrogate = surrogate + _magic(baseline_loss)
+    return surrogate
+
+
+def _baseline(baseline, dist, x, w):
+    """(b, loss): the baseline values for weights w of shape (n,) + batch, and a loss to train it (or None)."""
+    if baseline is None:
+        return 0.0, None
+    if isinstance(baseline, (int, float, Tensor)):
+        return baseline, None
+    if isinstance(baseline, str):
+        if baseline == "leave_one_out":
+            return leave_one_out(w), None
+        if baseline == "optimal":
+            return optimal_baseline(dist, x, w), None
+        raise ValueError(f"score_function: unknown baseline {baseline!r}; use None, a number, "
+                         "'leave_one_out', 'optimal', MovingAverageBaseline or LearnedBaseline")
+    return baseline(w)
+
+
+def leave_one_out(w):
+    """b_i = (sum_j w_j - w_i) / (n - 1): the mean of the *other* samples, so b_i is independent of x_i.
+
+    (Kool, van Hoof & Welling 2019, "Buy 4 REINFORCE samples, get a baseline for free".)
+    """
+    n = w.shape[0]
+    return (w.sum(0) - w) / (n - 1)
+
+
+def optimal_baseline(dist, x, w):
+    """The variance-minimizing constant baseline b* = E[f(x) |s(x)|^2] / E[|s(x)|^2], s = grad log p(x).
+
+    The variance of (f - b) s is E[(f - b)^2 |s|^2] - |grad E f|^2; setting its derivative
+    in b to zero gives b* (Mohamed et al. 2020, section 7.4, eq. 65). We estimate the two
+    expectations from the other n - 1 samples (leave one out), so that b_i stays
+    independent of x_i and the estimator unbiased.
+
+    The scores are taken with respect to the distribution's own parameters
+    (``dist.parameters`` that require grad, e.g. loc and scale), one per sample: each
+    parameter is copied into n rows, row i used only by sample i, so one backward pass
+    gives all n scores.
+    """
+    s2 = per_sample_score_norms(dist, x)
+    weighted = w * s2
+    return (weighted.sum(0) - weighted) / (s2.sum(0) - s2)
+
+
+def per_sample_score_norms(dist, x):
+    """|grad_theta log p(x_i; theta)|^2 for each sample i: shape (n,) + batch_shape.
+
+    theta: the tensors in ``dist.parameters`` that require grad (and have batch_shape as
+    their leading axes). Nothing is recorded on the caller's graph.
+    """
+    n = x.shape[0]
+    batch = dist.batch_shape
+    rows, arguments = [], {}
+    for name, value in dist.parameters.items():
+        if isinstance(value, Tensor) and value.requires_grad and value.shape[:len(batch)] == batch:
+            xp = value.xp
+            row = tensor(xp.broadcast_to(value.data, (n,) + value.shape), requires_grad=True)
+            rows.append(row)
+            arguments[name] = row
+        else:
+            arguments[name] = value
+    if not rows:
+        raise ValueError(f"per_sample_score_norms: no parameter of {dist!r} requires grad")
+    with autograd.enable_grad():
+        copy = type(dist)(**arguments, validate_args=False)
+        scores = autograd.grad(copy.log_prob(x.detach()).sum(), rows)
+    total = 0.0
+    for s in scores:   # sum the squares over each parameter's event axes, keep (n,) + batch
+        total = total + (s * s).reshape((n,) + batch + (-1,)).sum(-1)
+    return total.detach()
+
+
+class MovingAverageBaseline:
+    """b = an exponential moving average of f over previous calls (per batch element).
+
+    b is computed before this call's values are seen, so it is independent of them and
+    the estimator stays unbiased. The first call uses b = 0.
+    """
+
+    def __init__(self, decay=0.9):
+        if not 0.0 <= decay < 1.0:
+            raise ValueError(f"MovingAverageBaseline: decay must lie in [0, 1), got {decay}")
+        self.decay = decay
+        self.average = None
+
+    def __call__(self, w):
+        b = 0.0 if self.average is None else self.average
+        mean = w.mean(0)
+        self.average = mean if self.average is None else self.decay * self.average + (1.0 - self.decay) * mean
+        return b, None
+
+
+class LearnedBaseline:
+    """An input-dependent baseline b = net(context), trained to predict f (NVIL, Mnih & Gregor 2014).
+
+    ``net`` is any callable made of minigrad ops (an mg.nn module, or a function of tensors
+    that require grad); ``context`` is what the distribution was computed from (the data
+    point that an encoder saw, say), never the sample x itself, so b stays independent of
+    x. The surrogate gains the squared error mean (f - b)^2 with value 0, so the same
+    ``backward()`` also trains the baseline (the score term uses b detached).
+    """
+
+    def __init__(self, net, context=None):
+        self.net = net
+        self.context = context
+
+    def __call__(self, w):
+        b = self.net(self.context)
+        error = w - b
+        return b.detach(), (error * error).sum() / w.shape[0]
+
+
+# ---------------------------------------------------------------- measure-valued (Gaussian)
+
+def measure_valued(f, normal, n=1):
+    """The measure-valued estimator of d/dloc and d/dscale of E_{N(loc, scale^2)}[f(x)], with coupling.
+
+    Identity: write the derivative of the density as a difference of two densities,
+    d/dtheta p(x; theta) = c_theta (p+(x) - p-(x)); then
+        d/dtheta E_p[f] = c_theta (E_{p+}[f] - E_{p-}[f])     (weak derivatives; Pflug 1989).
+    For the Gaussian, with standardized w = (x - loc) / scale:
+      loc:   d/dloc N = (w / scale) N splits into its positive and negative halves,
+             loc +/- scale W with W ~ Weibull(scale sqrt 2, shape 2) (the Rayleigh
+             density w e^{-w^2/2}), and c = 1 / (scale sqrt(2 pi));
+      scale: d/dscale N = ((w^2 - 1) / scale) N = (1/scale) (M-density - N-density), with
+             M ~ double-sided Maxwell (density w^2 e^{-w^2/2} / sqrt(2 pi)), c = 1 / scale.
+    Coupling (common random numbers): the + and - sides share their noise, W for both
+    sides of loc, and eps = M U with U ~ U(0, 1) for scale (M U is exactly N(0, 1)), so
+    the difference f(+) - f(-) is small where f is smooth.
+
+    Needs: f only evaluated (it may be non-differentiable); a Normal (the decomposition is
+    per family). Costs 4 evaluations of f per sample. Gradients reach loc and scale (and
+    whatever computed them); parameters inside f get the plain Monte Carlo gradient of the
+    value term f(loc + scale eps).
+    """
+    _check_samples(n, "measure_valued")
+    if not isinstance(normal, Normal):
+        raise TypeError(f"measure_valued: implemented for Normal only, got {type(normal).__name__}")
+    loc, scale = normal.loc, normal.scale
+    shape = normal._extended_shape((n,))
+    with no_grad():
+        m_loc, s = loc.detach(), scale.detach()
+        w = _rayleigh(shape, loc)                              # |standardized x| on each side of loc
+        d_loc = (f(m_loc + s * w) - f(m_loc - s * w)) / (s * math.sqrt(2 * math.pi))
+        maxwell = _double_sided_maxwell(shape, loc)
+        u = random.uniform(shape, dtype=loc.dtype, device=loc.device)
+        d_scale = (f(m_loc + s * maxwell) - f(m_loc + s * (maxwell * u))) / s
+        eps = maxwell * u                                      # a standard normal draw
+    value = f(m_loc + s * eps)                                 # E[f] (and gradients for f's own parameters)
+    return (value.sum() + (_magic(loc) * d_loc).sum() + (_magic(scale) * d_scale).sum()) / n
+
+
+def _rayleigh(shape, like):
+    """Weibull(scale sqrt 2, shape 2) = Rayleigh(1) draws, sqrt(-2 log u) by inverting the CDF."""
+    u = random.uniform(shape, dtype=like.dtype, device=like.device)
+    return (-2.0 * (-u).log1p()).sqrt()                         # 1 - u lies in (0, 1]: log is finite
+
+
+def _double_sided_maxwell(shape, like):
+    """+/- the length of a 3-d standard normal vector (a chi distribution with 3 degrees of freedom), random sign."""
+    eps = random.normal(tuple(shape) + (3,), dtype=like.dtype, device=like.device)
+    length = (eps * eps).sum(-1).sqrt()
+    sign = random.uniform(shape, dtype=like.dtype, device=like.device) < 0.5
+    return length * (sign.astype(like.dtype) * 2.0 - 1.0)
