@@ -12,11 +12,12 @@ import pytest
 import scipy.integrate
 import scipy.special
 import scipy.stats
-from hypothesis import given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import minigrad as mg
-from minigrad.distributions import Bernoulli, Normal, kl_divergence
+from minigrad.distributions import (Bernoulli, Categorical, Laplace, Logistic, MultivariateNormal, Normal,
+                                   RelaxedBernoulli, RelaxedOneHotCategorical, Uniform, kl_divergence)
 
 FIVE_SE = 5.0   # P(|N(0,1)| > 5) = 5.7e-7
 
@@ -181,6 +182,7 @@ def test_bernoulli_needs_exactly_one_parameterization():
 
 # ---------------------------------------------------------------- KL divergences
 
+@settings(max_examples=10)   # each example integrates numerically
 @given(m1=locs, s1=scales, m2=locs, s2=scales)
 def test_kl_normal_normal_equals_the_integral(device, m1, s1, m2, s2):
     # KL = E_p[log p - log q], here by numerical integration (scipy.integrate.quad)
@@ -223,3 +225,256 @@ def test_kl_bernoulli_bernoulli_equals_the_sum_over_outcomes(device, l1, l2):
 def test_kl_of_a_pair_without_a_closed_form_says_so(device):
     with pytest.raises(NotImplementedError, match=r"no closed form for KL\(Normal \|\| Bernoulli\)"):
         kl_divergence(Normal(t(0.0, device), 1.0), Bernoulli(probs=t(0.5, device)))
+
+
+# ---------------------------------------------------------------- MultivariateNormal
+
+def random_scale_tril(rng, d, batch=()):
+    """A Cholesky factor with a diagonal in [0.5, 1.5] and moderate entries below it."""
+    a = np.tril(rng.normal(size=batch + (d, d)) * 0.5, -1)
+    return a + np.eye(d) * (0.5 + rng.random(batch + (d,)))[..., None]
+
+
+@given(d=st.integers(1, 4), seed=st.integers(0, 2**16))
+def test_mvn_log_prob_and_entropy_equal_scipy(device, d, seed):
+    rng = np.random.default_rng(seed)
+    loc, L, x = rng.normal(size=d), random_scale_tril(rng, d), rng.normal(size=(5, d)) * 2
+    oracle = scipy.stats.multivariate_normal(loc, L @ L.T)
+    dist = MultivariateNormal(t(loc, device), t(L, device))
+    np.testing.assert_allclose(dist.log_prob(t(x, device)).numpy(), oracle.logpdf(x).reshape(5), rtol=1e-10)
+    assert dist.entropy().item() == pytest.approx(oracle.entropy(), rel=1e-10)
+
+
+def test_mvn_shapes_broadcast_batch_axes(device):
+    rng = np.random.default_rng(0)
+    dist = MultivariateNormal(t(rng.normal(size=(4, 1, 3)), device), t(random_scale_tril(rng, 3, (2,)), device))
+    assert dist.batch_shape == (4, 2) and dist.event_shape == (3,)
+    x = dist.rsample((5,))
+    assert x.shape == (5, 4, 2, 3)
+    assert dist.log_prob(x).shape == (5, 4, 2) and dist.entropy().shape == (4, 2)
+
+
+def test_mvn_draws_have_covariance_scale_tril_times_its_transpose(device):
+    mg.random.seed(4)
+    rng = np.random.default_rng(4)
+    loc, L = np.array([1.0, -2.0, 0.5]), random_scale_tril(rng, 3)
+    cov = L @ L.T
+    n = 40000
+    x = MultivariateNormal(t(loc, device), t(L, device)).sample((n,)).numpy()
+    assert_mean_within(x, loc, np.sqrt(np.diag(cov)))
+    # the sample covariance C_ij has standard error sqrt((C_ii C_jj + C_ij^2) / n) for a Gaussian
+    se = np.sqrt((np.outer(np.diag(cov), np.diag(cov)) + cov**2) / n)
+    assert np.all(np.abs(np.cov(x.T) - cov) <= FIVE_SE * se)
+    np.testing.assert_allclose(MultivariateNormal(t(loc, device), t(L, device)).covariance_matrix.numpy(), cov)
+
+
+def test_mvn_log_prob_gradients_equal_finite_differences(device):
+    rng = np.random.default_rng(5)
+    x = t(rng.normal(size=(2, 3)), device, requires_grad=True)
+    loc = t(rng.normal(size=3), device, requires_grad=True)
+    L = t(random_scale_tril(rng, 3), device, requires_grad=True)
+    log_prob = lambda x, m, L: MultivariateNormal(m, mg.linalg.tril(L)).log_prob(x)   # noqa: E731
+    assert mg.gradcheck(log_prob, [x, loc, L])
+    assert mg.gradgradcheck(log_prob, [x, loc, L])
+
+
+def test_mvn_rsample_gradient_reaches_loc_and_scale_tril(device):
+    # x = loc + L eps: d(sum x)/dL_ij = eps_j, the same eps that L eps = x - loc recovers
+    mg.random.seed(5)
+    loc = t([0.0, 1.0], device, requires_grad=True)
+    L = t([[1.0, 0.0], [0.5, 2.0]], device, requires_grad=True)
+    x = MultivariateNormal(loc, L).rsample()
+    x.sum().backward()
+    eps = np.linalg.solve(L.numpy(), x.numpy() - loc.numpy())
+    np.testing.assert_allclose(loc.grad.numpy(), [1.0, 1.0])
+    np.testing.assert_allclose(L.grad.numpy(), np.ones((2, 1)) * eps[None, :], rtol=1e-10)
+
+
+@pytest.mark.parametrize("L, message", [([[1.0, 0.5], [0.0, 1.0]], "lower triangular"),
+                                        ([[1.0, 0.0], [0.3, 0.0]], "positive diagonal"),
+                                        ([[1.0, 0.0], [0.3, float("nan")]], "positive diagonal")])
+def test_mvn_rejects_a_scale_tril_that_is_not_a_cholesky_factor(device, L, message):
+    with pytest.raises(ValueError, match=message):
+        MultivariateNormal(t([0.0, 0.0], device), t(L, device))
+
+
+def test_kl_mvn_mvn_equals_a_monte_carlo_estimate(device):
+    mg.random.seed(6)
+    rng = np.random.default_rng(6)
+    p = MultivariateNormal(t(rng.normal(size=3), device), t(random_scale_tril(rng, 3), device))
+    q = MultivariateNormal(t(rng.normal(size=3), device), t(random_scale_tril(rng, 3), device))
+    x = p.sample((100000,))
+    log_ratio = (p.log_prob(x) - q.log_prob(x)).numpy()
+    assert_mean_within(log_ratio, kl_divergence(p, q).item(), log_ratio.std())
+
+
+def test_kl_mvn_with_diagonal_factors_is_the_sum_of_normal_kls(device):
+    m1, s1, m2, s2 = [0.0, 1.0], [1.0, 0.5], [1.0, -1.0], [2.0, 0.7]
+    mvn = kl_divergence(MultivariateNormal(t(m1, device), t(np.diag(s1), device)),
+                        MultivariateNormal(t(m2, device), t(np.diag(s2), device)))
+    normal = kl_divergence(Normal(t(m1, device), t(s1, device)), Normal(t(m2, device), t(s2, device)))
+    assert mvn.item() == pytest.approx(normal.sum().item(), rel=1e-12)
+
+
+# ---------------------------------------------------------------- Categorical
+
+probability_vectors = st.lists(st.floats(0.01, 1.0), min_size=2, max_size=6).map(lambda w: np.array(w) / sum(w))
+
+
+@given(p=probability_vectors)
+def test_categorical_log_prob_and_entropy_equal_scipy(device, p):
+    d = Categorical(probs=t(p, device))
+    np.testing.assert_allclose(d.log_prob(t(np.arange(len(p)), device, dtype=mg.int64)).numpy(), np.log(p), rtol=1e-10)
+    assert d.entropy().item() == pytest.approx(scipy.stats.entropy(p), rel=1e-10)
+    same = Categorical(logits=t(np.log(p) + 3.0, device))           # logits are defined up to a constant
+    np.testing.assert_allclose(same.probs.numpy(), p, rtol=1e-10)
+
+
+def test_categorical_draw_frequencies_equal_probs(device):
+    mg.random.seed(7)
+    p = np.array([[0.1, 0.2, 0.7], [0.5, 0.0, 0.5]])
+    x = Categorical(probs=t(p, device)).sample((20000,)).numpy()
+    assert x.shape == (20000, 2) and x.dtype == np.int64
+    for k in range(3):
+        assert_mean_within((x == k).astype(float), p[:, k], np.sqrt(p[:, k] * (1 - p[:, k])) + 1e-12)
+    assert not np.any(x[:, 1] == 1)                      # a class of probability 0 is never drawn
+
+
+def test_categorical_normalizes_probs_and_handles_zeros(device):
+    d = Categorical(probs=t([2.0, 0.0, 2.0], device))
+    np.testing.assert_allclose(d.probs.numpy(), [0.5, 0.0, 0.5], atol=1e-300)
+    assert np.isfinite(d.entropy().item()) and d.entropy().item() == pytest.approx(math.log(2))
+
+
+@given(p=probability_vectors, q=probability_vectors)
+def test_kl_categorical_equals_scipy(device, p, q):
+    k = min(len(p), len(q))
+    p, q = p[:k] / p[:k].sum(), q[:k] / q[:k].sum()
+    kl = kl_divergence(Categorical(probs=t(p, device)), Categorical(probs=t(q, device)))
+    assert kl.item() == pytest.approx(scipy.stats.entropy(p, q), rel=1e-9, abs=1e-12)
+
+
+def test_categorical_rejects_negative_probs(device):
+    with pytest.raises(ValueError, match="non-negative"):
+        Categorical(probs=t([0.5, -0.1, 0.6], device))
+
+
+# ---------------------------------------------------------------- Gumbel-softmax and straight-through
+
+def test_gumbel_softmax_draws_approach_one_hot_as_temperature_falls(device):
+    logits = t([0.5, 0.0, -1.0, 1.0], device)
+    largest = []
+    for temperature in (10.0, 1.0, 0.1, 0.01):
+        mg.random.seed(8)
+        y = RelaxedOneHotCategorical(temperature, logits=logits).sample((2000,)).numpy()
+        np.testing.assert_allclose(y.sum(-1), 1.0, rtol=1e-12)     # always on the simplex
+        largest.append(y.max(-1).mean())
+    assert np.all(np.diff(largest) > 0)                            # closer to a vertex as tau falls
+    assert largest[-1] > 0.99
+
+
+def test_gumbel_softmax_argmax_is_a_categorical_draw(device):
+    # the argmax of (logits + Gumbel) / tau does not depend on tau: Gumbel-max gives Categorical(softmax(logits))
+    mg.random.seed(9)
+    p = np.array([0.2, 0.3, 0.5])
+    y = RelaxedOneHotCategorical(0.7, probs=t(p, device)).sample((20000,)).numpy()
+    assert_mean_within(np.eye(3)[y.argmax(-1)], p, np.sqrt(p * (1 - p)))
+
+
+def test_straight_through_is_exactly_one_hot_forward_with_the_relaxed_gradient(device):
+    logits = t([0.3, -0.2, 1.1], device, requires_grad=True)
+    weights = t([1.0, -2.0, 3.0], device)
+    mg.random.seed(10)
+    hard = RelaxedOneHotCategorical(0.5, logits=logits, hard=True).rsample((50,))
+    (hard * weights).sum().backward()
+    hard_grad, logits.grad = logits.grad.numpy(), None
+    mg.random.seed(10)                                              # the same noise, soft this time
+    soft = RelaxedOneHotCategorical(0.5, logits=logits).rsample((50,))
+    (soft * weights).sum().backward()
+    assert set(np.unique(hard.numpy())) == {0.0, 1.0}
+    assert np.all(hard.numpy().sum(-1) == 1.0)                      # exact one-hot rows, no rounding
+    np.testing.assert_array_equal(hard.numpy().argmax(-1), soft.numpy().argmax(-1))
+    np.testing.assert_allclose(hard_grad, logits.grad.numpy(), rtol=1e-12)
+
+
+def test_relaxed_bernoulli_hard_draws_are_binary_with_the_relaxed_gradient(device):
+    logits = t([-1.0, 0.0, 2.0], device, requires_grad=True)
+    mg.random.seed(11)
+    hard = RelaxedBernoulli(0.3, logits=logits, hard=True).rsample((100,))
+    hard.sum().backward()
+    hard_grad, logits.grad = logits.grad.numpy(), None
+    mg.random.seed(11)
+    soft = RelaxedBernoulli(0.3, logits=logits).rsample((100,))
+    soft.sum().backward()
+    np.testing.assert_array_equal(hard.numpy(), (soft.numpy() > 0.5).astype(float))
+    np.testing.assert_allclose(hard_grad, logits.grad.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("temperature, logit", [(0.5, 0.7), (1.0, -1.0), (2.0, 0.0)])
+def test_relaxed_bernoulli_density_integrates_to_one_and_gives_p_above_one_half(device, temperature, logit):
+    d = RelaxedBernoulli(t(temperature, device), logits=t(logit, device))
+    density = lambda y: math.exp(d.log_prob(t(y, device)).item())   # noqa: E731
+    assert scipy.integrate.quad(density, 0, 1, limit=200)[0] == pytest.approx(1.0, abs=1e-6)
+    # y > 1/2 exactly when logit + L > 0, which has probability sigmoid(logit)
+    assert scipy.integrate.quad(density, 0.5, 1, limit=200)[0] == pytest.approx(1 / (1 + math.exp(-logit)), abs=1e-6)
+
+
+def test_concrete_density_with_two_classes_is_the_binary_concrete_density(device):
+    # y = softmax((l + g1, g2) / tau)[0] = sigmoid((l + g1 - g2) / tau), and g1 - g2 ~ Logistic(0, 1)
+    y = np.array([0.1, 0.4, 0.75, 0.99])
+    two = RelaxedOneHotCategorical(t(0.6, device), logits=t([0.8, 0.0], device))
+    binary = RelaxedBernoulli(t(0.6, device), logits=t(0.8, device))
+    np.testing.assert_allclose(two.log_prob(t(np.stack([y, 1 - y], -1), device)).numpy(),
+                               binary.log_prob(t(y, device)).numpy(), rtol=1e-10)
+
+
+# ---------------------------------------------------------------- Laplace, Logistic, Uniform
+
+@given(loc=locs, scale=scales, x=st.floats(-10.0, 10.0))
+def test_laplace_and_logistic_log_prob_and_entropy_equal_scipy(device, loc, scale, x):
+    for family, oracle in ((Laplace, scipy.stats.laplace(loc, scale)), (Logistic, scipy.stats.logistic(loc, scale))):
+        d = family(t(loc, device), t(scale, device))
+        assert d.log_prob(t(x, device)).item() == pytest.approx(oracle.logpdf(x), rel=1e-10, abs=1e-10)
+        assert d.entropy().item() == pytest.approx(oracle.entropy(), rel=1e-10)
+        assert d.variance.item() == pytest.approx(oracle.var(), rel=1e-10)
+
+
+@given(low=st.floats(-5.0, 5.0), width=st.floats(0.1, 5.0), x=st.floats(-11.0, 11.0))
+def test_uniform_log_prob_and_entropy_equal_scipy(device, low, width, x):
+    assume(x != low + width)    # [low, high) as in PyTorch; SciPy includes high
+    d, oracle = Uniform(t(low, device), t(low + width, device)), scipy.stats.uniform(low, width)
+    assert d.log_prob(t(x, device)).item() == pytest.approx(oracle.logpdf(x), rel=1e-10)
+    assert d.entropy().item() == pytest.approx(oracle.entropy(), rel=1e-10)
+
+
+@pytest.mark.parametrize("family", [Laplace, Logistic, Uniform])
+def test_reparameterized_draws_have_the_right_moments_and_gradients(device, family):
+    mg.random.seed(12)
+    a, b = t([0.0, 2.0], device, requires_grad=True), t([1.0, 3.0], device, requires_grad=True)
+    d = family(a, b)
+    x = d.rsample((40000,))
+    mean, sd = d.mean.numpy(), d.stddev.numpy()
+    assert_mean_within(x.numpy(), mean, sd)
+    x.sum().backward()
+    u = (x.numpy() - a.numpy()) / (b.numpy() - (a.numpy() if family is Uniform else 0.0))
+    # location-scale families: x = loc + scale u, so dx/dloc = 1 and dx/dscale = u;
+    # Uniform: x = low + (high - low) u, so dx/dlow = 1 - u and dx/dhigh = u
+    np.testing.assert_allclose(b.grad.numpy(), u.sum(0), rtol=1e-8)
+    np.testing.assert_allclose(a.grad.numpy(), (1 - u).sum(0) if family is Uniform else [40000.0, 40000.0], rtol=1e-8)
+
+
+# ---------------------------------------------------------------- validation
+
+@pytest.mark.parametrize("make, message", [
+    (lambda dev: Laplace(t(0.0, dev), t(-1.0, dev)), "scale must be positive"),
+    (lambda dev: Logistic(t(0.0, dev), t(0.0, dev)), "scale must be positive"),
+    (lambda dev: Uniform(t(1.0, dev), t(1.0, dev)), "low must be less than high"),
+    (lambda dev: Uniform(t(float("nan"), dev), t(1.0, dev)), "low must be less than high"),
+    (lambda dev: RelaxedBernoulli(t(0.0, dev), logits=t(0.0, dev)), "temperature must be positive"),
+    (lambda dev: RelaxedOneHotCategorical(t(-1.0, dev), logits=t([0.0, 1.0], dev)), "temperature must be positive"),
+    (lambda dev: Categorical(logits=t([0.0, float("nan")], dev)), "must not be NaN"),
+    (lambda dev: Bernoulli(logits=t(float("nan"), dev)), "must not be NaN"),
+])
+def test_invalid_parameters_raise_a_clear_value_error(device, make, message):
+    with pytest.raises(ValueError, match=message):
+        make(device)
