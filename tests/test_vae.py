@@ -1,0 +1,220 @@
+"""The VAE: its bounds against hand computations, the two encoder gradients, and learning."""
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad.models import VAE
+
+
+@pytest.fixture(scope="module")
+def mnist():
+    return mg.data.load_mnist()
+
+
+def tiny_vae(device, estimator="pathwise", seed=0, likelihood="bernoulli"):
+    mg.random.seed(seed)
+    return VAE(x_dim=6, hidden=5, latent=3, likelihood=likelihood, estimator=estimator, dtype=mg.float64,
+               device=device)
+
+
+def binary_rows(n, d=6, seed=0):
+    return (np.random.default_rng(seed).random((n, d)) < 0.5).astype(np.float64)
+
+
+def softplus(a):
+    return np.logaddexp(0.0, a)
+
+
+def normal_log_density(z, loc, scale):
+    return -0.5 * ((z - loc) / scale) ** 2 - np.log(scale) - 0.5 * np.log(2 * np.pi)
+
+
+@pytest.mark.parametrize("kl", ["analytic", "mc"])
+def test_elbo_equals_a_hand_computation(device, kl):
+    model = tiny_vae(device)
+    x = binary_rows(4)
+    k = 3
+    mg.random.seed(7)
+    result = model.elbo(mg.tensor(x, device=device), k=k, kl=kl)
+
+    # the same computation in NumPy, with the same draws of eps (the generator is seeded the same)
+    w = model.state_dict()
+    mg.random.seed(7)
+    eps = mg.random.normal((k, 4, 3), dtype=mg.float64, device=device).numpy()
+    h = np.maximum(x @ w["encoder.layers.0.weight"] + w["encoder.layers.0.bias"], 0)
+    out = h @ w["encoder.layers.2.weight"] + w["encoder.layers.2.bias"]
+    loc, scale = out[:, :3], np.exp(0.5 * out[:, 3:])
+    z = loc + scale * eps                                                   # (k, 4, 3)
+    h = np.maximum(z @ w["decoder.layers.0.weight"] + w["decoder.layers.0.bias"], 0)
+    logits = h @ w["decoder.layers.2.weight"] + w["decoder.layers.2.bias"]
+    reconstruction = (x * logits - softplus(logits)).sum(-1).mean(0)      # E_q log p(x|z), Bernoulli
+    if kl == "analytic":   # Kingma & Welling, appendix B: -1/2 sum(1 + log s^2 - m^2 - s^2)
+        kl_value = -0.5 * (1 + np.log(scale ** 2) - loc ** 2 - scale ** 2).sum(-1)
+    else:
+        kl_value = (normal_log_density(z, loc, scale) - normal_log_density(z, 0.0, 1.0)).sum(-1).mean(0)
+
+    np.testing.assert_allclose(result.reconstruction.numpy(), reconstruction, rtol=1e-10)
+    np.testing.assert_allclose(result.kl.numpy(), kl_value, rtol=1e-10)
+    np.testing.assert_allclose(result.elbo.numpy(), reconstruction - kl_value, rtol=1e-10)
+    assert result.elbo.shape == (4,)
+
+
+def test_monte_carlo_kl_averages_to_the_analytic_kl():
+    model = tiny_vae("cpu")
+    x = mg.tensor(binary_rows(3))
+    analytic = model.elbo(x, kl="analytic").kl.numpy()
+    mc = model.elbo(x, k=20000, kl="mc").kl.numpy()
+    np.testing.assert_allclose(mc, analytic, atol=0.02)
+
+
+def test_pathwise_gradient_matches_finite_differences():
+    """d ELBO / d (an encoder weight) with the draws held fixed (same seed), in float64."""
+    model = tiny_vae("cpu")
+    x = mg.tensor(binary_rows(4))
+    w = model.encoder.layers[2].weight           # its columns 3.. give log scale^2: z depends on it through eps
+
+    def elbo_sum():
+        mg.random.seed(3)
+        return model.elbo(x, k=2).elbo.sum()
+
+    elbo_sum().backward()
+    for index in [(0, 1), (2, 4)]:
+        base = w.numpy()
+        values = []
+        for sign in (1, -1):
+            shifted = base.copy()
+            shifted[index] += sign * 1e-6
+            w.data = mg.tensor(shifted).data
+            with mg.no_grad():
+                values.append(elbo_sum().item())
+        w.data = mg.tensor(base).data
+        assert w.grad.numpy()[index] == pytest.approx((values[0] - values[1]) / 2e-6, rel=1e-5, abs=1e-8)
+
+
+def test_iwae_with_one_draw_is_the_monte_carlo_elbo(device):
+    model = tiny_vae(device)
+    x = mg.tensor(binary_rows(5), device=device)
+    mg.random.seed(1)
+    iwae = model.iwae_bound(x, k=1).numpy()
+    mg.random.seed(1)
+    elbo = model.elbo(x, k=1, kl="mc").elbo.numpy()
+    np.testing.assert_allclose(iwae, elbo, rtol=1e-12)
+
+
+def test_iwae_is_above_the_elbo_of_the_same_draws(device):
+    # Jensen: log (1/k) sum w_i >= (1/k) sum log w_i for every example and every set of draws
+    model = tiny_vae(device)
+    x = mg.tensor(binary_rows(5), device=device)
+    for k in (2, 10, 50):
+        mg.random.seed(k)
+        iwae = model.iwae_bound(x, k).numpy()
+        mg.random.seed(k)
+        elbo = model.elbo(x, k=k, kl="mc").elbo.numpy()
+        assert (iwae >= elbo - 1e-12).all()
+
+
+def test_iwae_rises_with_k_on_average(mnist):
+    mg.random.seed(0)
+    model = VAE(x_dim=784, hidden=50, latent=5)
+    x = mg.tensor(mnist.test_images[:100])
+    elbo = model.elbo(x, kl="analytic").elbo.numpy().mean()
+    bounds = [model.iwae_bound(x, k).numpy().mean() for k in (1, 10, 50)]   # about -551, -548, -547
+    assert abs(bounds[0] - elbo) < 1.0                       # k = 1 is an ELBO estimate
+    assert bounds[0] + 1.0 < bounds[1] < bounds[2] - 0.1, bounds
+
+
+def test_score_and_pathwise_give_the_same_elbo_and_decoder_gradient(device):
+    x = mg.tensor(binary_rows(4), device=device)
+    grads = {}
+    for estimator in ("pathwise", "score"):
+        model = tiny_vae(device, estimator)
+        mg.random.seed(5)
+        result = model.elbo(x, k=3)
+        result.elbo.sum().backward()
+        grads[estimator] = (result.elbo.numpy(), {n: p.grad.numpy() for n, p in model.named_parameters()})
+    np.testing.assert_allclose(grads["score"][0], grads["pathwise"][0], rtol=1e-12)   # the same value
+    for name in grads["score"][1]:
+        if name.startswith("decoder"):
+            np.testing.assert_allclose(grads["score"][1][name], grads["pathwise"][1][name], rtol=1e-10)
+    assert not np.allclose(grads["score"][1]["encoder.layers.0.weight"],
+                           grads["pathwise"][1]["encoder.layers.0.weight"])
+
+
+@pytest.mark.parametrize("kl", ["analytic", "mc"])
+def test_score_and_pathwise_encoder_gradients_agree_on_average(kl):
+    """Both are unbiased: averaged over many draws they estimate the same gradient."""
+    x = mg.tensor(binary_rows(2))
+    estimates = {}
+    for estimator in ("pathwise", "score"):
+        model = tiny_vae("cpu", estimator)
+        mg.random.seed(11)
+        model.elbo(x, k=20000, kl=kl).elbo.sum().backward()
+        estimates[estimator] = np.concatenate([p.grad.numpy().ravel() for p in model.encoder.parameters()])
+    error = np.abs(estimates["score"] - estimates["pathwise"]).max()
+    assert error < 0.05 * np.abs(estimates["pathwise"]).max()
+
+
+def test_a_short_run_raises_the_elbo(device, mnist):
+    short_run_raises_the_elbo(mnist, device, "pathwise")
+
+
+def test_a_short_run_with_the_score_estimator_raises_the_elbo(mnist):
+    short_run_raises_the_elbo(mnist, "cpu", "score")
+
+
+def short_run_raises_the_elbo(mnist, device, estimator):
+    x = mg.data.binarize(mnist.train_images[:256], mg.backend.host_generator(0))
+    mg.random.seed(0)
+    model = VAE(hidden=32, latent=4, estimator=estimator, device=device)
+    optimizer = mg.optim.Adam(model.parameters(), lr=3e-3)
+
+    def mean_elbo():
+        mg.random.seed(123)
+        with mg.no_grad():
+            return model.elbo(mg.tensor(x, device=device)).elbo.numpy().mean()
+
+    before = mean_elbo()
+    rng = mg.backend.host_generator(1)
+    for _ in range(3):
+        for xb in mg.data.BatchIterator(x, batch_size=32, shuffle=True, rng=rng, device=device):
+            optimizer.zero_grad()
+            (-model.elbo(xb).elbo.mean()).backward()
+            optimizer.step()
+    after = mean_elbo()
+    assert after > before + 100, (before, after)   # from about -550 nats (untrained) to about -280
+
+
+@pytest.mark.parametrize("likelihood", ["gaussian", "gaussian-learned"])
+def test_gaussian_likelihoods(likelihood):
+    mg.random.seed(0)
+    model = VAE(x_dim=6, hidden=5, latent=2, likelihood=likelihood, obs_scale=0.5, min_scale=0.1)
+    x = mg.tensor(np.random.default_rng(0).random((4, 6)))
+    result = model.elbo(x)
+    result.elbo.sum().backward()
+    assert result.elbo.shape == (4,) and np.isfinite(result.elbo.numpy()).all()
+    p_x = model.decode(model.encode(x).loc)
+    if likelihood == "gaussian":
+        np.testing.assert_allclose(p_x.scale.numpy(), 0.5)
+    else:
+        assert (p_x.scale.numpy() > 0.1).all()    # the floor
+
+
+def test_sample_and_reconstruct(device, mnist):
+    mg.random.seed(0)
+    model = VAE(hidden=16, latent=2, device=device)
+    images = model.sample(7)
+    assert images.shape == (7, 784) and images.device == device and not images.requires_grad
+    assert ((images.numpy() > 0) & (images.numpy() < 1)).all()             # pixel probabilities
+    draws = model.sample(3, mean=False).numpy()
+    assert set(np.unique(draws)) <= {0.0, 1.0}
+    x = mg.tensor(mnist.test_images[:5], device=device)
+    assert model.reconstruct(x).shape == (5, 784)
+
+
+def test_bad_options_are_refused():
+    with pytest.raises(ValueError, match="likelihood"):
+        VAE(likelihood="poisson")
+    with pytest.raises(ValueError, match="estimator"):
+        VAE(estimator="magic")
+    with pytest.raises(ValueError, match="kl"):
+        tiny_vae("cpu").elbo(mg.tensor(binary_rows(2)), kl="exact")
