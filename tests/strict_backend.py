@@ -60,11 +60,11 @@ class StrictArray:
             return lambda *args, **kwargs: _wrap(attr(*_unwrap_nested(args), **_unwrap_nested(kwargs)))
         return attr
 
-    def __getitem__(self, index):
-        return _wrap(self._a[_unwrap_nested(index)])
+    def __getitem__(self, index):   # CuPy, too, accepts NumPy arrays inside an index
+        return _wrap(self._a[_unwrap_index(index)])
 
     def __setitem__(self, index, value):
-        self._a[_unwrap_nested(index)] = _unwrap(value)
+        self._a[_unwrap_index(index)] = _unwrap(value)
 
     def __len__(self):
         return len(self._a)
@@ -129,6 +129,12 @@ def _unwrap_nested(value):
     if isinstance(value, dict):
         return {k: _unwrap_nested(v) for k, v in value.items()}
     return _unwrap(value)
+
+
+def _unwrap_index(index):
+    if isinstance(index, tuple):
+        return tuple(_unwrap_index(i) for i in index)
+    return index._a if isinstance(index, StrictArray) else index
 
 
 def _wrap(value):

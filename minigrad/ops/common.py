@@ -49,6 +49,9 @@ def normalize_axes(axis, ndim, op):
     """``axis`` (None, an int or a tuple of ints, negatives allowed) as a sorted tuple of non-negative ints."""
     if axis is None:
         return tuple(range(ndim))
+    if ndim == 0:   # NumPy (and PyTorch) accept axis 0 or -1 of a 0-d tensor, once: nothing to reduce
+        normalize_axes(axis, 1, op)
+        return ()
     axes = axis if isinstance(axis, (tuple, list)) else (axis,)
     result = []
     for a in axes:

@@ -27,9 +27,7 @@ def mean(x, axis=None, keepdims=False):
     count = 1
     for a in axes:
         count *= x.shape[a]
-    if count == 0:
-        raise ValueError(f"mean: cannot average over zero elements (shape {x.shape}, axis {axis})")
-    return sum(x, axes, keepdims) * (1.0 / count)
+    return sum(x, axes, keepdims) * (1.0 / count if count else float("nan"))   # the mean of nothing is NaN
 
 
 def var(x, axis=None, keepdims=False, ddof=0):
@@ -38,10 +36,9 @@ def var(x, axis=None, keepdims=False, ddof=0):
     count = 1
     for a in axes:
         count *= x.shape[a]
-    if count - ddof <= 0:
-        raise ValueError(f"var: {count} elements with ddof={ddof} leave no degrees of freedom")
     deviation = x - mean(x, axes, keepdims=True)
-    return sum(deviation * deviation, axes, keepdims) * (1.0 / (count - ddof))
+    factor = 1.0 / (count - ddof) if count > ddof else float("nan")   # no degrees of freedom left: NaN
+    return sum(deviation * deviation, axes, keepdims) * factor
 
 
 def max(x, axis=None, keepdims=False):
@@ -56,8 +53,9 @@ def min(x, axis=None, keepdims=False):
 
 def _extremum(op, x, axis, keepdims):
     axes = normalize_axes(axis, x.ndim, op)
-    if x.size == 0:
-        raise ValueError(f"{op}: the tensor of shape {x.shape} is empty; there is no {op}imum")
+    if any(x.shape[a] == 0 for a in axes):
+        raise ValueError(f"{op}: cannot reduce over an axis of length 0 (shape {x.shape}, axis {axis}): "
+                         f"there is no {op}imum of nothing")
     kept = getattr(x.data, op)(axis=axes, keepdims=True)
 
     def share():   # 1/k at each of the k elements equal to the extremum, 0 elsewhere
@@ -84,8 +82,15 @@ def logsumexp(x, axis=None, keepdims=False):
 
 
 def log_softmax(x, axis=-1):
-    """log softmax(x) = x - logsumexp(x) along ``axis`` (a composite)."""
-    return x - logsumexp(x, axis, keepdims=True)
+    """log softmax(x) = x - logsumexp(x) along ``axis`` (a composite).
+
+    Computed as z - logsumexp(z) with z = x - max(x): the shift cancels, and without it
+    float32 would round logsumexp(x) at the scale of |x| (softmax of [1e4, 1e4] came out
+    0.49989). The max is a constant here; its gradient would cancel too.
+    """
+    axes = normalize_axes(axis, x.ndim, "log_softmax")
+    z = x - Tensor(x.data.max(axis=axes, keepdims=True)) if x.size else x
+    return z - logsumexp(z, axes, keepdims=True)
 
 
 def softmax(x, axis=-1):
