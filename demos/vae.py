@@ -50,6 +50,7 @@ def parse_args(argv):
     parser.add_argument("--test-size", type=int, default=None, help="use only the first N test digits")
     parser.add_argument("--iwae-k", type=int, default=100, help="draws for the final importance-weighted bound")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--no-pictures", action="store_true", help="write metrics.json and the checkpoint only")
     return parser.parse_args(argv)
 
 
@@ -246,7 +247,8 @@ def main(argv=None):
         json.dump(metrics, f, indent=2)
     print(f"test ELBO {metrics['test_elbo']:.2f}  IWAE-{args.iwae_k} {iwae:.2f}  "
           f"({seconds_per_epoch:.2f} s per training epoch)")
-    draw_pictures(model, data, history, args, plt)
+    if not args.no_pictures:
+        draw_pictures(model, data, history, args, plt)
     return metrics
 
 
