@@ -138,6 +138,10 @@ def optimal_baseline(dist, x, w):
     expectations from the other n - 1 samples (leave one out), so that b_i stays
     independent of x_i and the estimator unbiased.
 
+    With few samples the ratio of two noisy sums is itself noisy (|s|^2 is heavy-tailed),
+    and the leave-one-out mean of f can do better in practice; the exact b*, when known,
+    can be passed as a number.
+
     The scores are taken with respect to the distribution's own parameters
     (``dist.parameters`` that require grad, e.g. loc and scale), one per sample: each
     parameter is copied into n rows, row i used only by sample i, so one backward pass
