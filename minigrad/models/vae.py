@@ -52,6 +52,23 @@ LIKELIHOODS = ("bernoulli", "gaussian", "gaussian-learned")
 ESTIMATORS = ("pathwise", "score")
 
 
+def _centred(signal):
+    """The learning signal f minus a baseline, held constant (detached), for the score estimator.
+
+    The baseline of a draw is the average signal of the *other* draws: of the same example
+    when there are k > 1 draws, else of the other examples in the batch. It never depends
+    on the draw it is subtracted from, so the estimate stays unbiased, and it removes most
+    of f's size (f is about -100 nats for a digit), which is what makes REINFORCE so noisy.
+    """
+    f = signal.detach()
+    k, batch = f.shape
+    if k > 1:
+        return f - (f.sum(0, keepdims=True) - f) / (k - 1)
+    if batch > 1:
+        return f - (f.sum(1, keepdims=True) - f) / (batch - 1)
+    return f
+
+
 class ELBO(NamedTuple):
     """The ELBO of each example and its two parts (each a tensor of shape (batch,)): elbo = reconstruction - kl."""
     elbo: Tensor
@@ -119,7 +136,9 @@ class VAE(Module):
         """The ELBO of each row of x, estimated with k draws from q(z | x), and its parts.
 
         Differentiate ``.elbo`` to train: the decoder's gradient is exact for the draws made,
-        the encoder's is the chosen estimator (pathwise or score).
+        the encoder's is the chosen estimator (pathwise or score). Each part carries its own
+        gradient, so a weighted objective such as ``reconstruction - beta * kl`` (KL warm-up)
+        is differentiated correctly too.
         """
         if kl not in ("analytic", "mc"):
             raise ValueError(f"elbo: kl must be 'analytic' or 'mc', got {kl!r}")
@@ -127,38 +146,29 @@ class VAE(Module):
         prior = self.prior(x)
         z = q.rsample((k,)) if self.estimator == "pathwise" else q.sample((k,))    # (k, batch, latent)
         log_px = self.decode(z).log_prob(x).sum(-1)                                 # (k, batch)
+        reconstruction = log_px.mean(0)
         if kl == "analytic":
             kl_term = kl_divergence(q, prior).sum(-1)                               # exact, (batch,)
-            signal = log_px                       # what the score estimator weighs: the z-dependent part
         else:
             log_ratio = q.log_prob(z).sum(-1) - prior.log_prob(z).sum(-1)           # (k, batch)
             kl_term = log_ratio.mean(0)
-            signal = log_px - log_ratio
-        elbo = log_px.mean(0) - kl_term
-        if self.estimator == "score":
-            elbo = elbo + self._score_term(q, z, signal).mean(0)
-        return ELBO(elbo, log_px.mean(0), kl_term)
+        if self.estimator == "score":   # give each part its REINFORCE gradient; values are unchanged
+            score = self._score(q, z)
+            reconstruction = reconstruction + (_centred(log_px) * score).mean(0)
+            if kl == "mc":
+                kl_term = kl_term + (_centred(log_ratio) * score).mean(0)
+        return ELBO(reconstruction - kl_term, reconstruction, kl_term)
 
-    def _score_term(self, q, z, signal):
-        """Zero in value; its gradient is (f - b) grad log q(z | x), the score-function estimator.
+    def _score(self, q, z):
+        """log q(z | x) - the same, detached: zero in value, but its gradient is grad_phi log q(z | x).
 
-        ``log_q - log_q.detach()`` is 0 but has the gradient of log q, so adding
-        (f - b) * (log_q - log_q.detach()) to the objective changes no number and adds the
-        REINFORCE gradient (the "magic box" of Foerster et al., DiCE, ICML 2018). f is held
-        constant (detached). The baseline b of a draw is the average signal of the *other*
-        draws - of the same example when k > 1, else of the other examples in the batch - so
-        it never depends on the draw it is subtracted from, and the estimate stays unbiased.
+        Multiplying it by a learning signal f - b (held constant) and adding the product to
+        an objective changes no number and adds the score-function gradient
+        E_q[(f - b) grad log q] (the "magic box" of Foerster et al., DiCE, ICML 2018). The
+        draws z carry no gradient here (they come from q.sample()).
         """
-        log_q = q.log_prob(z).sum(-1)                       # (k, batch); z carries no gradient
-        f = signal.detach()
-        k, batch = f.shape
-        if k > 1:
-            baseline = (f.sum(0, keepdims=True) - f) / (k - 1)
-        elif batch > 1:
-            baseline = (f.sum(1, keepdims=True) - f) / (batch - 1)
-        else:
-            baseline = ops.zeros_like(f)
-        return (f - baseline) * (log_q - log_q.detach())
+        log_q = q.log_prob(z).sum(-1)                       # (k, batch)
+        return log_q - log_q.detach()
 
     def log_weights(self, x, k):
         """log w_i = log p(x | z_i) + log p(z_i) - log q(z_i | x) for k draws z_i ~ q(z | x): shape (k, batch)."""
