@@ -123,8 +123,9 @@ def check(condition, message):
 
 
 def check_positive(name, x, owner):
-    check(x.data > 0, f"{owner}: {name} must be positive (and not NaN), got values with minimum "
-                      f"{float(x.data.min())}; pass validate_args=False to skip this check")
+    if not bool((x.data > 0).all()):   # NaN > 0 is False, so NaN fails too
+        raise ValueError(f"{owner}: {name} must be positive (and not NaN), got values with minimum "
+                         f"{float(x.data.min())}; pass validate_args=False to skip this check")
 
 
 def check_finite(name, x, owner):
