@@ -5,6 +5,7 @@ Each binary op broadcasts its operands, so each vjp ends with ``sum_to(..., inpu
 constant tensors of the other operand's dtype (``common.operands``).
 """
 from ..autograd import apply
+from ..tensor import Tensor
 from .common import operands
 from .shape import reshape, sum_to, swapaxes, transpose
 
@@ -68,15 +69,22 @@ def neg(x):
 
 
 def pow(a, b):
-    """a ** b.   d/da = b a^(b-1),  d/db = a^b log a (taken as 0 where a = 0, as in PyTorch)."""
+    """a ** b.   d/da = b a^(b-1) (0 where a = b = 0),  d/db = a^b log a (0 where a = 0, as in PyTorch)."""
     a, b = operands(a, b, "pow")
     try:
         data = a.data ** b.data
     except ValueError:
         raise _broadcast_error("pow", a, b) from None
     return apply("pow", data,
-                 (a, lambda g, out: sum_to(g * b * a ** (b - 1), a.shape)),
+                 (a, lambda g, out: sum_to(g * _power_rule(a, b), a.shape)),
                  (b, lambda g, out: sum_to(g * out * _log_or_zero(a), b.shape)))
+
+
+def _power_rule(a, b):
+    """b a^(b-1), taken as 0 where a = b = 0: d/da a^0 = 0, but the formula gives 0 * 0^-1 = 0 * inf = nan."""
+    from .elementwise import where
+    both_zero = Tensor((a.data == 0) & (b.data == 0))   # a constant mask
+    return where(both_zero, 0.0, b * a ** (b - 1))
 
 
 def _log_or_zero(a):
