@@ -128,7 +128,8 @@ def exact(cost, k):
     # measure-valued, mu: (f(mu + sigma w) - f(mu - sigma w)) / (sigma sqrt(2 pi)), w ~ Rayleigh
     w = numpy.linspace(0.0, 12.0, 12001)
     rayleigh = w * numpy.exp(-0.5 * w * w) * (w[1] - w[0])
-    estimate = (_on_grid(cost, k, MU + SIGMA * w)[0] - _on_grid(cost, k, MU - SIGMA * w)[0]) / (SIGMA * math.sqrt(2 * math.pi))
+    plus, minus = _on_grid(cost, k, MU + SIGMA * w)[0], _on_grid(cost, k, MU - SIGMA * w)[0]
+    estimate = (plus - minus) / (SIGMA * math.sqrt(2 * math.pi))
     mean = float((rayleigh * estimate).sum())
     result["mu", "measure-valued"] = (mean, float((rayleigh * estimate**2).sum()) - mean**2)
     # measure-valued, sigma: (f(mu + sigma m) - f(mu + sigma m u)) / sigma, m ~ double-sided Maxwell, u ~ U(0, 1)

@@ -345,7 +345,8 @@ def test_estimators_demo_writes_its_figures_and_tables(tmp_path, capsys):
         assert exact["square", k, "sigma", "pathwise"] == pytest.approx(4 * a**2 + 8, rel=1e-6)
         assert exact["square", k, "mu", "score"] == pytest.approx(a**4 + 14 * a**2 + 15, rel=1e-6)
         assert exact["square", k, "sigma", "score"] == pytest.approx(2 * a**4 + 60 * a**2 + 74, rel=1e-6)
-        assert exact["square", k, "mu", "measure-valued"] == pytest.approx((16 / math.pi - 4) * a**2, rel=1e-4, abs=1e-8)
+        assert exact["square", k, "mu", "measure-valued"] == pytest.approx((16 / math.pi - 4) * a**2,
+                                                                            rel=1e-4, abs=1e-8)
         assert exact["square", k, "sigma", "measure-valued"] == pytest.approx(4 * a**2 + 4, rel=1e-4)
     printed = capsys.readouterr().out
     assert "score function beats pathwise" in printed and "exp" in printed and "cos" in printed

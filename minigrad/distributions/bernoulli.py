@@ -4,7 +4,7 @@ import numpy
 from .. import random
 from ..autograd import no_grad
 from ..ops import log, log1p, sigmoid, softplus
-from .distribution import Distribution, broadcast_all, check, check_finite
+from .distribution import Distribution, broadcast_all, check
 
 def logits_from_probs(probs):
     """log(p / (1 - p)), with p kept a machine epsilon away from 0 and 1 so the logit stays finite."""

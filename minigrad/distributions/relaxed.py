@@ -19,7 +19,7 @@ import numpy
 
 from .. import random
 from ..autograd import apply
-from ..ops import log_softmax, logsumexp, sigmoid, softplus
+from ..ops import logsumexp, sigmoid, softplus
 from ..tensor import Tensor, tensor
 from .bernoulli import Bernoulli
 from .categorical import Categorical, gumbel_noise, one_hot
@@ -36,8 +36,10 @@ def straight_through(hard, soft):
 
 
 def _temperature(temperature, like):
-    t = temperature if isinstance(temperature, Tensor) else tensor(temperature, dtype=like.dtype, device=like.device)
-    return t
+    """The temperature as a tensor beside ``like`` (a Python number takes its dtype and device)."""
+    if isinstance(temperature, Tensor):
+        return temperature
+    return tensor(temperature, dtype=like.dtype, device=like.device)
 
 
 class RelaxedOneHotCategorical(Distribution):
