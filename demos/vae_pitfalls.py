@@ -1,0 +1,223 @@
+"""What makes VAEs hard to train, shown on toy data small enough to train in seconds.
+
+    python demos/vae_pitfalls.py            # writes out/vae_pitfalls/variance.png, collapse.png, summary.json
+
+Two pitfalls, each with its fixes:
+
+1. A Gaussian likelihood with a *learned* variance, on data that takes a few exact values
+   (binary images here). A density is not a probability: when the decoder predicts a pixel
+   exactly, it can shrink that pixel's standard deviation towards 0 and its log-density grows
+   without bound (log N(x; x, s^2) = -log s - 0.92). The "ELBO" climbs past 0 and keeps
+   climbing, the gradients (which scale like 1/s^2) grow, and training turns erratic. The
+   number no longer measures anything. Fixes: a floor on the standard deviation, which bounds
+   the density; better, a likelihood that matches the data: Bernoulli for binary pixels, whose
+   log-probabilities are at most 0.
+
+2. Posterior collapse. The ELBO charges KL(q(z|x) || p(z)) for every nat of information the
+   code carries about x. When the decoder's noise is large (a fixed Gaussian standard
+   deviation much bigger than the data's detail), a code is not worth its price: the
+   encoder returns the prior for every x (KL = 0), the decoder outputs the mean of the data,
+   and the latent space is dead. KL warm-up (Bowman et al. 2016; Sonderby et al. 2016)
+   multiplies the KL by a weight rising from 0 to 1, so the code is used early on; here it
+   only delays the collapse, because ignoring z *is* the best ELBO for that likelihood. The
+   fix is the likelihood: a noise level that fits the data, or a learned one (with a floor,
+   see 1.).
+
+The background: J. Gordon's posts on stochastic backpropagation (parts 1 and 2), which
+train a VAE on toy data and look at what goes wrong. The experiments here are our own.
+"""
+import argparse
+import json
+import os
+import sys
+
+import numpy
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))   # run from a checkout
+import minigrad as mg  # noqa: E402
+from minigrad.models import VAE  # noqa: E402
+
+
+# ---------------------------------------------------------------- toy data
+
+def bars(n, size=6, rng=None):
+    """Binary size x size images: a random set of horizontal bars, or of vertical bars (each bar on w.p. 0.3)."""
+    images = numpy.zeros((n, size, size), dtype=numpy.float32)
+    for i in range(n):
+        on = rng.random(size) < 0.3
+        if rng.random() < 0.5:
+            images[i, on, :] = 1.0
+        else:
+            images[i, :, on] = 1.0
+    return images.reshape(n, size * size)
+
+
+def ring(n, noise=0.05, rng=None):
+    """Points near the unit circle in the plane: a 1-D curve that a 2-D code can describe."""
+    angle = rng.random(n) * 2 * numpy.pi
+    points = numpy.stack([numpy.cos(angle), numpy.sin(angle)], axis=1)
+    return (points + noise * rng.standard_normal((n, 2))).astype(numpy.float32)
+
+
+# ---------------------------------------------------------------- one training run
+
+def train(model, data, epochs, lr, seed, warmup_epochs=0, batch_size=100, watch=None):
+    """Adam on -(reconstruction - beta * KL), beta rising linearly from 0 to 1 over ``warmup_epochs``.
+
+    Returns per-epoch averages of the ELBO (beta = 1), the reconstruction term and the KL,
+    plus whatever ``watch(model)`` reports after each epoch.
+    """
+    optimizer = mg.optim.Adam(model.parameters(), lr=lr)
+    rng = mg.backend.host_generator(seed)
+    batches = mg.data.BatchIterator(data, batch_size=batch_size, shuffle=True, rng=rng)
+    history = {"elbo": [], "reconstruction": [], "kl": [], "beta": [], "watch": []}
+    step, steps_of_warmup = 0, warmup_epochs * len(batches)
+    for _ in range(epochs):
+        sums = numpy.zeros(3)
+        for x in batches:
+            beta = min(1.0, step / steps_of_warmup) if steps_of_warmup else 1.0
+            optimizer.zero_grad()
+            result = model.elbo(x)
+            (-(result.reconstruction - beta * result.kl).mean()).backward()
+            optimizer.step()
+            sums += [result.elbo.sum().item(), result.reconstruction.sum().item(), result.kl.sum().item()]
+            step += 1
+        for name, value in zip(("elbo", "reconstruction", "kl"), sums / len(data)):
+            history[name].append(float(value))
+        history["beta"].append(beta)
+        if watch is not None:
+            history["watch"].append(watch(model))
+    return history
+
+
+def smallest_scale(data):
+    """The smallest standard deviation the decoder gives any pixel of ``data`` (at the posterior means)."""
+    x = mg.tensor(data)
+
+    @mg.no_grad()
+    def watch(model):
+        return float(model.decode(model.encode(x).loc).scale.numpy().min())
+    return watch
+
+
+def active_units(model, data, threshold=0.01):
+    """Latent units whose posterior mean varies across the data: Var_x E_q[z_u] > 0.01 (Burda et al. 2016)."""
+    with mg.no_grad():
+        means = model.encode(mg.tensor(data)).loc.numpy()
+    return int((means.var(axis=0) > threshold).sum())
+
+
+# ---------------------------------------------------------------- the two experiments
+
+def variance_experiment(args, rng):
+    """Binary bars images: learned Gaussian variance without and with a floor, against Bernoulli."""
+    data = bars(args.n_bars, rng=rng)
+    runs = {"Gaussian, learned std": dict(likelihood="gaussian-learned", min_scale=0.0),
+            "Gaussian, learned std >= 0.1": dict(likelihood="gaussian-learned", min_scale=0.1),
+            "Bernoulli": dict(likelihood="bernoulli")}
+    results = {}
+    for name, options in runs.items():
+        mg.random.seed(args.seed)
+        model = VAE(x_dim=data.shape[1], hidden=64, latent=4, **options)
+        watch = smallest_scale(data[:200]) if options["likelihood"] != "bernoulli" else None
+        with numpy.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            results[name] = train(model, data, args.epochs, lr=3e-3, seed=args.seed, watch=watch)
+        print(f"  {name:30s} final ELBO {results[name]['elbo'][-1]:8.2f} nats per image")
+    return data, results
+
+
+def collapse_experiment(args, rng):
+    """Points on a ring: fixed Gaussian noise from small to large, KL warm-up, and a learned std."""
+    data = ring(args.n_ring, rng=rng)
+    runs = {"std 0.1": dict(likelihood="gaussian", obs_scale=0.1),
+            "std 0.5": dict(likelihood="gaussian", obs_scale=0.5),
+            "std 1.0": dict(likelihood="gaussian", obs_scale=1.0),
+            "std 1.0, KL warm-up": dict(likelihood="gaussian", obs_scale=1.0, warmup=True),
+            "learned std >= 0.01": dict(likelihood="gaussian-learned", min_scale=0.01)}
+    results, models = {}, {}
+    for name, options in runs.items():
+        options = dict(options)
+        warmup_epochs = args.epochs // 3 if options.pop("warmup", False) else 0
+        mg.random.seed(args.seed)
+        model = VAE(x_dim=2, hidden=64, latent=2, **options)
+        results[name] = train(model, data, args.epochs, lr=3e-3, seed=args.seed, warmup_epochs=warmup_epochs)
+        results[name]["active_units"] = active_units(model, data)
+        models[name] = model
+        print(f"  {name:22s} final ELBO {results[name]['elbo'][-1]:7.3f}  KL {results[name]['kl'][-1]:6.3f}  "
+              f"active units {results[name]['active_units']} of 2")
+    return data, results, models
+
+
+# ---------------------------------------------------------------- pictures
+
+def plot_variance(results, path, plt):
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    for name, history in results.items():
+        epochs = numpy.arange(1, len(history["elbo"]) + 1)
+        left.plot(epochs, history["elbo"], label=name)
+        if history["watch"]:
+            right.semilogy(epochs, history["watch"], label=name)
+    left.axhline(0.0, color="gray", lw=0.8, ls="--")
+    left.set_xlabel("epoch")
+    left.set_ylabel("training ELBO (nats per image)")
+    left.set_title("binary images: a Gaussian 'ELBO' climbs past 0 (a probability cannot)")
+    left.legend(fontsize=8)
+    right.set_xlabel("epoch")
+    right.set_ylabel("smallest decoder std (log scale)")
+    right.set_title("the learned std shrinks towards 0 unless floored")
+    right.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_collapse(data, results, models, path, plt):
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.3))
+    for name, history in results.items():
+        epochs = numpy.arange(1, len(history["kl"]) + 1)
+        axes[0].plot(epochs, history["kl"], label=f"{name} ({history['active_units']} active)")
+    axes[0].set_xlabel("epoch")
+    axes[0].set_ylabel("KL(q(z|x) || p(z)), nats per point")
+    axes[0].set_title("posterior collapse: KL -> 0 when the decoder noise is large")
+    axes[0].legend(fontsize=8)
+    for ax, name in zip(axes[1:], ("std 0.1", "std 1.0")):
+        with mg.no_grad():
+            means = models[name].reconstruct(mg.tensor(data[:500])).numpy()
+        ax.scatter(data[:500, 0], data[:500, 1], s=3, color="lightgray", label="data")
+        ax.scatter(means[:, 0], means[:, 1], s=3, color="C3", label="decoder mean at E_q[z]")
+        ax.set_aspect("equal")
+        ax.set_title(f"reconstructions, decoder {name}")
+        ax.legend(fontsize=8, loc="upper right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--epochs", type=int, default=60)
+    parser.add_argument("--n-bars", type=int, default=1000, help="number of binary bars images")
+    parser.add_argument("--n-ring", type=int, default=2000, help="number of ring points")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default=os.path.join("out", "vae_pitfalls"))
+    args = parser.parse_args(argv)
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    os.makedirs(args.out, exist_ok=True)
+    rng = mg.backend.host_generator(args.seed)
+    print("1. a learned Gaussian variance on binary data")
+    _, variance = variance_experiment(args, rng)
+    plot_variance(variance, os.path.join(args.out, "variance.png"), plt)
+    print("2. posterior collapse on a ring")
+    data, collapse, models = collapse_experiment(args, rng)
+    plot_collapse(data, collapse, models, os.path.join(args.out, "collapse.png"), plt)
+    summary = {"variance": variance, "collapse": collapse, "epochs": args.epochs, "seed": args.seed}
+    with open(os.path.join(args.out, "summary.json"), "w") as f:
+        json.dump(summary, f, indent=1)
+    return summary
+
+
+if __name__ == "__main__":
+    main()
