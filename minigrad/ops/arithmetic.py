@@ -81,10 +81,10 @@ def pow(a, b):
 
 
 def _power_rule(a, b):
-    """b a^(b-1), taken as 0 where a = b = 0: d/da a^0 = 0, but the formula gives 0 * 0^-1 = 0 * inf = nan."""
+    """b a^(b-1), with the base taken as 1 where a = b = 0: there d/da a^0 = 0, but 0 * 0^-1 = 0 * inf = nan."""
     from .elementwise import where
     both_zero = Tensor((a.data == 0) & (b.data == 0))   # a constant mask
-    return where(both_zero, 0.0, b * a ** (b - 1))
+    return b * where(both_zero, 1.0, a) ** (b - 1)
 
 
 def _log_or_zero(a):
