@@ -98,7 +98,7 @@ def test_stable_for_inputs_up_to_1e4_in_float32_and_float64(device, op, referenc
     (gx,) = mg.autograd.grad(y, x, grad_outputs=mg.ones_like(y))
     assert np.isfinite(y.numpy()).all() and np.isfinite(gx.numpy()).all()
     assert y.dtype == gx.dtype == dtype
-    # compared in float64 with the exact formula: log(1 + e^x) = logaddexp(0, x)
+    # against the exact formulas in float64 (softplus(x) = log(1 + e^x) = logaddexp(0, x))
     np.testing.assert_allclose(y.numpy(), reference(x.numpy().astype(np.float64)), rtol=1e-5, atol=1e-30)
 
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import minigrad as mg
-from strategies import arrays, float_dtypes, floats, shapes
+from strategies import arrays, float_dtypes, shapes
 
 
 def tensor(array, device, requires_grad=True):
