@@ -218,3 +218,12 @@ def test_bad_options_are_refused():
         VAE(estimator="magic")
     with pytest.raises(ValueError, match="kl"):
         tiny_vae("cpu").elbo(mg.tensor(binary_rows(2)), kl="exact")
+
+
+@pytest.mark.parametrize("likelihood", ["bernoulli", "gaussian", "gaussian-learned"])
+def test_log_likelihood_is_the_decoders_log_prob(likelihood):
+    model = tiny_vae("cpu", likelihood=likelihood)
+    x = mg.tensor(binary_rows(4))
+    z = mg.random.normal((2, 4, 3), dtype=mg.float64)
+    np.testing.assert_allclose(model.log_likelihood(x, z).numpy(), model.decode(z).log_prob(x).sum(-1).numpy(),
+                               rtol=1e-12)

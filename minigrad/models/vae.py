@@ -112,15 +112,31 @@ class VAE(Module):
 
     def decode(self, z):
         """p(x | z) for codes z of shape (..., latent): a distribution over images of shape (..., x_dim)."""
-        batch = z.shape[:-1]
-        out = self.decoder(z.reshape(-1, self.latent))   # one matrix product for all the draws
-        out = out.reshape(*batch, out.shape[-1])
+        out = self._decoder_output(z)
         if self.likelihood == "bernoulli":
             return Bernoulli(logits=out, validate_args=False)
         if self.likelihood == "gaussian":
             return Normal(out, self.obs_scale, validate_args=False)
         loc, log_scale = out[..., :self.x_dim], out[..., self.x_dim:]
         return Normal(loc, ops.exp(log_scale) + self.min_scale, validate_args=False)
+
+    def log_likelihood(self, x, z):
+        """log p(x | z), summed over the pixels: shape z.shape[:-1] (x broadcasts against it).
+
+        The same number as ``decode(z).log_prob(x).sum(-1)``. For the Bernoulli the formula
+        is written out, x l - softplus(l) with l the logits (stable for any l), because
+        building the distribution would also compute its probabilities, a sigmoid of every
+        pixel that the ELBO never reads: about 7% of a training step.
+        """
+        if self.likelihood == "bernoulli":
+            logits = self._decoder_output(z)
+            return (x * logits - ops.softplus(logits)).sum(-1)
+        return self.decode(z).log_prob(x).sum(-1)
+
+    def _decoder_output(self, z):
+        batch = z.shape[:-1]
+        out = self.decoder(z.reshape(-1, self.latent))   # one matrix product for all the draws
+        return out.reshape(*batch, out.shape[-1])
 
     def prior(self, like):
         """p(z) = N(0, I), as scalars with the dtype and device of ``like`` (they broadcast)."""
@@ -145,7 +161,7 @@ class VAE(Module):
         q = self.encode(x)
         prior = self.prior(x)
         z = q.rsample((k,)) if self.estimator == "pathwise" else q.sample((k,))    # (k, batch, latent)
-        log_px = self.decode(z).log_prob(x).sum(-1)                                 # (k, batch)
+        log_px = self.log_likelihood(x, z)                                          # (k, batch)
         reconstruction = log_px.mean(0)
         if kl == "analytic":
             kl_term = kl_divergence(q, prior).sum(-1)                               # exact, (batch,)
@@ -175,7 +191,7 @@ class VAE(Module):
         q = self.encode(x)
         prior = self.prior(x)
         z = q.rsample((k,)) if self.estimator == "pathwise" else q.sample((k,))
-        return self.decode(z).log_prob(x).sum(-1) + prior.log_prob(z).sum(-1) - q.log_prob(z).sum(-1)
+        return self.log_likelihood(x, z) + prior.log_prob(z).sum(-1) - q.log_prob(z).sum(-1)
 
     def iwae_bound(self, x, k):
         """log (1/k) sum_i w_i for each row of x (Burda et al. 2016): >= the ELBO on average, rising with k.
