@@ -132,6 +132,8 @@ def _backpropagate(roots, root_grads, retain_graph, create_graph):
                         if gx._data.shape != x._data.shape:   # every vjp must undo broadcasting (sum_to)
                             raise RuntimeError(f"internal error: the vjp of {t._op!r} returned a gradient "
                                                f"of shape {gx.shape} for an input of shape {x.shape}")
+                        if gx._data.dtype != x._data.dtype:   # float32 * float64 -> float64 g; x wants float32
+                            gx = gx.astype(x._data.dtype)
                         if check_anomalies:
                             anomaly.check_backward(t, gx)
                         receive(x, gx)

@@ -158,3 +158,10 @@ def test_tensor_constructor_and_backward(device, a, requires_grad, dtype):
 def test_unconvertible_data_is_refused_with_a_documented_error(device, bad):
     with pytest.raises(DOCUMENTED):
         mg.tensor(bad, device=device)
+
+
+@pytest.mark.parametrize("name", UNARY + ["sum", "mean", "softmax", "relu", "sigmoid", "squeeze", "transpose"])
+def test_functions_accept_numbers_and_refuse_other_things_clearly(name):
+    assert isinstance(getattr(mg, name)(mg.tensor(2.0).numpy()), mg.Tensor)   # an array or number is lifted
+    with pytest.raises(TypeError, match="cannot make a tensor"):
+        getattr(mg, name)("two")

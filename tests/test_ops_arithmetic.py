@@ -70,8 +70,6 @@ def test_a_tensor_used_as_both_operands_gets_both_contributions(device):
         np.testing.assert_allclose(gx.numpy(), expected, atol=1e-15)
 
 
-@pytest.mark.xfail(strict=True, reason="the engine passes on the dtype of the vjp's result: a float32 input "
-                   "combined with a float64 one gets a float64 gradient (autograd could cast it to the input's dtype)")
 def test_mixed_precision_gradients_have_each_input_dtype(device):
     a = tensor(np.ones(2, np.float32), device)
     b = tensor(np.ones(2, np.float64), device)

@@ -6,13 +6,8 @@ constant tensors of the other operand's dtype (``common.operands``).
 """
 from ..autograd import apply
 from ..tensor import Tensor
-from .common import operands
+from .common import as_tensor, broadcast_error, operands
 from .shape import reshape, sum_to, swapaxes, transpose
-
-
-def _broadcast_error(op, a, b):
-    return ValueError(f"{op}: shapes {a.shape} and {b.shape} do not broadcast; counting from the right, "
-                      "each pair of axis lengths must be equal or contain a 1")
 
 
 def add(a, b):
@@ -21,7 +16,7 @@ def add(a, b):
     try:
         data = a.data + b.data
     except ValueError:
-        raise _broadcast_error("add", a, b) from None
+        raise broadcast_error("add", a, b) from None
     return apply("add", data,
                  (a, lambda g, out: sum_to(g, a.shape)),
                  (b, lambda g, out: sum_to(g, b.shape)))
@@ -33,7 +28,7 @@ def sub(a, b):
     try:
         data = a.data - b.data
     except ValueError:
-        raise _broadcast_error("sub", a, b) from None
+        raise broadcast_error("sub", a, b) from None
     return apply("sub", data,
                  (a, lambda g, out: sum_to(g, a.shape)),
                  (b, lambda g, out: sum_to(-g, b.shape)))
@@ -45,7 +40,7 @@ def mul(a, b):
     try:
         data = a.data * b.data
     except ValueError:
-        raise _broadcast_error("mul", a, b) from None
+        raise broadcast_error("mul", a, b) from None
     return apply("mul", data,
                  (a, lambda g, out: sum_to(g * b, a.shape)),
                  (b, lambda g, out: sum_to(g * a, b.shape)))
@@ -57,7 +52,7 @@ def div(a, b):
     try:
         data = a.data / b.data
     except ValueError:
-        raise _broadcast_error("div", a, b) from None
+        raise broadcast_error("div", a, b) from None
     return apply("div", data,
                  (a, lambda g, out: sum_to(g / b, a.shape)),
                  (b, lambda g, out: sum_to(-g * out / b, b.shape)))
@@ -65,6 +60,7 @@ def div(a, b):
 
 def neg(x):
     """-x.   d/dx = -1."""
+    x = as_tensor(x)
     return apply("neg", -x.data, (x, lambda g, out: -g))
 
 
@@ -74,7 +70,7 @@ def pow(a, b):
     try:
         data = a.data ** b.data
     except ValueError:
-        raise _broadcast_error("pow", a, b) from None
+        raise broadcast_error("pow", a, b) from None
     return apply("pow", data,
                  (a, lambda g, out: sum_to(g * _power_rule(a, b), a.shape)),
                  (b, lambda g, out: sum_to(g * out * _log_or_zero(a), b.shape)))

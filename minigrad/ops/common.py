@@ -5,6 +5,15 @@ from .. import backend
 from ..tensor import Tensor, tensor
 
 
+def as_tensor(x):
+    """x itself if it is a Tensor, else a new constant tensor from it (a number, list or array).
+
+    So ``mg.exp(2.0)`` works as ``numpy.exp(2.0)`` does, and a wrong type gets tensor()'s
+    clear TypeError instead of an AttributeError from deep inside an op.
+    """
+    return x if isinstance(x, Tensor) else tensor(x)
+
+
 def lift(value, like):
     """``value`` as a tensor beside ``like``: Python numbers take ``like``'s dtype and device.
 
@@ -36,6 +45,11 @@ def operands(a, b, op):
     if type(a._data) is not type(b._data):
         check_same_device((a, b), op)
     return a, b
+
+
+def broadcast_error(op, a, b):
+    return ValueError(f"{op}: shapes {a.shape} and {b.shape} do not broadcast; counting from the right, "
+                      "each pair of axis lengths must be equal or contain a 1")
 
 
 def check_same_device(tensors, op):

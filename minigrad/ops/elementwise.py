@@ -5,7 +5,7 @@ written with minigrad ops (f'(x) often reuses the output: exp' = exp, tanh' = 1 
 """
 from ..autograd import apply
 from ..tensor import Tensor
-from .common import lift, operands
+from .common import as_tensor, broadcast_error, lift, operands
 from .shape import sum_to
 
 
@@ -16,46 +16,55 @@ def _constant(x, array):
 
 def exp(x):
     """e^x.   d/dx = e^x = out."""
+    x = as_tensor(x)
     return apply("exp", x.xp.exp(x.data), (x, lambda g, out: g * out))
 
 
 def log(x):
     """Natural log.   d/dx = 1/x."""
+    x = as_tensor(x)
     return apply("log", x.xp.log(x.data), (x, lambda g, out: g / x))
 
 
 def log1p(x):
     """log(1 + x), accurate for small x.   d/dx = 1/(1 + x)."""
+    x = as_tensor(x)
     return apply("log1p", x.xp.log1p(x.data), (x, lambda g, out: g / (x + 1.0)))
 
 
 def expm1(x):
     """e^x - 1, accurate for small x.   d/dx = e^x = out + 1."""
+    x = as_tensor(x)
     return apply("expm1", x.xp.expm1(x.data), (x, lambda g, out: g * (out + 1.0)))
 
 
 def sqrt(x):
     """Square root.   d/dx = 1/(2 sqrt x) = 0.5/out."""
+    x = as_tensor(x)
     return apply("sqrt", x.xp.sqrt(x.data), (x, lambda g, out: g * 0.5 / out))
 
 
 def sin(x):
     """sin x.   d/dx = cos x."""
+    x = as_tensor(x)
     return apply("sin", x.xp.sin(x.data), (x, lambda g, out: g * cos(x)))
 
 
 def cos(x):
     """cos x.   d/dx = -sin x."""
+    x = as_tensor(x)
     return apply("cos", x.xp.cos(x.data), (x, lambda g, out: -g * sin(x)))
 
 
 def tanh(x):
     """Hyperbolic tangent.   d/dx = 1 - tanh^2 x = 1 - out^2."""
+    x = as_tensor(x)
     return apply("tanh", x.xp.tanh(x.data), (x, lambda g, out: g * (1.0 - out * out)))
 
 
 def abs(x):
     """|x|.   d/dx = sign(x) (0 at 0)."""
+    x = as_tensor(x)
     return apply("abs", x.xp.abs(x.data), (x, lambda g, out: g * _constant(x, x.xp.sign(x.data))))
 
 
@@ -66,6 +75,7 @@ def sigmoid(x):
     limited to -80 (-700): the result there is below 2e-35 either way, and no warning
     is raised. (logaddexp would be exact but is ten times slower in NumPy.)
     """
+    x = as_tensor(x)
     xp = x.xp
     floor = -80.0 if x.dtype.itemsize <= 4 else -700.0
     return apply("sigmoid", 1.0 / (1.0 + xp.exp(-xp.maximum(x.data, floor))),
@@ -78,6 +88,7 @@ def softplus(x):
     A primitive rather than log1p(exp(x)) because e^x overflows for x > 88 in float32.
     d/dx = sigmoid(x).
     """
+    x = as_tensor(x)
     xp = x.xp
     data = xp.maximum(x.data, 0) + xp.log1p(xp.exp(-xp.abs(x.data)))
     return apply("softplus", data, (x, lambda g, out: g * sigmoid(x)))
@@ -85,16 +96,19 @@ def softplus(x):
 
 def log_sigmoid(x):
     """log sigmoid(x) = -softplus(-x) (a composite, stable because softplus is)."""
+    x = as_tensor(x)
     return -softplus(-x)
 
 
 def relu(x):
     """max(x, 0).   d/dx = 1 where x > 0, else 0."""
+    x = as_tensor(x)
     return apply("relu", x.xp.maximum(x.data, 0), (x, lambda g, out: g * _constant(x, x.data > 0)))
 
 
 def leaky_relu(x, negative_slope=0.01):
     """x where x > 0, else negative_slope * x.   d/dx = 1 or negative_slope."""
+    x = as_tensor(x)
     xp = x.xp
     positive = x.data > 0
     return apply("leaky_relu", xp.where(positive, x.data, x.data * negative_slope),
@@ -104,17 +118,22 @@ def leaky_relu(x, negative_slope=0.01):
 def maximum(a, b):
     """Elementwise max.  The larger operand gets g; on ties each gets g/2 (as in PyTorch)."""
     a, b = operands(a, b, "maximum")
-    return _select("maximum", a, b, a.xp.maximum(a.data, b.data), lambda: a.data > b.data)
+    return _select("maximum", a, b, a.xp.maximum, lambda: a.data > b.data)
 
 
 def minimum(a, b):
     """Elementwise min.  The smaller operand gets g; on ties each gets g/2."""
     a, b = operands(a, b, "minimum")
-    return _select("minimum", a, b, a.xp.minimum(a.data, b.data), lambda: a.data < b.data)
+    return _select("minimum", a, b, a.xp.minimum, lambda: a.data < b.data)
 
 
-def _select(op, a, b, data, a_wins):
+def _select(op, a, b, pick, a_wins):
     """Shared by maximum/minimum: the weight of a is 1 where it wins, 1/2 on ties, else 0."""
+    try:
+        data = pick(a.data, b.data)
+    except ValueError:
+        raise broadcast_error(op, a, b) from None
+
     def weight_a(g):
         wins = a_wins()
         return _constant(g, wins + 0.5 * (a.data == b.data))
@@ -129,6 +148,7 @@ def clip(x, min=None, max=None):
 
     Tensor bounds are allowed and get gradients: then clip = minimum(maximum(x, min), max).
     """
+    x = as_tensor(x)
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         x = x if min is None else maximum(x, min)
         return x if max is None else minimum(x, max)

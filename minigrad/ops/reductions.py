@@ -5,7 +5,7 @@ the reduced axes back as length-1 axes and then broadcasts (``_spread``).
 """
 from ..autograd import apply
 from ..tensor import Tensor
-from .common import kept_shape, normalize_axes
+from .common import as_tensor, kept_shape, normalize_axes
 from .elementwise import exp
 from .shape import broadcast_to, reshape
 
@@ -17,12 +17,14 @@ def _spread(g, x, axes):
 
 def sum(x, axis=None, keepdims=False):
     """Sum over ``axis``.   d/dx_i = 1 for every summed element, so the vjp spreads g."""
+    x = as_tensor(x)
     axes = normalize_axes(axis, x.ndim, "sum")
     return apply("sum", x.data.sum(axis=axes, keepdims=keepdims), (x, lambda g, out: _spread(g, x, axes)))
 
 
 def mean(x, axis=None, keepdims=False):
     """Average over ``axis`` (a composite: sum / count)."""
+    x = as_tensor(x)
     axes = normalize_axes(axis, x.ndim, "mean")
     count = 1
     for a in axes:
@@ -32,6 +34,7 @@ def mean(x, axis=None, keepdims=False):
 
 def var(x, axis=None, keepdims=False, ddof=0):
     """Variance over ``axis``: mean squared deviation, divided by (count - ddof) (a composite)."""
+    x = as_tensor(x)
     axes = normalize_axes(axis, x.ndim, "var")
     count = 1
     for a in axes:
@@ -43,11 +46,13 @@ def var(x, axis=None, keepdims=False, ddof=0):
 
 def max(x, axis=None, keepdims=False):
     """Largest element over ``axis``.  Ties share the gradient equally (each of k ties gets g/k)."""
+    x = as_tensor(x)
     return _extremum("max", x, axis, keepdims)
 
 
 def min(x, axis=None, keepdims=False):
     """Smallest element over ``axis``.  Ties share the gradient equally."""
+    x = as_tensor(x)
     return _extremum("min", x, axis, keepdims)
 
 
@@ -71,6 +76,7 @@ def logsumexp(x, axis=None, keepdims=False):
 
     A primitive for that stability.  d/dx = exp(x - logsumexp(x)) = softmax(x).
     """
+    x = as_tensor(x)
     axes = normalize_axes(axis, x.ndim, "logsumexp")
     xp = x.xp
     m = x.data.max(axis=axes, keepdims=True) if x.size else xp.zeros(kept_shape(x.shape, axes), x.dtype)
@@ -88,6 +94,7 @@ def log_softmax(x, axis=-1):
     float32 would round logsumexp(x) at the scale of |x| (softmax of [1e4, 1e4] came out
     0.49989). The max is a constant here; its gradient would cancel too.
     """
+    x = as_tensor(x)
     axes = normalize_axes(axis, x.ndim, "log_softmax")
     z = x - Tensor(x.data.max(axis=axes, keepdims=True)) if x.size else x
     return z - logsumexp(z, axes, keepdims=True)
@@ -95,4 +102,5 @@ def log_softmax(x, axis=-1):
 
 def softmax(x, axis=-1):
     """exp(x_i) / sum_j exp(x_j) along ``axis``, as exp(log_softmax(x)) (a composite)."""
+    x = as_tensor(x)
     return exp(log_softmax(x, axis))

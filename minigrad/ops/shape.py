@@ -10,11 +10,12 @@ import numpy
 from .. import backend
 from ..autograd import apply
 from ..tensor import Tensor
-from .common import check_same_device, normalize_axes
+from .common import as_tensor, check_same_device, normalize_axes
 
 
 def broadcast_to(x, shape):
     """x repeated along new leading axes and axes of length 1.  vjp: sum_to(g, x.shape)."""
+    x = as_tensor(x)
     shape = tuple(shape)
     try:
         data = x.xp.broadcast_to(x.data, shape)
@@ -30,6 +31,7 @@ def sum_to(x, shape):
     Broadcasting ``shape`` to ``x.shape`` adds leading axes and stretches axes of
     length 1; sum_to sums over exactly those axes.
     """
+    x = as_tensor(x)
     shape = tuple(shape)
     if x.shape == shape:
         return x
@@ -41,6 +43,7 @@ def sum_to(x, shape):
 
 def reshape(x, shape):
     """The same values in a new shape (one entry may be -1).  vjp: reshape(g, x.shape)."""
+    x = as_tensor(x)
     try:
         data = x.data.reshape(shape)
     except (ValueError, TypeError) as e:
@@ -51,6 +54,7 @@ def reshape(x, shape):
 
 def transpose(x, axes=None):
     """Permute the axes (reverse them when ``axes`` is None).  vjp: the inverse permutation."""
+    x = as_tensor(x)
     if axes is not None:
         perm = normalize_axes(tuple(axes), x.ndim, "transpose") if len(axes) == x.ndim else None
         if perm is None or len(perm) != x.ndim:
@@ -65,6 +69,7 @@ def transpose(x, axes=None):
 
 def swapaxes(x, axis1, axis2):
     """Exchange two axes (``swapaxes(x, -1, -2)`` transposes a batch of matrices)."""
+    x = as_tensor(x)
     axes = list(range(x.ndim))
     axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
     return transpose(x, axes)
@@ -72,6 +77,7 @@ def swapaxes(x, axis1, axis2):
 
 def expand_dims(x, axis):
     """Insert an axis of length 1 at ``axis`` (a reshape)."""
+    x = as_tensor(x)
     if not -x.ndim - 1 <= axis <= x.ndim:
         raise IndexError(f"expand_dims: axis {axis} is out of range for a tensor with {x.ndim} dimensions "
                          f"(valid: {-x.ndim - 1} to {x.ndim})")
@@ -82,6 +88,7 @@ def expand_dims(x, axis):
 
 def squeeze(x, axis=None):
     """Remove axes of length 1 (all of them, or those in ``axis``) (a reshape)."""
+    x = as_tensor(x)
     axes = normalize_axes(axis, x.ndim, "squeeze")
     if axis is not None and any(x.shape[a] != 1 for a in axes):
         raise ValueError(f"squeeze: cannot remove axis {axis} of a tensor of shape {x.shape}: its length is not 1")
@@ -141,6 +148,7 @@ def getitem(x, index):
     vjp: scatter g back into zeros of x's shape, *adding* where an element was
     selected more than once (x[[0, 0]] uses x[0] twice).
     """
+    x = as_tensor(x)
     index = index_data(index)
     try:
         data = x.data[index]
@@ -161,10 +169,12 @@ def scatter_add(values, index, shape):
 
 def astype(x, dtype):
     """x converted to ``dtype``.  vjp: g converted back to x's dtype."""
+    x = as_tensor(x)
     return apply("astype", x.data.astype(dtype), (x, lambda g, out: astype(g, x.dtype)))
 
 
 def to_device(x, device):
     """x copied to ``device``.  vjp: g copied back to x's device."""
+    x = as_tensor(x)
     source = x.device
     return apply("to_device", backend.to_device(x.data, device), (x, lambda g, out: to_device(g, source)))
