@@ -35,6 +35,9 @@ def parse_args(argv):
     parser.add_argument("--latent", type=int, default=20, help="size of the code z")
     parser.add_argument("--hidden", type=int, nargs="+", default=[400], help="hidden width(s)")
     parser.add_argument("--likelihood", choices=mg.models.vae.LIKELIHOODS, default="bernoulli")
+    parser.add_argument("--obs-scale", type=float, default=0.2, help="std of the 'gaussian' likelihood")
+    parser.add_argument("--min-scale", type=float, default=0.05,
+                        help="floor on the std of 'gaussian-learned' (0 lets it collapse: see vae_pitfalls.py)")
     parser.add_argument("--kl", choices=("analytic", "mc"), default="analytic")
     parser.add_argument("--estimator", choices=mg.models.vae.ESTIMATORS, default="pathwise",
                         help="encoder gradient: reparameterization or REINFORCE with a baseline")
@@ -210,13 +213,14 @@ def main(argv=None):
         data = data._replace(test_images=data.test_images[:args.test_size], test_labels=data.test_labels[:args.test_size])
     train_images = data.train_images[:args.train_size]
     config = {"latent": args.latent, "hidden": args.hidden, "likelihood": args.likelihood, "kl": args.kl,
+              "obs_scale": args.obs_scale, "min_scale": args.min_scale,
               "estimator": args.estimator, "seed": args.seed, "batch_size": args.batch_size, "lr": args.lr,
               "device": args.device, "train_size": len(train_images), "test_size": len(data.test_images),
               "data": args.data or "embedded mnist10k (minigrad/data/ATTRIBUTION.md)"}
 
     mg.random.seed(args.seed)   # the initial weights
     model = mg.models.VAE(784, args.hidden, args.latent, likelihood=args.likelihood, estimator=args.estimator,
-                          device=args.device)
+                          obs_scale=args.obs_scale, min_scale=args.min_scale, device=args.device)
     optimizer = mg.optim.Adam(model.parameters(), lr=args.lr)
     history = {"train_elbo": [], "test_elbo": [], "train_seconds": []}
     start = 0

@@ -206,8 +206,7 @@ class VAE(Module):
     def sample(self, n, mean=True):
         """n images from the model: decode z ~ p(z). With ``mean`` (the default, what figures show)
         the decoder's mean (pixel probabilities for Bernoulli), else a draw from p(x | z)."""
-        like = self.decoder.layers[0].weight
-        z = Normal(ops.zeros((n, self.latent), dtype=like.dtype, device=like.device), 1.0).sample()
+        z = self.prior(self.decoder.layers[0].weight).sample((n, self.latent))
         p_x = self.decode(z)
         return p_x.mean if mean else p_x.sample()
 
