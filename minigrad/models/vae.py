@@ -86,8 +86,8 @@ class VAE(Module):
                "gaussian" (decoder gives the mean, the standard deviation is ``obs_scale``), or
                "gaussian-learned" (decoder gives mean and log standard deviation of every pixel;
                the standard deviation is min_scale + exp(log std): ``min_scale`` is a floor)
-    estimator  "pathwise" (reparameterization) or "score" (REINFORCE with a baseline): the
-               gradient the encoder gets from the reconstruction term
+    estimator  "pathwise" (reparameterization) or "score" (REINFORCE with a baseline): how the
+               encoder's gradient gets through the draws z ~ q(z | x)
     """
 
     def __init__(self, x_dim=784, hidden=400, latent=20, likelihood="bernoulli", activation="relu",
