@@ -32,9 +32,9 @@ def test_vae_demo_writes_every_file(tmp_path):
     assert saved["seconds"] > 0
 
 
-def test_resumed_run_gives_the_numbers_of_an_uninterrupted_one(tmp_path):
+def test_resumed_run_gives_the_numbers_of_an_uninterrupted_one(tmp_path, device):
     vae = load_demo("vae")
-    tiny = [*TINY, "--latent", "3", "--no-pictures"]
+    tiny = [*TINY, "--latent", "3", "--no-pictures", "--device", device]
     straight = vae.main(["--epochs", "2", "--out", str(tmp_path / "a"), *tiny])
     vae.main(["--epochs", "1", "--out", str(tmp_path / "b"), *tiny])
     resumed = vae.main(["--epochs", "2", "--out", str(tmp_path / "b"), "--resume", *tiny])
