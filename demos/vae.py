@@ -210,7 +210,8 @@ def main(argv=None):
     checkpoint = args.checkpoint or os.path.join(args.out, "checkpoint.npz")
     data = mg.data.load_mnist(args.data)
     if args.test_size is not None:
-        data = data._replace(test_images=data.test_images[:args.test_size], test_labels=data.test_labels[:args.test_size])
+        n = args.test_size
+        data = data._replace(test_images=data.test_images[:n], test_labels=data.test_labels[:n])
     train_images = data.train_images[:args.train_size]
     config = {"latent": args.latent, "hidden": args.hidden, "likelihood": args.likelihood, "kl": args.kl,
               "obs_scale": args.obs_scale, "min_scale": args.min_scale,

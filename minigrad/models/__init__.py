@@ -3,4 +3,6 @@
 - :class:`VAE`: the variational autoencoder of Kingma & Welling (2014), with the ELBO,
   the importance-weighted bound and a choice of encoder gradient (pathwise or score).
 """
-from .vae import VAE, ELBO
+from .vae import ELBO, VAE
+
+__all__ = ["ELBO", "VAE"]
