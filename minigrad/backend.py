@@ -157,7 +157,11 @@ def get_default_dtype():
 # ---------------------------------------------------------------- random numbers
 
 def seed(s):
-    """Seed the generator of every device, so that the same seed draws the same numbers."""
+    """Seed the generator of every device: the same seed draws the same numbers again on each device.
+
+    (Each device has its own generator: NumPy's PCG64 and CuPy's differ, so the CPU and
+    the GPU draw different numbers from one seed.)
+    """
     for device in _devices.values():
         device.rng = device.new_rng(s)
 

@@ -22,7 +22,10 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 DEVICES = [d for d in ("cpu", "strict", "cuda") if d in mg.devices()]
 if os.environ.get("MINIGRAD_TEST_DEVICES"):
-    DEVICES = [d for d in os.environ["MINIGRAD_TEST_DEVICES"].split(",") if d in mg.devices()]
+    DEVICES = os.environ["MINIGRAD_TEST_DEVICES"].split(",")
+    missing = [d for d in DEVICES if d not in mg.devices()]
+    if missing:   # asking for the GPU on a machine without one must fail, not skip everything
+        raise RuntimeError(f"MINIGRAD_TEST_DEVICES asks for {missing}, but this machine has only {mg.devices()}")
 
 
 def pytest_generate_tests(metafunc):
