@@ -18,7 +18,10 @@ distributions) and whose ``.backward()`` leaves the chosen estimator of grad E[f
 the ``.grad`` of the parameters (and of anything upstream of them, by the chain rule).
 
 ``f`` maps a batch of samples, shape (n,) + batch_shape + event_shape, to values of shape
-(n,) + batch_shape (or (n,)); parameters inside f (a decoder, say) also get gradients.
+(n,) + batch_shape; parameters inside f (a decoder, say) also get gradients. Each element
+of the batch is its own expectation: value j of f may depend only on sample j. (Pathwise
+gradients would still be right if it did not, but the score-function and measure-valued
+estimators weight each value by the density of its own sample only, so they would not.)
 
 The trick that makes a surrogate of the right value and the right gradient:
     magic(log_q) = log_q - log_q.detach()
