@@ -108,21 +108,23 @@ class Module:
 
         With ``strict`` (the default) the names must match exactly; otherwise missing and
         unexpected names are skipped.  Each parameter keeps its own device and dtype.
+        All or nothing: every name and shape is checked before any parameter changes.
         """
         own = dict(self.named_parameters())
-        if strict:
-            missing = [name for name in own if name not in state]
-            unexpected = [name for name in state if name not in own]
-            if missing or unexpected:
-                raise KeyError(f"load_state_dict: missing parameters {missing}, unexpected parameters {unexpected}")
+        missing = [name for name in own if name not in state]
+        unexpected = [name for name in state if name not in own]
+        if strict and (missing or unexpected):
+            raise ValueError(f"load_state_dict: missing parameters {missing}, unexpected parameters {unexpected}")
+        arrays = {}
         for name, p in own.items():
-            if name not in state:
-                continue
-            value = state[name]
-            value = value.numpy() if isinstance(value, Tensor) else numpy.asarray(value)
-            if value.shape != p.shape:
-                raise ValueError(f"load_state_dict: {name} has shape {p.shape} in the model but {value.shape} "
-                                 "in the state dict")
+            if name in state:
+                value = state[name]
+                arrays[name] = value.numpy() if isinstance(value, Tensor) else numpy.asarray(value)
+                if arrays[name].shape != p.shape:
+                    raise ValueError(f"load_state_dict: {name} has shape {p.shape} in the model but "
+                                     f"{arrays[name].shape} in the state dict; nothing was loaded")
+        for name, value in arrays.items():
+            p = own[name]
             p.data = tensor(value, dtype=p.dtype, device=p.device).data
         return self
 

@@ -75,26 +75,35 @@ class Optimizer:
         return state
 
     def load_state_dict(self, state):
-        """Restore what :meth:`state_dict` returned (from this or an identically built optimizer)."""
-        steps = numpy.asarray(state["steps"])
+        """Restore what :meth:`state_dict` returned (from this or an identically built optimizer).
+
+        All or nothing: the whole state is checked before anything changes.
+        """
+        steps = numpy.asarray(state.get("steps", ()))
         if steps.shape != (len(self.params),):
             raise ValueError(f"load_state_dict: the state is for {steps.size} parameters, this optimizer has "
                              f"{len(self.params)}")
-        for key in self.hyper:
-            if key in state:
-                self.hyper[key] = type(self.hyper[key])(numpy.asarray(state[key]).item())
-        self.steps = [int(s) for s in steps]
-        self.buffers = {}
+        missing = [key for key in self.hyper if key not in state]
+        if missing:
+            raise ValueError(f"load_state_dict: the state lacks the hyperparameters {missing}")
+        buffers = {}
         for key, value in state.items():
-            name, _, index = key.rpartition(".")
-            if not name or not index.isdigit():
+            if key in self.hyper or key == "steps":
                 continue
+            name, _, index = key.rpartition(".")
+            if not name or not index.isdigit() or int(index) >= len(self.params):
+                raise ValueError(f"load_state_dict: unexpected key {key!r} (expected hyperparameters "
+                                 f"{list(self.hyper)}, 'steps' and '<buffer>.<parameter index>')")
             i, p = int(index), self.params[int(index)]
             value = numpy.asarray(value)
             if value.shape != p.shape:
                 raise ValueError(f"load_state_dict: buffer {key} has shape {value.shape}, its parameter {p.shape}")
-            self.buffers.setdefault(name, [None] * len(self.params))[i] = (
-                backend.get_device(p.device).from_host(value.astype(p.dtype)))
+            buffers.setdefault(name, [None] * len(self.params))[i] = value
+        self.hyper = {key: type(old)(numpy.asarray(state[key]).item()) for key, old in self.hyper.items()}
+        self.steps = [int(s) for s in steps]
+        self.buffers = {name: [None if a is None else backend.get_device(p.device).from_host(a.astype(p.dtype))
+                               for a, p in zip(arrays, self.params)]
+                        for name, arrays in buffers.items()}
         return self
 
 

@@ -121,12 +121,23 @@ def test_load_state_dict_names_what_is_wrong():
     model = nn.MLP([3, 5, 2])
     state = model.state_dict()
     del state["layers.2.bias"]
-    with pytest.raises(KeyError, match="layers.2.bias"):
+    with pytest.raises(ValueError, match="layers.2.bias"):
         model.load_state_dict(state)
     model.load_state_dict(state, strict=False)   # skips what is missing
     state["layers.0.weight"] = np.zeros((5, 3))
     with pytest.raises(ValueError, match="shape"):
         model.load_state_dict(state, strict=False)
+
+
+def test_a_refused_state_dict_changes_nothing():
+    model = nn.MLP([3, 5, 2])
+    before = {name: p.numpy() for name, p in model.named_parameters()}
+    state = {name: np.zeros_like(value) for name, value in before.items()}
+    state["layers.2.bias"] = np.zeros(7)       # the last entry is wrong: the first must not be loaded either
+    with pytest.raises(ValueError, match="nothing was loaded"):
+        model.load_state_dict(state)
+    for name, p in model.named_parameters():
+        np.testing.assert_array_equal(p.numpy(), before[name])
 
 
 def test_activation_modules():

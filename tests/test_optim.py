@@ -165,3 +165,20 @@ def test_bad_hyperparameters_are_refused():
         optim.SGD([parameter([1.0], "cpu")], lr=-1.0)
     with pytest.raises(ValueError, match="empty"):
         optim.Adam([])
+
+
+def test_a_refused_optimizer_state_changes_nothing():
+    w = mg.tensor([1.0, 2.0], requires_grad=True)
+    optimizer = mg.optim.Adam([w], lr=0.1)
+    (w * w).sum().backward()
+    optimizer.step()
+    before = optimizer.state_dict()
+    bad = dict(before, lr=0.5)
+    bad["exp_avg.0"] = np.zeros(3)             # wrong shape: the new lr must not be taken either
+    with pytest.raises(ValueError, match="shape"):
+        optimizer.load_state_dict(bad)
+    after = optimizer.state_dict()
+    assert after["lr"] == 0.1 and list(after["steps"]) == [1]
+    np.testing.assert_array_equal(after["exp_avg.0"], before["exp_avg.0"])
+    with pytest.raises(ValueError, match="unexpected key"):
+        optimizer.load_state_dict(dict(before, stray=1.0))

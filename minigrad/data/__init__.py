@@ -3,7 +3,7 @@
     data = mg.data.load_mnist()                  # the 10,000 digits shipped with minigrad
     rng = mg.backend.host_generator(0)
     x = mg.data.binarize(data.train_images, rng)  # a fresh 0/1 version of the training digits
-    for (batch,) in mg.data.BatchIterator(x, batch_size=128, shuffle=True, rng=rng, device="cpu"):
+    for batch in mg.data.BatchIterator(x, batch_size=128, shuffle=True, rng=rng, device="cpu"):
         ...
 
 Arrays stay NumPy arrays on the host until the batch iterator turns each batch into a

@@ -43,7 +43,7 @@ import math
 from typing import NamedTuple
 
 from .. import ops
-from ..autograd import no_grad
+from ..autograd import is_grad_enabled, no_grad
 from ..distributions import Bernoulli, Normal, kl_divergence
 from ..nn import MLP, Module
 from ..tensor import Tensor
@@ -199,6 +199,10 @@ class VAE(Module):
         Differentiable with the pathwise estimator (training on it gives the IWAE). For k in
         the hundreds, call it on a few dozen rows at a time: it decodes k * batch codes.
         """
+        if self.estimator == "score" and is_grad_enabled():
+            raise ValueError("iwae_bound: with estimator='score' the draws carry no gradient, so the encoder's "
+                             "gradient of this bound would be wrong; evaluate it under mg.no_grad(), or train "
+                             "on elbo(), or use estimator='pathwise'")
         return ops.logsumexp(self.log_weights(x, k), axis=0) - math.log(k)
 
     # ------------------------------------------------------------ pictures
