@@ -6,6 +6,7 @@ from ..autograd import no_grad
 from ..ops import log, log1p, sigmoid, softplus
 from .distribution import Distribution, broadcast_all, check
 
+
 def logits_from_probs(probs):
     """log(p / (1 - p)), with p kept a machine epsilon away from 0 and 1 so the logit stays finite."""
     eps = float(numpy.finfo(probs.dtype).eps)
@@ -24,18 +25,31 @@ class Bernoulli(Distribution):
     def __init__(self, probs=None, logits=None, validate_args=True):
         if (probs is None) == (logits is None):
             raise ValueError("Bernoulli: give exactly one of probs and logits")
+        self._probs = self._logits = None   # the one not given is computed when first asked for
         if probs is not None:
-            (self.probs,) = broadcast_all(probs)
+            (self._probs,) = broadcast_all(probs)
             if validate_args:
-                check((self.probs.data >= 0) & (self.probs.data <= 1),
+                check((self._probs.data >= 0) & (self._probs.data <= 1),
                       "Bernoulli: probs must lie in [0, 1] (and not be NaN); pass validate_args=False to skip")
-            self.logits = logits_from_probs(self.probs)
+            shape = self._probs.shape
         else:
-            (self.logits,) = broadcast_all(logits)
+            (self._logits,) = broadcast_all(logits)
             if validate_args:
-                check(~self.logits.xp.isnan(self.logits.data), "Bernoulli: logits must not be NaN")
-            self.probs = sigmoid(self.logits)
-        super().__init__(batch_shape=self.logits.shape)
+                check(~self._logits.xp.isnan(self._logits.data), "Bernoulli: logits must not be NaN")
+            shape = self._logits.shape
+        super().__init__(batch_shape=shape)
+
+    @property
+    def logits(self):
+        if self._logits is None:
+            self._logits = logits_from_probs(self._probs)
+        return self._logits
+
+    @property
+    def probs(self):
+        if self._probs is None:   # a VAE's log-likelihood needs only the logits: skip this sigmoid
+            self._probs = sigmoid(self._logits)
+        return self._probs
 
     @property
     def parameters(self):
