@@ -14,7 +14,7 @@ from .backend import (bool_, devices, float16, float32, float64, get_default_dev
                       int16, int32, int64, set_default_device, set_default_dtype, uint8)
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .ops import (abs, add, arange, astype, broadcast_to, clip, concatenate, cos, div, equal, exp, expand_dims,
-                  expm1, eye, full, full_like, getitem, greater, greater_equal, leaky_relu, less, less_equal, log,
+                  expm1, eye, full, full_like, getitem, greater, greater_equal, leaky_relu, less, less_equal, linear, log,
                   log1p, log_sigmoid, log_softmax, logsumexp, matmul, max, maximum, mean, min, minimum, mul, neg,
                   not_equal, ones, ones_like, pow, relu, reshape, sigmoid, sin, softmax, softplus, sqrt, squeeze,
                   stack, sub, sum, sum_to, swapaxes, tanh, to_device, transpose, var, where, zeros, zeros_like)

@@ -156,8 +156,7 @@ class Linear(Module):
         self.bias = Parameter(mgrandom.uniform((out_features,), -bound, bound, dtype, device)) if bias else None
 
     def forward(self, x):
-        y = x @ self.weight
-        return y if self.bias is None else y + self.bias
+        return ops.linear(x, self.weight, self.bias)
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

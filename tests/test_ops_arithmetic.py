@@ -189,3 +189,36 @@ def test_matmul_of_a_0d_operand_is_refused(device):
 def test_matmul_with_mismatched_inner_lengths_names_them(device):
     with pytest.raises(ValueError, match="inner lengths 3 and 2"):
         tensor(np.ones((2, 3)), device) @ tensor(np.ones((2, 2)), device)
+
+
+# ---------------------------------------------------------------- linear (x @ W + b as one op)
+
+@st.composite
+def linear_operands(draw):
+    """x of shape (..., n) (1-D, 2-D or batched), W (n, k), and b (k,) or no bias."""
+    n, k = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    x_shape = draw(st.sampled_from([(n,), (2, n), (2, 1, n)]))
+    bias = draw(st.one_of(st.none(), arrays((k,))))
+    return draw(arrays(x_shape)), draw(arrays((n, k))), bias
+
+
+@given(operands=linear_operands())
+def test_linear_equals_matmul_plus_bias(device, operands):
+    x, w, b = operands
+    y = mg.linear(tensor(x, device), tensor(w, device), None if b is None else tensor(b, device))
+    expected = x @ w + (0.0 if b is None else b)
+    np.testing.assert_allclose(y.numpy(), expected, **TOLERANCE[y.dtype])
+
+
+@given(operands=linear_operands())
+def test_linear_first_and_second_derivatives_equal_finite_differences(device, operands):
+    inputs = [tensor(v, device) for v in operands if v is not None]
+    assert mg.gradcheck(mg.linear, inputs)
+    assert mg.gradgradcheck(mg.linear, inputs)
+
+
+def test_linear_refuses_shapes_that_do_not_contract(device):
+    with pytest.raises(ValueError, match=r"linear: x of shape \(2, 3\) and weight of shape \(4, 5\)"):
+        mg.linear(tensor(np.ones((2, 3)), device), tensor(np.ones((4, 5)), device))
+    with pytest.raises(ValueError, match=r"bias has shape \(4,\), expected \(5,\)"):
+        mg.linear(tensor(np.ones((2, 4)), device), tensor(np.ones((4, 5)), device), tensor(np.ones(4), device))

@@ -6,7 +6,7 @@
 - ``reductions``: sum, mean, var, max, min, logsumexp, softmax, log_softmax;
 - ``creation``: zeros, ones, full, arange, eye.
 """
-from .arithmetic import add, div, matmul, mul, neg, pow, sub
+from .arithmetic import add, div, linear, matmul, mul, neg, pow, sub
 from .creation import arange, eye, full, full_like, ones, ones_like, zeros, zeros_like
 from .elementwise import (abs, clip, cos, equal, exp, expm1, greater, greater_equal, leaky_relu, less,
                           less_equal, log, log1p, log_sigmoid, maximum, minimum, not_equal, relu, sigmoid,

@@ -131,3 +131,38 @@ def _matmul_vjp_b(g, a, b):
         return transpose(a) @ g
     g2, a2, b2 = _as_matrices(g, a, b)
     return reshape(sum_to(swapaxes(a2, -1, -2) @ g2, b2.shape), b.shape)
+
+
+def linear(x, weight, bias=None):
+    """x @ weight + bias: the affine map of a dense layer, as one op (PyTorch's addmm).
+
+    d/dx = g weight^T,  d/dweight = x^T g (rows of all batch axes together),
+    d/dbias = g summed over the batch axes.  The same numbers as ``x @ weight + bias``;
+    one op instead of two saves a recording, and the bias is added into the fresh
+    product instead of a new array (about 4% of an MNIST VAE training step).
+    """
+    x, weight = operands(x, weight, "linear")
+    if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[0]:
+        raise ValueError(f"linear: x of shape {x.shape} and weight of shape {weight.shape} do not contract: "
+                         "weight must be (in_features, out_features) and x (..., in_features)")
+    data = x.data @ weight.data
+    edges = [(x, lambda g, out: g @ transpose(weight)),
+             (weight, lambda g, out: _weight_vjp(g, x, weight))]
+    if bias is not None:
+        _, bias = operands(x, bias, "linear")
+        if bias.shape != (weight.shape[1],):
+            raise ValueError(f"linear: bias has shape {bias.shape}, expected ({weight.shape[1]},)")
+        if bias.dtype == data.dtype:
+            data += bias.data          # in place: data is the fresh product, nobody else holds it
+        else:
+            data = data + bias.data
+        edges.append((bias, lambda g, out: sum_to(g, bias.shape)))
+    return apply("linear", data, *edges)
+
+
+def _weight_vjp(g, x, weight):
+    if x.ndim == 1:
+        return reshape(x, (-1, 1)) @ reshape(g, (1, -1))
+    if x.ndim > 2:   # every row of every batch is one more example
+        x, g = reshape(x, (-1, weight.shape[0])), reshape(g, (-1, weight.shape[1]))
+    return transpose(x) @ g
