@@ -1,5 +1,4 @@
 """Reliability: errors that teach, in-place changes caught, anomalies located, checkpoints that survive a kill."""
-import os
 import signal
 import subprocess
 import sys
