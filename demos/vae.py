@@ -68,8 +68,9 @@ def save_checkpoint(path, model, optimizer, epoch, history, config):
 def load_checkpoint(path, model, optimizer, config):
     """Restore model and optimizer from ``path``; return (epochs done, history)."""
     state = mg.load(path)
-    saved = {k: state["config"].get(k) for k in ("latent", "hidden", "likelihood", "estimator", "seed", "batch_size")}
-    wanted = {k: config[k] for k in saved}
+    ignored = ("device", "epochs", "out", "checkpoint", "resume", "no_progress", "no_pictures", "iwae_k")
+    wanted = {k: v for k, v in config.items() if k not in ignored}
+    saved = {k: state["config"].get(k) for k in wanted}
     if saved != wanted:
         raise ValueError(f"--resume: the checkpoint {path} was made with {saved}, this run asks for {wanted}")
     model.load_state_dict(state["model"])

@@ -30,6 +30,7 @@ is zero, but its gradient is grad log_q (Foerster et al. 2018, "DiCE"). So
 has the value f and the gradient grad f + (f - b) grad log q.
 """
 import math
+import numbers
 
 import numpy
 
@@ -112,7 +113,7 @@ def _baseline(baseline, dist, x, w):
     """(b, loss): the baseline values for weights w of shape (n,) + batch, and a loss to train it (or None)."""
     if baseline is None:
         return 0.0, None
-    if isinstance(baseline, (int, float, Tensor)):
+    if isinstance(baseline, (numbers.Real, Tensor)):
         return baseline, None
     if isinstance(baseline, str):
         if baseline == "leave_one_out":
@@ -209,7 +210,8 @@ class LearnedBaseline:
     ``net`` is any callable made of minigrad ops (an mg.nn module, or a function of tensors
     that require grad); ``context`` is what the distribution was computed from (the data
     point that an encoder saw, say), never the sample x itself, so b stays independent of
-    x. The surrogate gains the squared error mean (f - b)^2 with value 0, so the same
+    x. The surrogate gains the squared error (f - b)^2 (summed over the batch, averaged over
+    the samples) with value 0, so the same
     ``backward()`` also trains the baseline (the score term uses b detached).
     """
 
@@ -257,9 +259,10 @@ def measure_valued(f, normal, n=1):
         d_loc = (f(m_loc + s * w) - f(m_loc - s * w)) / (s * math.sqrt(2 * math.pi))
         maxwell = _double_sided_maxwell(shape, loc)
         u = random.uniform(shape, dtype=loc.dtype, device=loc.device)
-        d_scale = (f(m_loc + s * maxwell) - f(m_loc + s * (maxwell * u))) / s
         eps = maxwell * u                                      # a standard normal draw
     value = f(m_loc + s * eps)                                 # E[f] (and gradients for f's own parameters)
+    with no_grad():
+        d_scale = (f(m_loc + s * maxwell) - value.detach()) / s   # the - side of scale is the value's point
     return (value.sum() + (_magic(loc) * d_loc).sum() + (_magic(scale) * d_scale).sum()) / n
 
 

@@ -2,8 +2,8 @@
 
 A :class:`Module` is an object whose attributes may be :class:`Parameter` s (tensors
 the optimizer updates) and other modules (its children). Nothing is registered by
-magic: ``parameters()`` looks through the attributes in the order they were set
-(``vars(self)``), collects the Parameters and walks into the sub-modules, including
+magic: ``parameters()`` looks through the attributes (``vars(self)``): first a module's
+own Parameters, then each sub-module in the order the attributes were set, including
 modules kept in a list or tuple attribute (as :class:`Sequential` does).
 
     model = mg.nn.MLP([784, 400, 10], activation="relu")

@@ -480,3 +480,19 @@ def test_reparameterized_draws_have_the_right_moments_and_gradients(device, fami
 def test_invalid_parameters_raise_a_clear_value_error(device, make, message):
     with pytest.raises(ValueError, match=message):
         make(device)
+
+
+def test_bernoulli_gradients_survive_a_sample(device):
+    # probs is derived from the logits on demand; a sample() under no_grad must not freeze it
+    logits = mg.tensor([0.3, -1.2], requires_grad=True, device=device)
+    d = mg.distributions.Bernoulli(logits=logits)
+    d.sample((3,))
+    (g_after,) = mg.autograd.grad(d.entropy().sum(), logits)
+    (g_fresh,) = mg.autograd.grad(mg.distributions.Bernoulli(logits=logits).entropy().sum(), logits)
+    np.testing.assert_allclose(g_after.numpy(), g_fresh.numpy())
+    assert np.abs(g_after.numpy()).min() > 0.01
+
+
+def test_multivariate_normal_accepts_numpy_parameters():
+    d = mg.distributions.MultivariateNormal(np.zeros(2), np.eye(2))
+    assert d.sample((4,)).shape == (4, 2)

@@ -25,7 +25,7 @@ class Bernoulli(Distribution):
     def __init__(self, probs=None, logits=None, validate_args=True):
         if (probs is None) == (logits is None):
             raise ValueError("Bernoulli: give exactly one of probs and logits")
-        self._probs = self._logits = None   # the one not given is computed when first asked for
+        self._probs = self._logits = None   # the one not given is computed when asked for (below)
         if probs is not None:
             (self._probs,) = broadcast_all(probs)
             if validate_args:
@@ -39,17 +39,16 @@ class Bernoulli(Distribution):
             shape = self._logits.shape
         super().__init__(batch_shape=shape)
 
+    # The parameter that was not given is computed when asked for, each time: a VAE's
+    # log-likelihood needs only the logits, so it never pays for a sigmoid of every pixel.
+    # (Not cached: a value first computed under no_grad, by sample(), would carry no graph.)
     @property
     def logits(self):
-        if self._logits is None:
-            self._logits = logits_from_probs(self._probs)
-        return self._logits
+        return self._logits if self._logits is not None else logits_from_probs(self._probs)
 
     @property
     def probs(self):
-        if self._probs is None:   # a VAE's log-likelihood needs only the logits: skip this sigmoid
-            self._probs = sigmoid(self._logits)
-        return self._probs
+        return self._probs if self._probs is not None else sigmoid(self._logits)
 
     @property
     def parameters(self):

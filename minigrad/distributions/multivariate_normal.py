@@ -6,7 +6,7 @@ import numpy
 from .. import random
 from ..linalg import diagonal, solve_triangular
 from ..ops import broadcast_to, expand_dims, matmul, squeeze, swapaxes
-from ..tensor import tensor
+from ..tensor import Tensor, tensor
 from .distribution import Distribution, check, check_finite
 
 LOG_2PI = math.log(2 * math.pi)
@@ -21,9 +21,9 @@ class MultivariateNormal(Distribution):
     has_rsample = True
 
     def __init__(self, loc, scale_tril, validate_args=True):
-        if not hasattr(scale_tril, "shape"):
-            raise TypeError("MultivariateNormal: scale_tril must be a tensor of shape (..., d, d)")
-        if not hasattr(loc, "shape"):
+        if not isinstance(scale_tril, Tensor):
+            scale_tril = tensor(scale_tril)
+        if not isinstance(loc, Tensor):
             loc = tensor(loc, dtype=scale_tril.dtype, device=scale_tril.device)
         if loc.ndim < 1 or scale_tril.ndim < 2 or scale_tril.shape[-2:] != (loc.shape[-1], loc.shape[-1]):
             raise ValueError(f"MultivariateNormal: loc must have shape (..., d) and scale_tril (..., d, d), "
