@@ -24,7 +24,7 @@ gradients would still be right if it did not, but the score-function and measure
 estimators weight each value by the density of its own sample only, so they would not.)
 
 The trick that makes a surrogate of the right value and the right gradient:
-    magic(log_q) = log_q - log_q.detach()
+    magic_box(log_q) = log_q - log_q.detach()
 is zero, but its gradient is grad log_q (Foerster et al. 2018, "DiCE"). So
     f + (f - b) * magic(log_q)
 has the value f and the gradient grad f + (f - b) grad log q.
@@ -40,8 +40,8 @@ from .distributions import Normal
 from .tensor import Tensor, tensor
 
 
-def _magic(x):
-    """0 in value, x's gradient in the backward pass."""
+def magic_box(x):
+    """x - x.detach(): 0 in value, x's gradient in the backward pass (the DiCE "magic box")."""
     return x - x.detach()
 
 
@@ -103,9 +103,9 @@ def score_function(f, dist, n=1, baseline=None):
     w = values.detach()                 # the weights of the score: constants
     b, baseline_loss = _baseline(baseline, dist, x, w)
     log_q = dist.log_prob(x)
-    surrogate = (values + (w - b) * _magic(log_q)).sum() / n
+    surrogate = (values + (w - b) * magic_box(log_q)).sum() / n
     if baseline_loss is not None:
-        surrogate = surrogate + _magic(baseline_loss)
+        surrogate = surrogate + magic_box(baseline_loss)
     return surrogate
 
 
@@ -263,7 +263,7 @@ def measure_valued(f, normal, n=1):
     value = f(m_loc + s * eps)                                 # E[f] (and gradients for f's own parameters)
     with no_grad():
         d_scale = (f(m_loc + s * maxwell) - value.detach()) / s   # the - side of scale is the value's point
-    return (value.sum() + (_magic(loc) * d_loc).sum() + (_magic(scale) * d_scale).sum()) / n
+    return (value.sum() + (magic_box(loc) * d_loc).sum() + (magic_box(scale) * d_scale).sum()) / n
 
 
 def _rayleigh(shape, like):

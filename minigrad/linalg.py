@@ -13,7 +13,7 @@ primitive with its vjp written in minigrad ops, so second derivatives work too.
 import numpy
 
 from .autograd import apply
-from .ops import broadcast_to, expand_dims, eye, matmul, sum_to, swapaxes
+from .ops import expand_dims, eye, matmul, sum_to, swapaxes
 
 
 def tril(x, k=0):
@@ -69,14 +69,18 @@ def solve_triangular(a, b, lower=True):
                          xp.broadcast_to(b.data, batch + b.shape[-2:]), lower)
     triangle = tril if lower else triu
 
+    solved = {}
+
+    def a_inverse_transposed(g):   # a^-T g, needed by both vjps: solve it once per cotangent
+        if solved.get("g") is not g:
+            solved.update(g=g, result=solve_triangular(swapaxes(a, -1, -2), g, lower=not lower))
+        return solved["result"]
+
     def vjp_b(g, x):
-        a_full = broadcast_to(a, batch + a.shape[-2:])
-        return sum_to(solve_triangular(swapaxes(a_full, -1, -2), g, lower=not lower), b.shape)
+        return sum_to(a_inverse_transposed(g), b.shape)
 
     def vjp_a(g, x):
-        a_full = broadcast_to(a, batch + a.shape[-2:])
-        g_b = solve_triangular(swapaxes(a_full, -1, -2), g, lower=not lower)
-        return sum_to(triangle(-matmul(g_b, swapaxes(x, -1, -2))), a.shape)
+        return sum_to(triangle(-matmul(a_inverse_transposed(g), swapaxes(x, -1, -2))), a.shape)
 
     return apply("solve_triangular", x_data, (a, vjp_a), (b, vjp_b))
 

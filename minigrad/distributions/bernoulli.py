@@ -57,8 +57,7 @@ class Bernoulli(Distribution):
     def sample(self, sample_shape=()):
         """1.0 where a uniform draw u < p, else 0.0 (no graph: nothing here is differentiable)."""
         with no_grad():
-            u = random.uniform(self._extended_shape(sample_shape), dtype=self.probs.dtype, device=self.probs.device)
-            return (u < self.probs).astype(self.probs.dtype)
+            return random.bernoulli(self.probs, self._extended_shape(sample_shape))
 
     def log_prob(self, value):
         """log p(x) = x log p + (1 - x) log(1 - p) = x l - softplus(l).

@@ -8,6 +8,16 @@ from ..ops import softplus
 from .distribution import Distribution, broadcast_all, check_finite, check_positive
 
 
+def logistic_noise(shape, dtype, device):
+    """Standard logistic draws L = log u - log(1 - u), u ~ U(0, 1): the inverse of the CDF sigmoid.
+
+    u is kept inside (tiny, 1 - eps) so that L is finite.
+    """
+    finfo = numpy.finfo(dtype)
+    u = random.uniform(shape, dtype=dtype, device=device).clip(float(finfo.tiny), 1.0 - float(finfo.eps))
+    return u.log() - (-u).log1p()
+
+
 class Logistic(Distribution):
     """p(x) = sigmoid(z) (1 - sigmoid(z)) / scale with z = (x - loc) / scale; CDF sigmoid(z)."""
     has_rsample = True
@@ -24,11 +34,9 @@ class Logistic(Distribution):
         return {"loc": self.loc, "scale": self.scale}
 
     def rsample(self, sample_shape=()):
-        """x = loc + scale (log u - log(1 - u)), u ~ U(0, 1): the inverse of the CDF sigmoid."""
-        finfo = numpy.finfo(self.loc.dtype)
-        u = random.uniform(self._extended_shape(sample_shape), dtype=self.loc.dtype, device=self.loc.device)
-        u = u.clip(float(finfo.tiny), 1.0 - float(finfo.eps))
-        return self.loc + self.scale * (u.log() - (-u).log1p())
+        """x = loc + scale L with L ~ Logistic(0, 1)."""
+        return self.loc + self.scale * logistic_noise(self._extended_shape(sample_shape), self.loc.dtype,
+                                                      self.loc.device)
 
     def log_prob(self, value):
         """log p(x) = -z - 2 softplus(-z) - log scale  (log sigmoid(z) + log sigmoid(-z), stably)."""

@@ -15,15 +15,14 @@ while the backward pass uses the gradient of the relaxed y (Bengio et al. 2013).
 """
 import math
 
-import numpy
 
-from .. import random
 from ..autograd import apply
 from ..ops import logsumexp, sigmoid, softplus
 from ..tensor import Tensor, tensor
 from .bernoulli import Bernoulli
 from .categorical import Categorical, gumbel_noise, one_hot
 from .distribution import Distribution, check_positive
+from .logistic import logistic_noise
 
 
 def straight_through(hard, soft):
@@ -116,10 +115,7 @@ class RelaxedBernoulli(Distribution):
         return {"temperature": self.temperature, "logits": self.logits, "hard": self.hard}
 
     def rsample(self, sample_shape=()):
-        finfo = numpy.finfo(self.logits.dtype)
-        u = random.uniform(self._extended_shape(sample_shape), dtype=self.logits.dtype, device=self.logits.device)
-        u = u.clip(float(finfo.tiny), 1.0 - float(finfo.eps))
-        noise = u.log() - (-u).log1p()                   # Logistic(0, 1) by inverting its CDF
+        noise = logistic_noise(self._extended_shape(sample_shape), self.logits.dtype, self.logits.device)
         y = sigmoid((self.logits + noise) / self.temperature)
         if not self.hard:
             return y

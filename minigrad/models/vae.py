@@ -45,6 +45,7 @@ from typing import NamedTuple
 from .. import ops
 from ..autograd import is_grad_enabled, no_grad
 from ..distributions import Bernoulli, Normal, kl_divergence
+from ..estimators import leave_one_out, magic_box
 from ..nn import MLP, Module
 from ..tensor import Tensor
 
@@ -63,9 +64,9 @@ def _centred(signal):
     f = signal.detach()
     k, batch = f.shape
     if k > 1:
-        return f - (f.sum(0, keepdims=True) - f) / (k - 1)
+        return f - leave_one_out(f)
     if batch > 1:
-        return f - (f.sum(1, keepdims=True) - f) / (batch - 1)
+        return f - leave_one_out(f.T).T
     return f
 
 
@@ -174,8 +175,7 @@ class VAE(Module):
         E_q[(f - b) grad log q] (the "magic box" of Foerster et al., DiCE, ICML 2018). The
         draws z carry no gradient here (they come from q.sample()).
         """
-        log_q = q.log_prob(z).sum(-1)                       # (k, batch)
-        return log_q - log_q.detach()
+        return magic_box(q.log_prob(z).sum(-1))            # (k, batch)
 
     def log_weights(self, x, k):
         """log w_i = log p(x | z_i) + log p(z_i) - log q(z_i | x) for k draws z_i ~ q(z | x): shape (k, batch)."""

@@ -56,10 +56,11 @@ def transpose(x, axes=None):
     """Permute the axes (reverse them when ``axes`` is None).  vjp: the inverse permutation."""
     x = as_tensor(x)
     if axes is not None:
-        perm = normalize_axes(tuple(axes), x.ndim, "transpose") if len(axes) == x.ndim else None
-        if perm is None or len(perm) != x.ndim:
-            raise ValueError(f"transpose: axes {tuple(axes)} are not a permutation of the {x.ndim} axes "
+        axes = tuple(axes)
+        if len(axes) != x.ndim:
+            raise ValueError(f"transpose: axes {axes} are not a permutation of the {x.ndim} axes "
                              f"of a tensor of shape {x.shape}")
+        normalize_axes(axes, x.ndim, "transpose")   # each in range, none repeated: a permutation
         axes = tuple(a % x.ndim for a in axes)
         inverse = tuple(int(i) for i in numpy.argsort(axes))
     else:
