@@ -89,16 +89,19 @@ def apply(op, data, *edges):
 _RELEASED = ()  # what a tensor's edges become once backward has freed them (recorded edges are never empty)
 
 
-def _backpropagate(roots, root_grads, retain_graph, create_graph):
+def _backpropagate(roots, root_grads, retain_graph, create_graph, wanted=()):
     """Run the chain rule from ``roots``; return ({id(tensor): cotangent}, [leaves reached]).
 
     Tensors wait in a heap ordered by when they were recorded, latest first. Every op
     that used a tensor was recorded after it, so when a tensor leaves the heap all
     contributions to its cotangent have arrived. (No recursion: a chain of 100,000
-    ops is fine.)
+    ops is fine.) Its cotangent is dropped once handed on to its inputs, unless it is
+    ``wanted``, so backward holds only the cotangents still to be used (the result keeps
+    the leaves' and the wanted ones).
     """
     global _anomaly_enabled
     grads, leaves, waiting = {}, [], []
+    keep = {id(t) for t in wanted}
 
     def receive(x, gx):   # add gx to x's cotangent; queue x the first time
         previous = grads.get(id(x))
@@ -123,7 +126,7 @@ def _backpropagate(roots, root_grads, retain_graph, create_graph):
                         f"backward through the graph a second time: the values saved by {t._op!r} were "
                         "freed by the first backward; pass retain_graph=True to the first backward() "
                         "(or autograd.grad) if you need to go through it again")
-                g = grads[id(t)]
+                g = grads[id(t)] if id(t) in keep else grads.pop(id(t))
                 for x, vjp in t._edges:
                     if x._changed_at > t._recorded_at:
                         _raise_modified(t, x)
@@ -228,7 +231,7 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=No
         retain_graph = create_graph
     root_grads = _initial_grads(outputs, grad_outputs, "autograd.grad")
     live = [(out, g) for out, g in zip(outputs, root_grads) if out.requires_grad]
-    grads, _ = _backpropagate([o for o, _ in live], [g for _, g in live], retain_graph, create_graph)
+    grads, _ = _backpropagate([o for o, _ in live], [g for _, g in live], retain_graph, create_graph, inputs)
     return tuple(grads[id(x)] if id(x) in grads else Tensor(x.xp.zeros_like(x.data)) for x in inputs)
 
 

@@ -59,6 +59,20 @@ def test_elbo_equals_a_hand_computation(device, kl):
     assert result.elbo.shape == (4,)
 
 
+def test_kl_to_prior_is_kl_divergence_to_a_standard_normal(device):
+    """The VAE's closed form and the general Normal-Normal formula: same values, same gradients."""
+    model = tiny_vae(device)
+    x = mg.tensor(binary_rows(4), device=device)
+    q = model.encode(x)
+    params = model.encoder.parameters()
+    own = model.kl_to_prior(q)
+    general = mg.distributions.kl_divergence(q, model.prior(x)).sum(-1)
+    np.testing.assert_allclose(own.numpy(), general.numpy(), rtol=1e-12)
+    own_grads = mg.autograd.grad(own.sum(), params, retain_graph=True)   # the two share the encoder graph
+    for a, b in zip(own_grads, mg.autograd.grad(general.sum(), params)):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-10, atol=1e-14)
+
+
 def test_monte_carlo_kl_averages_to_the_analytic_kl():
     model = tiny_vae("cpu")
     x = mg.tensor(binary_rows(3))

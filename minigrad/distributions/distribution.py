@@ -103,6 +103,8 @@ def broadcast_all(*values):
     ``values`` (or the defaults when there is none). Broadcasting goes through
     ``broadcast_to``, so gradients flow back to the original, smaller tensors.
     """
+    if all(isinstance(v, Tensor) and v.shape == values[0].shape for v in values):   # nothing to do (the usual case)
+        return values
     like = next((v for v in values if isinstance(v, Tensor)), None)
     tensors = []
     for v in values:

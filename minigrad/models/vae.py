@@ -44,7 +44,7 @@ from typing import NamedTuple
 
 from .. import ops
 from ..autograd import is_grad_enabled, no_grad
-from ..distributions import Bernoulli, Normal, kl_divergence
+from ..distributions import Bernoulli, Normal
 from ..estimators import leave_one_out, magic_box
 from ..nn import MLP, Module
 from ..tensor import Tensor
@@ -132,8 +132,18 @@ class VAE(Module):
 
     def prior(self, like):
         """p(z) = N(0, I), as scalars with the dtype and device of ``like`` (they broadcast)."""
-        zero = ops.zeros((), dtype=like.dtype, device=like.device)
-        return Normal(zero, zero + 1.0, validate_args=False)
+        return Normal(ops.zeros((), dtype=like.dtype, device=like.device),
+                      ops.ones((), dtype=like.dtype, device=like.device), validate_args=False)
+
+    def kl_to_prior(self, q):
+        """KL(q(z | x) || p(z)) for q = N(loc, scale^2) and p(z) = N(0, I), summed over z's axis:
+
+            KL = 1/2 sum_j (scale_j^2 + loc_j^2 - 1 - log scale_j^2)
+
+        (Kingma & Welling 2014, appendix B). The same number as ``kl_divergence(q, prior)``
+        (a test checks that), in three ops fewer: the prior's 0 and 1 drop out of the formula.
+        """
+        return (0.5 * (q.scale * q.scale + q.loc * q.loc - 1.0) - q.scale.log()).sum(-1)
 
     def forward(self, x):
         """The per-example ELBO (as ``elbo(x).elbo``), so that ``-model(x).mean()`` is a loss."""
@@ -151,14 +161,13 @@ class VAE(Module):
         if kl not in ("analytic", "mc"):
             raise ValueError(f"elbo: kl must be 'analytic' or 'mc', got {kl!r}")
         q = self.encode(x)
-        prior = self.prior(x)
         z = q.rsample((k,)) if self.estimator == "pathwise" else q.sample((k,))    # (k, batch, latent)
         log_px = self.log_likelihood(x, z)                                          # (k, batch)
         reconstruction = log_px.mean(0)
         if kl == "analytic":
-            kl_term = kl_divergence(q, prior).sum(-1)                               # exact, (batch,)
+            kl_term = self.kl_to_prior(q)                                           # exact, (batch,)
         else:
-            log_ratio = q.log_prob(z).sum(-1) - prior.log_prob(z).sum(-1)           # (k, batch)
+            log_ratio = q.log_prob(z).sum(-1) - self.prior(x).log_prob(z).sum(-1)   # (k, batch)
             kl_term = log_ratio.mean(0)
         if self.estimator == "score":   # give each part its REINFORCE gradient; values are unchanged
             score = self._score(q, z)

@@ -3,6 +3,7 @@
 A reduction's vjp sends g back to every element that was reduced, so it first puts
 the reduced axes back as length-1 axes and then broadcasts (``_spread``).
 """
+from .. import backend
 from ..autograd import apply
 from ..tensor import Tensor
 from .common import as_tensor, kept_shape, normalize_axes
@@ -23,13 +24,20 @@ def sum(x, axis=None, keepdims=False):
 
 
 def mean(x, axis=None, keepdims=False):
-    """Average over ``axis`` (a composite: sum / count)."""
+    """Average over ``axis``.   d/dx_i = 1/count for every averaged element: the vjp spreads g / count.
+
+    A primitive rather than sum(x) / count: one recorded op instead of two (a VAE step takes two means).
+    """
     x = as_tensor(x)
     axes = normalize_axes(axis, x.ndim, "mean")
     count = 1
     for a in axes:
         count *= x.shape[a]
-    return sum(x, axes, keepdims) * (1.0 / count if count else float("nan"))   # the mean of nothing is NaN
+    if x.dtype.kind in "biu":   # the mean of integers is a float (of the default dtype)
+        x = x.astype(backend.get_default_dtype())
+    scale = 1.0 / count if count else float("nan")   # the mean of nothing is NaN
+    data = x.data.sum(axis=axes, keepdims=keepdims) * scale
+    return apply("mean", data, (x, lambda g, out: _spread(g * scale, x, axes)))
 
 
 def var(x, axis=None, keepdims=False, ddof=0):

@@ -31,6 +31,8 @@ def sum_to(x, shape):
     Broadcasting ``shape`` to ``x.shape`` adds leading axes and stretches axes of
     length 1; sum_to sums over exactly those axes.
     """
+    if isinstance(x, Tensor) and x._data.shape == shape:   # the common case, first: every binary vjp comes here
+        return x
     x = as_tensor(x)
     shape = tuple(shape)
     if x.shape == shape:
