@@ -114,6 +114,43 @@ def test_softplus_and_log_sigmoid_at_the_extremes_in_float32(device):
     np.testing.assert_allclose(g.numpy(), [1.0, 1.0, 0.5, 0.0, 0.0], atol=1e-30)
 
 
+# ---------------------------------------------------------------- bernoulli_log_prob
+
+@given(lx=broadcastable_arrays((floats(-6.0, 6.0), floats(0.0, 1.0))), dtype=float_dtypes)
+def test_bernoulli_log_prob_forward_equals_the_formula(device, lx, dtype):
+    logits, x = (tensor(v.astype(dtype), device) for v in lx)
+    y = mg.bernoulli_log_prob(logits, x)
+    assert y.dtype == dtype and y.shape == np.broadcast_shapes(logits.shape, x.shape)
+    # x log p + (1 - x) log(1 - p), with p = sigmoid(l), in float64
+    l64, x64 = logits.numpy().astype(np.float64), x.numpy().astype(np.float64)
+    reference = x64 * -np.logaddexp(0, -l64) + (1 - x64) * -np.logaddexp(0, l64)
+    np.testing.assert_allclose(y.numpy(), reference, **TOLERANCE[np.dtype(dtype)])
+
+
+@given(lx=broadcastable_arrays((floats(-6.0, 6.0), floats(0.0, 1.0))))
+def test_bernoulli_log_prob_gradients_of_both_orders_equal_finite_differences(device, lx):
+    logits, x = (tensor(v, device) for v in lx)
+    assert mg.gradcheck(mg.bernoulli_log_prob, [logits, x])
+    assert mg.gradgradcheck(mg.bernoulli_log_prob, [logits, x])
+
+
+def test_bernoulli_log_prob_at_extreme_logits_in_float32(device):
+    logits = tensor(np.array([-1e4, -100.0, 0.0, 100.0, 1e4], dtype=np.float32), device)
+    ones, zeros = mg.ones_like(logits), mg.zeros_like(logits)
+    # log p(1) = -softplus(-l), log p(0) = -softplus(l): finite, and 0 where the coin is sure
+    np.testing.assert_allclose(mg.bernoulli_log_prob(logits, ones).numpy(), [-1e4, -100.0, -np.log(2), 0.0, 0.0],
+                               rtol=1e-6, atol=1e-30)
+    np.testing.assert_allclose(mg.bernoulli_log_prob(logits, zeros).numpy(), [0.0, 0.0, -np.log(2), -100.0, -1e4],
+                               rtol=1e-6, atol=1e-30)
+    (g,) = mg.autograd.grad(mg.bernoulli_log_prob(logits, ones).sum(), logits)   # d/dl = 1 - sigmoid(l)
+    np.testing.assert_allclose(g.numpy(), [1.0, 1.0, 0.5, 0.0, 0.0], atol=1e-30)
+
+
+def test_bernoulli_log_prob_refuses_shapes_that_do_not_broadcast(device):
+    with pytest.raises(ValueError, match="bernoulli_log_prob: shapes \\(2, 3\\) and \\(4,\\)"):
+        mg.bernoulli_log_prob(tensor(np.zeros((2, 3)), device), tensor(np.zeros(4), device))
+
+
 # ---------------------------------------------------------------- maximum, minimum, clip, where
 
 @pytest.mark.parametrize("op, reference", [(mg.maximum, np.maximum), (mg.minimum, np.minimum)],

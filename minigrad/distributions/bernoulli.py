@@ -3,7 +3,7 @@ import numpy
 
 from .. import random
 from ..autograd import no_grad
-from ..ops import log, log1p, sigmoid, softplus
+from ..ops import bernoulli_log_prob, log, log1p, sigmoid, softplus
 from .distribution import Distribution, broadcast_all, check
 
 
@@ -66,7 +66,7 @@ class Bernoulli(Distribution):
         accepts x between 0 and 1 too (binary cross-entropy with soft targets).
         """
         x = self._value(value, self.logits)
-        return x * self.logits - softplus(self.logits)
+        return bernoulli_log_prob(self.logits, x)
 
     def entropy(self):
         """H = -p log p - (1 - p) log(1 - p) = softplus(l) - p l."""
