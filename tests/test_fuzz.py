@@ -60,7 +60,8 @@ def agrees_with_numpy(minigrad_call, numpy_call, lenient=False):
 
 UNARY = ["exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "tanh", "abs"]
 BINARY = [("add", np.add), ("sub", np.subtract), ("mul", np.multiply), ("div", np.true_divide),
-          ("maximum", np.maximum), ("minimum", np.minimum)]
+          ("maximum", np.maximum), ("minimum", np.minimum),
+          ("bernoulli_log_prob", lambda l, x: x * l - np.logaddexp(0, l))]
 
 
 @given(a=arrays(), name=st.sampled_from(UNARY))
