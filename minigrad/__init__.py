@@ -13,12 +13,12 @@ from .autograd import enable_grad, is_grad_enabled, no_grad
 from .backend import (bool_, devices, float16, float32, float64, get_default_device, get_default_dtype, int8,
                       int16, int32, int64, set_default_device, set_default_dtype, uint8)
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
-from .ops import (abs, add, arange, astype, bernoulli_log_prob, broadcast_to, clip, concatenate, cos, div, equal, exp,
-                  expand_dims, expm1, eye, full, full_like, getitem, greater, greater_equal, leaky_relu,
-                  less, less_equal, linear, log, log1p, log_sigmoid, log_softmax, logsumexp, matmul, max,
-                  maximum, mean, min, minimum, mul, neg, not_equal, ones, ones_like, pow, relu, reshape,
-                  sigmoid, sin, softmax, softplus, sqrt, squeeze, stack, sub, sum, sum_to, swapaxes, tanh,
-                  to_device, transpose, var, where, zeros, zeros_like)
+from .ops import (abs, add, arange, astype, bernoulli_log_prob, broadcast_to, clip, concatenate, cos, div,
+                  equal, exp, expand_dims, expm1, eye, full, full_like, getitem, greater, greater_equal,
+                  leaky_relu, less, less_equal, linear, log, log1p, log_sigmoid, log_softmax, logsumexp,
+                  matmul, max, maximum, mean, min, minimum, mul, neg, not_equal, ones, ones_like, pow, relu,
+                  reshape, sigmoid, sin, softmax, softplus, sqrt, squeeze, stack, sub, sum, sum_to, swapaxes,
+                  tanh, to_device, transpose, var, where, zeros, zeros_like)
 from .serialization import load, save
 from .tensor import Tensor, tensor
 

@@ -91,14 +91,18 @@ def softplus(x):
     is <= 0, so it never overflows, and reusing out makes the vjp three array passes
     instead of sigmoid's five (a VAE step on MNIST spends ~0.3 ms less here).
     """
-    x = _as_float(as_tensor(x))
-    xp = x.xp
-    data = xp.maximum(x.data, 0) + xp.log1p(xp.exp(-xp.abs(x.data)))
-    return apply("softplus", data, (x, lambda g, out: g * exp(x - out)))
+    x = as_float(as_tensor(x))
+    return apply("softplus", _softplus_array(x.xp, x.data), (x, lambda g, out: g * exp(x - out)))
 
 
-def _as_float(x):
-    """Integers and booleans as the default float dtype (their softplus is a float anyway)."""
+def _softplus_array(xp, a):
+    """max(a, 0) + log1p(e^-|a|) on an array: softplus's forward, shared with bernoulli_log_prob."""
+    return xp.maximum(a, 0) + xp.log1p(xp.exp(-xp.abs(a)))
+
+
+def as_float(x):
+    """x, with integers and booleans turned into the default float dtype: for ops whose result
+    is a float whatever the input (softplus, bernoulli_log_prob, mean)."""
     return x.astype(backend.get_default_dtype()) if x.dtype.kind in "biu" else x
 
 
@@ -116,9 +120,8 @@ def bernoulli_log_prob(logits, x):
     backward instead of six (a VAE training step on MNIST, 128 x 784 logits: 0.3 ms less, 3%).
     """
     logits, x = operands(logits, x, "bernoulli_log_prob")
-    logits = _as_float(logits)
-    xp = logits.xp
-    softplus_l = xp.maximum(logits.data, 0) + xp.log1p(xp.exp(-xp.abs(logits.data)))
+    logits = as_float(logits)
+    softplus_l = _softplus_array(logits.xp, logits.data)
     try:
         data = x.data * logits.data
     except ValueError:

@@ -3,11 +3,10 @@
 A reduction's vjp sends g back to every element that was reduced, so it first puts
 the reduced axes back as length-1 axes and then broadcasts (``_spread``).
 """
-from .. import backend
 from ..autograd import apply
 from ..tensor import Tensor
 from .common import as_tensor, kept_shape, normalize_axes
-from .elementwise import exp
+from .elementwise import as_float, exp
 from .shape import broadcast_to, reshape
 
 
@@ -33,8 +32,7 @@ def mean(x, axis=None, keepdims=False):
     count = 1
     for a in axes:
         count *= x.shape[a]
-    if x.dtype.kind in "biu":   # the mean of integers is a float (of the default dtype)
-        x = x.astype(backend.get_default_dtype())
+    x = as_float(x)
     scale = 1.0 / count if count else float("nan")   # the mean of nothing is NaN
     data = x.data.sum(axis=axes, keepdims=keepdims) * scale
     return apply("mean", data, (x, lambda g, out: _spread(g * scale, x, axes)))
