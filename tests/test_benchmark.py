@@ -106,7 +106,10 @@ def test_main_runs_every_preset_kind_and_writes_json(tmp_path):
     chain = {row["impl"]: row for row in written["presets"]["chain"]["results"]}
     assert set(chain) == {"numpy", "minigrad"} and chain["minigrad"]["backward_us_per_op"] > 0
 
-    memory = benchmark.main(["--presets", "tiny", "--memory-steps", "3", "--warmup", "1"])["memory"]
+    assert written["malloc"] in ("keeps freed memory", "default")   # "default" where malloc is not glibc's
+    memory_run = benchmark.main(["--presets", "tiny", "--memory-steps", "3", "--warmup", "1", "--malloc-default"])
+    assert memory_run["malloc"] == "default"
+    memory = memory_run["memory"]
     (result,) = memory["results"]
     assert result["impl"] == "minigrad" and result["steps"] == 3 and result["rss_end_bytes"] > 0
 
