@@ -7,12 +7,20 @@ from ..autograd import apply
 from ..tensor import Tensor
 from .common import as_tensor, kept_shape, normalize_axes
 from .elementwise import as_float, exp
-from .shape import broadcast_to, reshape
+from .shape import reshape
 
 
-def _spread(g, x, axes):
-    """g (the cotangent of a reduction over ``axes``) broadcast back to x's shape."""
-    return broadcast_to(reshape(g, kept_shape(x.shape, axes)), x.shape)
+def _spread(g, x, axes, scale=1.0):
+    """scale * g (the cotangent of a reduction over ``axes``) sent back to every reduced element of x.
+
+    g gets the reduced axes back as length 1 and is broadcast to x's shape (a view, no
+    copy). One primitive rather than reshape + broadcast_to (+ a product for ``mean``):
+    every reduction's vjp comes here, and a VAE step takes five of them. Its own vjp is
+    the reduction again: the adjoint of copying g to every element is summing them.
+    """
+    kept = (g.data * scale if scale != 1.0 else g.data).reshape(kept_shape(x.shape, axes))
+    return apply("spread", x.xp.broadcast_to(kept, x.shape),
+                 (g, lambda h, out: reshape(sum(h, axes, keepdims=True) * scale, g.shape)))
 
 
 def sum(x, axis=None, keepdims=False):
@@ -35,7 +43,7 @@ def mean(x, axis=None, keepdims=False):
     x = as_float(x)
     scale = 1.0 / count if count else float("nan")   # the mean of nothing is NaN
     data = x.data.sum(axis=axes, keepdims=keepdims) * scale
-    return apply("mean", data, (x, lambda g, out: _spread(g * scale, x, axes)))
+    return apply("mean", data, (x, lambda g, out: _spread(g, x, axes, scale)))
 
 
 def var(x, axis=None, keepdims=False, ddof=0):
