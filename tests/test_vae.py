@@ -1,9 +1,12 @@
 """The VAE: its bounds against hand computations, the two encoder gradients, and learning."""
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import minigrad as mg
 from minigrad.models import VAE
+from strategies import arrays, floats, shapes
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +74,21 @@ def test_kl_to_prior_is_kl_divergence_to_a_standard_normal(device):
     own_grads = mg.autograd.grad(own.sum(), params, retain_graph=True)   # the two share the encoder graph
     for a, b in zip(own_grads, mg.autograd.grad(general.sum(), params)):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-10, atol=1e-14)
+
+
+@given(data=st.data(), shape=shapes(min_dims=1))
+def test_kl_to_prior_primitive_matches_the_formula_and_finite_differences(data, shape):
+    """kl_to_prior is one primitive with a hand-written vjp: check its value, first and second derivatives."""
+    loc = data.draw(arrays(shape))
+    scale = data.draw(arrays(shape, elements=floats(0.2, 3.0)))
+    q = mg.distributions.Normal(mg.tensor(loc, requires_grad=True), mg.tensor(scale, requires_grad=True))
+    model = tiny_vae("cpu")
+    kl = model.kl_to_prior(q)
+    expected = (0.5 * (scale ** 2 + loc ** 2 - 1.0) - np.log(scale)).sum(-1)
+    np.testing.assert_allclose(kl.numpy(), expected, rtol=1e-12, atol=1e-12)
+    kl_of = lambda m, s: model.kl_to_prior(mg.distributions.Normal(m, s, validate_args=False))
+    assert mg.gradcheck(kl_of, [q.loc, q.scale])
+    assert mg.gradgradcheck(kl_of, [q.loc, q.scale])
 
 
 def test_monte_carlo_kl_averages_to_the_analytic_kl():
