@@ -134,6 +134,17 @@ def test_bernoulli_log_prob_gradients_of_both_orders_equal_finite_differences(de
     assert mg.gradgradcheck(mg.bernoulli_log_prob, [logits, x])
 
 
+@given(lx=broadcastable_arrays((floats(-6.0, 6.0), floats(0.0, 1.0))))
+def test_bernoulli_log_prob_vjp_is_differentiable_in_the_cotangent_too(device, lx):
+    """The logits' vjp is its own primitive (g (x - sigmoid(l)) in one array): check it in g, l and x."""
+    logits, x = (tensor(v, device) for v in lx)
+    g = tensor(np.random.default_rng(0).standard_normal(np.broadcast_shapes(logits.shape, x.shape)), device)
+
+    def vjp(g, logits, x):
+        return mg.autograd.grad(mg.bernoulli_log_prob(logits, x), [logits], grad_outputs=[g], create_graph=True)[0]
+    assert mg.gradcheck(vjp, [g, logits, x])
+
+
 def test_bernoulli_log_prob_at_extreme_logits_in_float32(device):
     logits = tensor(np.array([-1e4, -100.0, 0.0, 100.0, 1e4], dtype=np.float32), device)
     ones, zeros = mg.ones_like(logits), mg.zeros_like(logits)

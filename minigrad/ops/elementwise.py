@@ -116,8 +116,9 @@ def bernoulli_log_prob(logits, x):
         d/dl = x - sigmoid(l),   d/dx = l
 
     A primitive rather than the composite x * l - softplus(l) because a VAE scores every
-    pixel with it: one op, no intermediate arrays kept for backward, and four array passes
-    backward instead of six (a VAE training step on MNIST, 128 x 784 logits: 0.3 ms less, 3%).
+    pixel with it: one op, no intermediate arrays kept for backward, and a backward of four
+    array passes into one new array (:func:`_bernoulli_dlogits`) instead of six passes into
+    six (a VAE training step on MNIST, 128 x 784 logits: 0.4 ms less, 4%).
     """
     logits, x = operands(logits, x, "bernoulli_log_prob")
     logits = as_float(logits)
@@ -128,8 +129,33 @@ def bernoulli_log_prob(logits, x):
         raise broadcast_error("bernoulli_log_prob", logits, x) from None
     data -= softplus_l   # in place: data is the fresh product, of a float dtype at least as wide
     return apply("bernoulli_log_prob", data,
-                 (logits, lambda g, out: sum_to(g * (x - _sigmoid_given(logits, softplus_l)), logits.shape)),
+                 (logits, lambda g, out: sum_to(_bernoulli_dlogits(g, logits, x, softplus_l), logits.shape)),
                  (x, lambda g, out: sum_to(g * logits, x.shape)))
+
+
+def _bernoulli_dlogits(g, logits, x, softplus_l):
+    """g (x - sigmoid(l)), the cotangent bernoulli_log_prob sends its logits, as one primitive.
+
+    Computed in one new array, r = l - softplus(l); r = exp(r) = sigmoid(l); r = x - r;
+    r *= g, as a hand-written backward would. As four ops it wrote four new arrays, and on
+    128 x 784 logits the three extra (cold) 400 KB arrays cost 0.13 ms, more than the passes.
+    Its own vjps, for second derivatives, with s = sigmoid(l):
+    d/dg = x - s,   d/dl = -g s (1 - s),   d/dx = g.
+    """
+    xp = g.xp
+    r = xp.empty(g.shape, g.dtype)   # the shape and dtype of bernoulli_log_prob's output
+    xp.subtract(logits.data, softplus_l, out=r)
+    xp.exp(r, out=r)
+    xp.subtract(x.data, r, out=r)
+    r *= g.data
+
+    def d_logits(h, out):
+        s = _sigmoid_given(logits, softplus_l)
+        return sum_to(-h * g * s * (1.0 - s), logits.shape)
+    return apply("bernoulli_dlogits", r,
+                 (g, lambda h, out: sum_to(h * (x - _sigmoid_given(logits, softplus_l)), g.shape)),
+                 (logits, d_logits),
+                 (x, lambda h, out: sum_to(h * g, x.shape)))
 
 
 def _sigmoid_given(x, softplus_x):
