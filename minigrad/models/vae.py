@@ -71,18 +71,18 @@ def _centred(signal):
 
 
 def _kl_to_standard_normal(loc, scale):
-    """sum_j 1/2 (scale_j^2 + loc_j^2 - 1) - log scale_j over the last axis, as one primitive.
+    """1/2 (scale^2 + loc^2 - 1) - log scale, elementwise: KL(N(loc, scale^2) || N(0, 1)), as one primitive.
 
         d/dloc = loc,   d/dscale = scale - 1/scale
 
-    Written with ops it records eight nodes, each on a small (batch, latent) array, and
+    Written with ops it records seven nodes, each on a small (batch, latent) array, and
     their Python cost outweighs their arithmetic: as one op a VAE training step on MNIST
-    is 0.17 ms (1.5%) faster. The vjps are minigrad ops, so second derivatives still work.
+    is 0.15 ms (1.3%) faster. The vjps are minigrad ops, so second derivatives still work.
     """
     l, s = loc.data, scale.data
-    return apply("kl_to_standard_normal", (0.5 * (s * s + l * l - 1.0) - loc.xp.log(s)).sum(-1),
-                 (loc, lambda g, out: ops.expand_dims(g, -1) * loc),
-                 (scale, lambda g, out: ops.expand_dims(g, -1) * (scale - 1.0 / scale)))
+    return apply("kl_to_standard_normal", 0.5 * (s * s + l * l - 1.0) - loc.xp.log(s),
+                 (loc, lambda g, out: g * loc),
+                 (scale, lambda g, out: g * (scale - 1.0 / scale)))
 
 
 class ELBO(NamedTuple):
@@ -158,7 +158,7 @@ class VAE(Module):
         (Kingma & Welling 2014, appendix B). The same number as ``kl_divergence(q, prior)``
         (a test checks that, values and gradients): the prior's 0 and 1 drop out of the formula.
         """
-        return _kl_to_standard_normal(q.loc, q.scale)
+        return _kl_to_standard_normal(q.loc, q.scale).sum(-1)
 
     def forward(self, x):
         """The per-example ELBO (as ``elbo(x).elbo``), so that ``-model(x).mean()`` is a loss."""
