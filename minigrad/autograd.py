@@ -68,14 +68,15 @@ def apply(op, data, *edges):
     ``vjp(g, out)`` receives the output's cotangent ``g`` and the output tensor itself
     (so vjps such as exp's ``g * out`` can reuse it without a reference cycle).
     The output notes the tape's clock: the clock orders the backward pass, and lets
-    it refuse an input that was changed in place after it was saved.
+    it refuse an input that was changed in place after it was saved. A result that is
+    not floating (a cast to int, a comparison) has no gradient and is never recorded.
     """
     global _clock
     out = Tensor(data)
-    if _grad_enabled:
+    if _grad_enabled and data.dtype.kind in "fc":
         for x, _ in edges:
-            if x.requires_grad:
-                out.requires_grad = True
+            if x._requires_grad:
+                out._requires_grad = True
                 out._edges = edges
                 out._op = op
                 _clock += 1
@@ -127,10 +128,12 @@ def _backpropagate(roots, root_grads, retain_graph, create_graph, wanted=()):
                         "freed by the first backward; pass retain_graph=True to the first backward() "
                         "(or autograd.grad) if you need to go through it again")
                 g = grads[id(t)] if id(t) in keep else grads.pop(id(t))
+                if t._changed_at > t._recorded_at:   # vjps may read the output itself (exp's g * out)
+                    _raise_modified(t, t, "the output")
                 for x, vjp in t._edges:
                     if x._changed_at > t._recorded_at:
-                        _raise_modified(t, x)
-                    if x.requires_grad:
+                        _raise_modified(t, x, "an input")
+                    if x._requires_grad:
                         gx = vjp(g, t)
                         if gx._data.shape != x._data.shape:   # every vjp must undo broadcasting (sum_to)
                             raise RuntimeError(f"internal error: the vjp of {t._op!r} returned a gradient "
@@ -161,9 +164,9 @@ def changed_in_place(t):
     t._changed_at = _clock
 
 
-def _raise_modified(t, x):
+def _raise_modified(t, x, which):
     raise RuntimeError(
-        f"backward: an input of {t._op!r} (shape {x.shape}) was changed in place after the forward pass "
+        f"backward: {which} of {t._op!r} (shape {x.shape}) was changed in place after the forward pass "
         f"saved it (change number {x._changed_at}; the op was recorded after change {t._recorded_at}), "
         "so the saved value is gone and the "
         "gradient would be wrong. Change it only after backward (e.g. call optimizer.step() after "
@@ -216,12 +219,21 @@ def backward(output, grad=None, retain_graph=False, create_graph=False):
         leaf.grad = g if leaf.grad is None else leaf.grad + g
 
 
-def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=None):
+def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=None, allow_unused=None,
+         materialize_grads=False):
     """The gradients of ``outputs`` with respect to ``inputs``, as a tuple (like torch.autograd.grad).
 
-    ``.grad`` attributes are left untouched. An input that does not influence the
-    outputs gets zeros. With ``create_graph=True`` the result is itself differentiable.
+    ``.grad`` attributes are left untouched. With ``create_graph=True`` the result is
+    itself differentiable. An input the outputs do not depend on is usually a mistake
+    (a tensor used under no_grad, or a detached copy), so, as in PyTorch, it raises
+    unless ``allow_unused=True`` (its gradient is then None) or ``materialize_grads=True``
+    (its gradient is then zeros).
     """
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    if materialize_grads and not allow_unused:
+        raise ValueError("autograd.grad: materialize_grads=True gives zeros for unused inputs, which "
+                         "allow_unused=False forbids; leave allow_unused out")
     outputs, inputs = _as_list(outputs), _as_list(inputs)
     for i, x in enumerate(inputs):
         if not isinstance(x, Tensor) or not x.requires_grad:
@@ -232,7 +244,15 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=No
     root_grads = _initial_grads(outputs, grad_outputs, "autograd.grad")
     live = [(out, g) for out, g in zip(outputs, root_grads) if out.requires_grad]
     grads, _ = _backpropagate([o for o, _ in live], [g for _, g in live], retain_graph, create_graph, inputs)
-    return tuple(grads[id(x)] if id(x) in grads else Tensor(x.xp.zeros_like(x.data)) for x in inputs)
+    unused = [i for i, x in enumerate(inputs) if id(x) not in grads]
+    if unused and not allow_unused:
+        raise RuntimeError(f"autograd.grad: input {unused[0]} (shape {inputs[unused[0]].shape}) does not reach the "
+                           "outputs: no op on the way from it to them was recorded (was it used under no_grad, "
+                           "detached, or not at all?). Pass allow_unused=True to get None for it, or "
+                           "materialize_grads=True to get zeros")
+    if materialize_grads:
+        return tuple(grads.get(id(x), Tensor(x.xp.zeros_like(x.data))) for x in inputs)
+    return tuple(grads.get(id(x)) for x in inputs)
 
 
 from . import anomaly  # noqa: E402  (these modules import this one too)

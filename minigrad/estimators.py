@@ -177,7 +177,7 @@ def per_sample_score_norms(dist, x):
         raise ValueError(f"per_sample_score_norms: no parameter of {dist!r} requires grad")
     with autograd.enable_grad():
         copy = type(dist)(**arguments, validate_args=False)
-        scores = autograd.grad(copy.log_prob(x.detach()).sum(), rows)
+        scores = autograd.grad(copy.log_prob(x.detach()).sum(), rows, materialize_grads=True)
     total = 0.0
     for s in scores:   # sum the squares over each parameter's event axes, keep (n,) + batch
         total = total + (s * s).reshape((n,) + batch + (-1,)).sum(-1)

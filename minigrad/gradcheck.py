@@ -57,7 +57,7 @@ def gradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
     outputs = _as_tuple(f(*xs))
     us = _random_like(outputs, seed)
     checked = [i for i, x in enumerate(xs) if x.requires_grad]
-    analytic = autograd.grad(list(outputs), [xs[i] for i in checked], grad_outputs=us)
+    analytic = autograd.grad(list(outputs), [xs[i] for i in checked], grad_outputs=us, materialize_grads=True)
     for i, a in zip(checked, analytic):
         x = xs[i]
         if a.shape != x.shape:
@@ -83,8 +83,13 @@ def _compare(i, shape, analytic, numeric, atol, rtol):
         raise GradcheckError(
             f"gradcheck: input {i} (shape {shape}): the analytic gradient disagrees with finite differences "
             f"at {int(bad.sum())} of {bad.size} elements; worst at index {tuple(int(k) for k in j)}: "
-            f"analytic {analytic[j]!r}, numeric {numeric[j]!r} (tolerance atol + rtol*|numeric| = "
-            f"{atol + rtol * abs(numeric[j]):.3g})")
+            f"analytic {_number(analytic[j])}, numeric {_number(numeric[j])} (tolerance atol + rtol*|numeric| = "
+            f"{float(atol + rtol * abs(numeric[j])):.3g})")
+
+
+def _number(value):
+    """A plain number for a message: ``0.761594``, never NumPy 2's ``np.float64(0.761594...)``."""
+    return f"{float(value):.8g}"
 
 
 def gradgradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
@@ -97,6 +102,7 @@ def gradgradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
 
     def first_derivatives(*args):
         wrt = [a for a in args if a.requires_grad]
-        return autograd.grad(list(_as_tuple(f(*args))), wrt, grad_outputs=us, create_graph=True)
+        return autograd.grad(list(_as_tuple(f(*args))), wrt, grad_outputs=us, create_graph=True,
+                             materialize_grads=True)
 
     return gradcheck(first_derivatives, xs, eps, atol, rtol, seed)

@@ -8,22 +8,40 @@ the function of the same name in :mod:`minigrad.ops`, where the maths lives.
 import numpy
 
 from . import backend
+from .pytorch_names import numpy_axis_names
 
 
 class Tensor:
-    __slots__ = ("_data", "_changed_at", "requires_grad", "grad", "_edges", "_op", "_recorded_at", "_trace",
+    __slots__ = ("_data", "_changed_at", "_requires_grad", "grad", "_edges", "_op", "_recorded_at", "_trace",
                  "__weakref__")
-    __array_ufunc__ = None   # numpy_array + tensor calls Tensor.__radd__ instead of converting the tensor
 
     def __init__(self, data, requires_grad=False):
-        if not data.ndim:
-            data = backend.as_array0d(data)
+        try:
+            if not data.ndim:
+                data = backend.as_array0d(data)
+        except AttributeError:
+            raise TypeError(f"Tensor({type(data).__name__}): the class wraps an array of the backend; to make a "
+                            "tensor from numbers or a list, call mg.tensor(data) (as torch.tensor in PyTorch)") from None
         self._data = data
         self._changed_at = 0     # when its values were last overwritten; see autograd.changed_in_place
+        self._requires_grad = False
         self.requires_grad = requires_grad
         self.grad = None
         self._edges = None       # None for a leaf; ((input, vjp), ...) for a recorded op's output
         self._op = None
+        self._recorded_at = 0    # the tape's clock when the op that made it was recorded
+        self._trace = None       # where the op was called, kept by detect_anomaly()
+
+    @property
+    def requires_grad(self):
+        """Whether gradients are computed for this tensor. Only floating tensors can require grad."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, requires_grad):
+        if requires_grad:
+            _check_differentiable_dtype(self._data.dtype, "requires_grad")
+        self._requires_grad = bool(requires_grad)
 
     @property
     def data(self):
@@ -40,18 +58,73 @@ class Tensor:
         self._data = array
         autograd.changed_in_place(self)
 
+    # ------------------------------------------------------------ in-place changes
+    # The tape does not record in-place changes: each one stamps the tensor (autograd.changed_in_place),
+    # and backward refuses any saved value that was stamped after the op that saved it.
+
+    def _refuse_change_in_graph(self, what):
+        """An in-place change of a tensor that requires grad, with grad mode on, would be invisible to its gradient."""
+        if self._requires_grad and autograd.is_grad_enabled():
+            kind = ("a leaf tensor that requires grad" if self._edges is None
+                    else f"this tensor (the output of {self._op!r}, part of a graph that requires grad)")
+            raise RuntimeError(
+                f"{what}: {kind} cannot be changed in place outside mg.no_grad(): the tape does not record "
+                "in-place changes, so its gradient would ignore the change. Make a new tensor instead "
+                "(t = t + v, t = mg.where(mask, v, t)), or change it inside `with mg.no_grad():` "
+                "(an optimizer step) if no gradient should see it")
+
     def __setitem__(self, index, value):
         """In place: t[index] = value (no gradient flows through it; counted as an in-place change)."""
-        if self.requires_grad and self._edges is None and autograd.is_grad_enabled():
-            raise RuntimeError("setitem: a leaf tensor that requires grad cannot be changed in place outside "
-                               "mg.no_grad() (the change would be invisible to its gradient)")
+        self._refuse_change_in_graph("setitem")
         value = value._data if isinstance(value, Tensor) else value
         try:
-            self._data[ops.shape.index_data(index)] = value
+            self._data[ops.index_data(index)] = value
         except (IndexError, ValueError, TypeError) as e:
             raise type(e)(f"setitem: cannot assign {getattr(value, 'shape', type(value).__name__)} to index "
                           f"{index!r} of a tensor of shape {self.shape} on {self.device}: {e}") from None
         autograd.changed_in_place(self)
+
+    def _update(self, op, other, what):
+        """t = op(t, other), written into t's own array: +=, -=, *=, /= and add_, sub_, mul_, div_."""
+        self._refuse_change_in_graph(what)
+        with autograd.no_grad():
+            result = op(self, other)
+        if result.shape != self.shape:
+            raise ValueError(f"{what}: the result has shape {result.shape}, but the tensor changed in place has "
+                             f"shape {self.shape}; the other operand must broadcast to {self.shape}")
+        if not numpy.can_cast(result.dtype, self.dtype, "same_kind"):
+            raise TypeError(f"{what}: the result has dtype {result.dtype}, which a tensor of dtype {self.dtype} "
+                            f"cannot hold in place; make a new tensor instead (t = t + v) or convert first "
+                            f"(t = t.astype(mg.{result.dtype}))")
+        self._data[...] = result._data
+        autograd.changed_in_place(self)
+        return self
+
+    def __iadd__(self, other): return self._update(ops.add, other, "+=")
+    def __isub__(self, other): return self._update(ops.sub, other, "-=")
+    def __imul__(self, other): return self._update(ops.mul, other, "*=")
+    def __itruediv__(self, other): return self._update(ops.div, other, "/=")
+    def add_(self, other): return self._update(ops.add, other, "add_")
+    def sub_(self, other): return self._update(ops.sub, other, "sub_")
+    def mul_(self, other): return self._update(ops.mul, other, "mul_")
+    def div_(self, other): return self._update(ops.div, other, "div_")
+
+    def copy_(self, source):
+        """Overwrite every value with ``source`` (broadcast to this shape; moved to this device)."""
+        source = source if isinstance(source, Tensor) else tensor(source, dtype=self.dtype, device=self.device)
+        return self._update(lambda t, s: ops.broadcast_to(ops.to_device(s, t.device).astype(t.dtype), t.shape),
+                            source, "copy_")
+
+    def fill_(self, value):
+        """Set every value to the number ``value``."""
+        self._refuse_change_in_graph("fill_")
+        self._data[...] = value
+        autograd.changed_in_place(self)
+        return self
+
+    def zero_(self):
+        """Set every value to 0 (``w.grad.zero_()``)."""
+        return self.fill_(0)
 
     # ------------------------------------------------------------ what it is
     shape = property(lambda self: self._data.shape)
@@ -72,6 +145,54 @@ class Tensor:
         if not self.ndim:
             raise TypeError("len() of a 0-d tensor")
         return self.shape[0]
+
+    # ------------------------------------------------------------ Python and NumPy conversions
+    def __float__(self): return float(self.item())
+    def __int__(self): return int(self.item())
+
+    def __index__(self):
+        if self.dtype.kind not in "iu":
+            raise TypeError(f"only an integer tensor can be used as an index, this one has dtype {self.dtype}")
+        return int(self.item())
+
+    def __round__(self, ndigits=None):
+        """round(t) and round(t, n) of a one-element tensor: a Python number (mg has no round op)."""
+        return round(self.item(), ndigits)
+
+    def __format__(self, spec):
+        """f"{t:.3f}" formats a one-element tensor as its number; other specs as the printed tensor."""
+        if not spec:
+            return str(self)
+        if self.size != 1:
+            raise TypeError(f"format: {spec!r} formats one number, but this tensor has shape {self.shape}; "
+                            "format its elements (t.tolist()) or use numpy.array2string(t.numpy())")
+        return format(self.item(), spec)
+
+    def __array__(self, dtype=None, copy=None):
+        """numpy.asarray(t): the values on the CPU (shares memory, as PyTorch's .numpy() does)."""
+        if self.device != "cpu":
+            raise TypeError(f"numpy.asarray: this tensor is on {self.device!r}, and NumPy reads host memory only; "
+                            "call t.numpy() for a copy on the host (NumPy does not convert a CuPy array either)")
+        array = self._data if dtype is None else self._data.astype(dtype, copy=False)
+        return array.copy() if copy else array
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        """numpy.exp(t), numpy_array + t: the minigrad op of the same meaning (recorded on the tape)."""
+        name = _NUMPY_UFUNCS.get(ufunc.__name__)
+        if name is None or method != "__call__" or kwargs:
+            call = f"numpy.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
+            hint = (f"call mg.{name}(...) instead, without {sorted(kwargs)}" if name and method == "__call__"
+                    else "use minigrad's ops (mg.*) on tensors, or call it on t.numpy() (a copy, with no gradient)")
+            raise TypeError(f"{call} cannot take a minigrad Tensor: {hint}")
+        return getattr(ops, name)(*inputs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        """numpy.sum(t), numpy.reshape(t, s), ...: the minigrad op of the same name, where there is one."""
+        name = _NUMPY_FUNCTIONS.get(func.__name__)
+        if name is None:
+            raise TypeError(f"numpy.{func.__name__} cannot take a minigrad Tensor: use minigrad's ops (mg.*) on "
+                            "tensors, or call it on t.numpy() (a copy, with no gradient)")
+        return getattr(ops, name)(*args, **kwargs)
 
     def __bool__(self):
         if self.size != 1:
@@ -168,13 +289,21 @@ class Tensor:
     clamp = clip
 
     # ------------------------------------------------------------ reductions
+    @numpy_axis_names
     def sum(self, axis=None, keepdims=False): return ops.sum(self, axis, keepdims)
+    @numpy_axis_names
     def mean(self, axis=None, keepdims=False): return ops.mean(self, axis, keepdims)
+    @numpy_axis_names
     def var(self, axis=None, keepdims=False, ddof=0): return ops.var(self, axis, keepdims, ddof)
+    @numpy_axis_names
     def max(self, axis=None, keepdims=False): return ops.max(self, axis, keepdims)
+    @numpy_axis_names
     def min(self, axis=None, keepdims=False): return ops.min(self, axis, keepdims)
+    @numpy_axis_names
     def logsumexp(self, axis=None, keepdims=False): return ops.logsumexp(self, axis, keepdims)
+    @numpy_axis_names
     def softmax(self, axis=-1): return ops.softmax(self, axis)
+    @numpy_axis_names
     def log_softmax(self, axis=-1): return ops.log_softmax(self, axis)
 
     # ------------------------------------------------------------ shapes
@@ -186,10 +315,25 @@ class Tensor:
 
     T = property(lambda self: ops.transpose(self))
     def flatten(self): return ops.reshape(self, (-1,))
+    @numpy_axis_names
     def squeeze(self, axis=None): return ops.squeeze(self, axis)
+    @numpy_axis_names
     def expand_dims(self, axis): return ops.expand_dims(self, axis)
     unsqueeze = expand_dims
     def broadcast_to(self, shape): return ops.broadcast_to(self, shape)
+
+
+# NumPy's functions that have a minigrad op of the same meaning (numpy name -> minigrad name)
+_NUMPY_UFUNCS = {"add": "add", "subtract": "sub", "multiply": "mul", "divide": "div", "true_divide": "div",
+                 "power": "pow", "negative": "neg", "matmul": "matmul", "absolute": "abs", "exp": "exp",
+                 "log": "log", "log1p": "log1p", "expm1": "expm1", "sqrt": "sqrt", "sin": "sin", "cos": "cos",
+                 "tanh": "tanh", "maximum": "maximum", "minimum": "minimum", "less": "less",
+                 "less_equal": "less_equal", "greater": "greater", "greater_equal": "greater_equal",
+                 "equal": "equal", "not_equal": "not_equal"}
+_NUMPY_FUNCTIONS = {name: name for name in ("sum", "mean", "var", "max", "min", "reshape", "transpose", "squeeze",
+                                            "expand_dims", "swapaxes", "broadcast_to", "concatenate", "stack",
+                                            "where", "clip")}
+_NUMPY_FUNCTIONS.update(amax="max", amin="min")
 
 
 def _check_differentiable_dtype(dtype, caller):

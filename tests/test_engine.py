@@ -100,12 +100,18 @@ def test_nonscalar_backward_needs_a_gradient(device):
         (x * 2.0).backward(mg.ones(3, dtype=mg.float64, device=device))
 
 
-def test_autograd_grad_returns_zeros_for_unused_inputs_and_leaves_grad_alone(device):
+def test_autograd_grad_of_an_unused_input_raises_unless_allowed_and_leaves_grad_alone(device):
     x, unused = t([1.0, 2.0], device), t([5.0], device)
-    gx, gu = mg.autograd.grad((x ** 3).sum(), [x, unused])
+    with pytest.raises(RuntimeError, match="input 1 .*does not reach the outputs.*allow_unused=True"):
+        mg.autograd.grad((x ** 3).sum(), [x, unused], retain_graph=True)
+    gx, gu = mg.autograd.grad((x ** 3).sum(), [x, unused], allow_unused=True)
     np.testing.assert_allclose(gx.numpy(), 3 * np.array([1.0, 4.0]))
+    assert gu is None
+    gx, gu = mg.autograd.grad((x ** 3).sum(), [x, unused], materialize_grads=True)   # zeros, as in PyTorch
     np.testing.assert_allclose(gu.numpy(), [0.0])
     assert x.grad is None and unused.grad is None
+    with pytest.raises(ValueError, match="materialize_grads"):
+        mg.autograd.grad((x ** 3).sum(), [x, unused], allow_unused=False, materialize_grads=True)
 
 
 def test_create_graph_gives_hessian_vector_products(device):

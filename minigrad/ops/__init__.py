@@ -12,5 +12,5 @@ from .elementwise import (abs, bernoulli_log_prob, clip, cos, equal, exp, expm1,
                           leaky_relu, less, less_equal, log, log1p, log_sigmoid, maximum, minimum, not_equal,
                           relu, sigmoid, sin, softplus, sqrt, tanh, where)
 from .reductions import log_softmax, logsumexp, max, mean, min, softmax, sum, var
-from .shape import (astype, broadcast_to, concatenate, expand_dims, getitem, reshape, scatter_add, squeeze,
+from .shape import (astype, broadcast_to, concatenate, expand_dims, getitem, index_data, reshape, scatter_add, squeeze,
                     stack, sum_to, swapaxes, to_device, transpose)

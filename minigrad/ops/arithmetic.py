@@ -4,9 +4,12 @@ Each binary op broadcasts its operands, so each vjp ends with ``sum_to(..., inpu
 (the adjoint of broadcasting, see shape.py). Python numbers on either side become
 constant tensors of the other operand's dtype (``common.operands``).
 """
+import math
+
 from ..autograd import apply
 from ..tensor import Tensor
 from .common import as_tensor, broadcast_error, operands
+from .elementwise import as_float, log, where
 from .shape import reshape, sum_to, swapaxes, transpose
 
 
@@ -47,8 +50,9 @@ def mul(a, b):
 
 
 def div(a, b):
-    """a / b.   d/da = 1/b, d/db = -a/b^2 = -out/b."""
+    """a / b (true division: integers give the default float).   d/da = 1/b, d/db = -a/b^2 = -out/b."""
     a, b = operands(a, b, "div")
+    a, b = as_float(a), as_float(b)   # NumPy would give float64 for int / int; PyTorch gives the default float
     try:
         data = a.data / b.data
     except ValueError:
@@ -65,7 +69,13 @@ def neg(x):
 
 
 def pow(a, b):
-    """a ** b.   d/da = b a^(b-1) (0 where a = b = 0),  d/db = a^b log a (0 where a = 0, as in PyTorch)."""
+    """a ** b.   d/da = b a^(b-1),  d/db = a^b log a.
+
+    At a = 0 the formulas meet 0 * inf; the values taken are the limits as a -> 0+
+    (PyTorch's choices too): d/da = 0 where b = 0 (a^0 = 1 for every a); d/db = 0 where
+    b >= 0 (0^b is 0, or 1, for every nearby b), and -inf where b < 0 (a^b log a -> -inf).
+    For a < 0, log a is NaN, and so is d/db: a^b is real there only at integer b.
+    """
     a, b = operands(a, b, "pow")
     try:
         data = a.data ** b.data
@@ -73,19 +83,24 @@ def pow(a, b):
         raise broadcast_error("pow", a, b) from None
     return apply("pow", data,
                  (a, lambda g, out: sum_to(g * _power_rule(a, b), a.shape)),
-                 (b, lambda g, out: sum_to(g * out * _log_or_zero(a), b.shape)))
+                 (b, lambda g, out: sum_to(g * _exponent_rule(a, b, out), b.shape)))
 
 
 def _power_rule(a, b):
     """b a^(b-1), with the base taken as 1 where a = b = 0: there d/da a^0 = 0, but 0 * 0^-1 = 0 * inf = nan."""
-    from .elementwise import where
     both_zero = Tensor((a.data == 0) & (b.data == 0))   # a constant mask
     return b * where(both_zero, 1.0, a) ** (b - 1)
 
 
-def _log_or_zero(a):
-    from .elementwise import log, where
-    return log(where(a == 0, 1.0, a))
+def _exponent_rule(a, b, out):
+    """a^b log a, with its limits where a = 0: 0 for b >= 0, -inf for b < 0.
+
+    log and a^b are taken of safe values there (1 and 0), so no 0 * inf = nan enters the
+    product or its own derivatives; the -inf is added as a constant.
+    """
+    zero_base = Tensor(a.data == 0)
+    limit = out.xp.where(zero_base.data & (b.data < 0), -math.inf, 0.0).astype(out.dtype)
+    return where(zero_base, 0.0, out) * log(where(zero_base, 1.0, a)) + Tensor(limit)
 
 
 def matmul(a, b):
@@ -163,6 +178,7 @@ def linear(x, weight, bias=None):
 def _weight_vjp(g, x, weight):
     if x.ndim == 1:
         return reshape(x, (-1, 1)) @ reshape(g, (1, -1))
-    if x.ndim > 2:   # every row of every batch is one more example
-        x, g = reshape(x, (-1, weight.shape[0])), reshape(g, (-1, weight.shape[1]))
+    if x.ndim > 2:   # every row of every batch is one more example (counted: -1 fails with 0 features)
+        rows = math.prod(x.shape[:-1])
+        x, g = reshape(x, (rows, weight.shape[0])), reshape(g, (rows, weight.shape[1]))
     return transpose(x) @ g

@@ -18,7 +18,8 @@ def lift(value, like):
     """``value`` as a tensor beside ``like``: Python numbers take ``like``'s dtype and device.
 
     As in PyTorch and NumPy 2, a Python scalar does not change the dtype (``x * 2.0``
-    stays float32), except that a float with an integer tensor gives the default float.
+    stays float32), except that a float with an integer tensor gives the default float
+    (``operands`` then converts the integer tensor too, so the result is that float).
     """
     if isinstance(value, Tensor):
         return value
@@ -39,12 +40,24 @@ def operands(a, b, op):
     if not isinstance(a, Tensor):
         if not isinstance(b, Tensor):
             raise TypeError(f"{op}: expected at least one Tensor, got {type(a).__name__} and {type(b).__name__}")
+        b = _as_float_beside(a, b)
         a = lift(a, b)
     elif not isinstance(b, Tensor):
+        a = _as_float_beside(b, a)
         b = lift(b, a)
     if type(a._data) is not type(b._data):
         check_same_device((a, b), op)
     return a, b
+
+
+def _as_float_beside(value, t):
+    """An integer tensor next to a Python float becomes the default float (PyTorch: int64 * 0.5 is float32).
+
+    Left to NumPy, int64 * float32 would give float64.
+    """
+    if isinstance(value, float) and t._data.dtype.kind in "biu":
+        return t.astype(backend.get_default_dtype())
+    return t
 
 
 def broadcast_error(op, a, b):

@@ -17,49 +17,49 @@ def _constant(x, array):
 
 def exp(x):
     """e^x.   d/dx = e^x = out."""
-    x = as_tensor(x)
+    x = as_float(as_tensor(x))
     return apply("exp", x.xp.exp(x.data), (x, lambda g, out: g * out))
 
 
 def log(x):
     """Natural log.   d/dx = 1/x."""
-    x = as_tensor(x)
+    x = as_float(as_tensor(x))
     return apply("log", x.xp.log(x.data), (x, lambda g, out: g / x))
 
 
 def log1p(x):
     """log(1 + x), accurate for small x.   d/dx = 1/(1 + x)."""
-    x = as_tensor(x)
+    x = as_float(as_tensor(x))
     return apply("log1p", x.xp.log1p(x.data), (x, lambda g, out: g / (x + 1.0)))
 
 
 def expm1(x):
     """e^x - 1, accurate for small x.   d/dx = e^x = out + 1."""
-    x = as_tensor(x)
+    x = as_float(as_tensor(x))
     return apply("expm1", x.xp.expm1(x.data), (x, lambda g, out: g * (out + 1.0)))
 
 
 def sqrt(x):
     """Square root.   d/dx = 1/(2 sqrt x) = 0.5/out."""
-    x = as_tensor(x)
+    x = as_float(as_tensor(x))
     return apply("sqrt", x.xp.sqrt(x.data), (x, lambda g, out: g * 0.5 / out))
 
 
 def sin(x):
     """sin x.   d/dx = cos x."""
-    x = as_tensor(x)
+    x = as_float(as_tensor(x))
     return apply("sin", x.xp.sin(x.data), (x, lambda g, out: g * cos(x)))
 
 
 def cos(x):
     """cos x.   d/dx = -sin x."""
-    x = as_tensor(x)
+    x = as_float(as_tensor(x))
     return apply("cos", x.xp.cos(x.data), (x, lambda g, out: -g * sin(x)))
 
 
 def tanh(x):
     """Hyperbolic tangent.   d/dx = 1 - tanh^2 x = 1 - out^2."""
-    x = as_tensor(x)
+    x = as_float(as_tensor(x))
     return apply("tanh", x.xp.tanh(x.data), (x, lambda g, out: g * (1.0 - out * out)))
 
 
@@ -76,7 +76,7 @@ def sigmoid(x):
     limited to -80 (-700): the result there is below 2e-35 either way, and no warning
     is raised. (logaddexp would be exact but is ten times slower in NumPy.)
     """
-    x = as_tensor(x)
+    x = as_float(as_tensor(x))
     xp = x.xp
     floor = -80.0 if x.dtype.itemsize <= 4 else -700.0
     return apply("sigmoid", 1.0 / (1.0 + xp.exp(-xp.maximum(x.data, floor))),
@@ -189,27 +189,36 @@ def leaky_relu(x, negative_slope=0.01):
 
 
 def maximum(a, b):
-    """Elementwise max.  The larger operand gets g; on ties each gets g/2 (as in PyTorch)."""
+    """Elementwise max.  The gradient goes to the operand whose value the output is (see _select)."""
     a, b = operands(a, b, "maximum")
     return _select("maximum", a, b, a.xp.maximum, lambda: a.data > b.data)
 
 
 def minimum(a, b):
-    """Elementwise min.  The smaller operand gets g; on ties each gets g/2."""
+    """Elementwise min.  The gradient goes to the operand whose value the output is (see _select)."""
     a, b = operands(a, b, "minimum")
     return _select("minimum", a, b, a.xp.minimum, lambda: a.data < b.data)
 
 
 def _select(op, a, b, pick, a_wins):
-    """Shared by maximum/minimum: the weight of a is 1 where it wins, 1/2 on ties, else 0."""
+    """Shared by maximum/minimum: g goes to the operand the output was taken from.
+
+    Where a wins, a gets g; where b wins, b gets it. On a tie (a == b) the output is both
+    at once and the function has a kink: each gets g/2, as in PyTorch, so the two shares
+    still add up to g. A NaN operand makes the output NaN (NumPy propagates it), so the
+    output is the NaN operand's value and that operand gets g (both NaN: g/2 each).
+    PyTorch sends g to both there, counting it twice; minigrad keeps the total at g.
+    """
     try:
         data = pick(a.data, b.data)
     except ValueError:
         raise broadcast_error(op, a, b) from None
 
     def weight_a(g):
-        wins = a_wins()
-        return _constant(g, wins + 0.5 * (a.data == b.data))
+        xp = a.xp
+        a_nan, b_nan = xp.isnan(a.data), xp.isnan(b.data)
+        wins = (a_wins() | (a_nan & ~b_nan)) + 0.5 * ((a.data == b.data) | (a_nan & b_nan))
+        return _constant(g, wins)
 
     return apply(op, data,
                  (a, lambda g, out: sum_to(g * weight_a(g), a.shape)),
@@ -217,27 +226,50 @@ def _select(op, a, b, pick, a_wins):
 
 
 def clip(x, min=None, max=None):
-    """x limited to [min, max] (either may be None).  d/dx = 1 inside the interval (ends included), else 0.
+    """x limited to [min, max]: maximum(x, min), then minimum(., max).  Either bound may be None.
 
-    Tensor bounds are allowed and get gradients: then clip = minimum(maximum(x, min), max).
+    The gradient goes to whichever operand the result is, with one convention: the bounds
+    are limits, not rivals, so x gets all of g on the whole closed interval
+    min <= x <= max (ends included, as in PyTorch and as for number bounds). Ties between
+    the bounds themselves (min == max, x below) share g as maximum/minimum do; where the
+    bounds cross (min > max) the result is max, which gets g; a NaN (in x or a bound) is
+    the result and gets g. The shares add up to g everywhere. Tensor bounds get
+    gradients; numbers are constants.
     """
     x = as_tensor(x)
-    if isinstance(min, Tensor) or isinstance(max, Tensor):
-        x = x if min is None else maximum(x, min)
-        return x if max is None else minimum(x, max)
     if min is None and max is None:
         raise ValueError("clip: at least one of min and max must be given")
-    data = x.xp.clip(x.data, min, max)
+    low = high = None
+    if min is not None:
+        x, low = operands(x, min, "clip")
+    if max is not None:
+        x, high = operands(x, max, "clip")
+    xp = x.xp
+    try:
+        kept = x.data if low is None else xp.maximum(x.data, low.data)   # x or the lower bound
+        data = kept if high is None else xp.minimum(kept, high.data)
+    except ValueError:
+        raise ValueError(f"clip: shapes {x.shape}, {None if low is None else low.shape} and "
+                         f"{None if high is None else high.shape} do not broadcast") from None
 
-    def inside():
-        mask = x.data == x.data   # all True (False at NaN)
-        if min is not None:
-            mask &= x.data >= min
-        if max is not None:
-            mask &= x.data <= max
-        return _constant(x, mask)
+    def shares():   # the weights of x, min and max at each element, adding up to 1
+        x_first = 1.0 if low is None else ((x.data >= low.data) | xp.isnan(x.data)) * 1.0
+        if high is None:
+            kept_last = 1.0
+        else:
+            tie = kept == high.data
+            kept_last = ((kept < high.data) | xp.isnan(kept) | (tie & (x_first == 1.0))) + 0.5 * (tie & (x_first == 0.0))
+        return x_first * kept_last, (1.0 - x_first) * kept_last, 1.0 - kept_last
 
-    return apply("clip", data, (x, lambda g, out: g * inside()))
+    def share(g, i):
+        return _constant(g, xp.broadcast_to(xp.asarray(shares()[i]), data.shape))
+
+    edges = [(x, lambda g, out: sum_to(g * share(g, 0), x.shape))]
+    if low is not None:
+        edges.append((low, lambda g, out: sum_to(g * share(g, 1), low.shape)))
+    if high is not None:
+        edges.append((high, lambda g, out: sum_to(g * share(g, 2), high.shape)))
+    return apply("clip", data, *edges)
 
 
 def where(condition, a, b):

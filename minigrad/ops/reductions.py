@@ -4,6 +4,7 @@ A reduction's vjp sends g back to every element that was reduced, so it first pu
 the reduced axes back as length-1 axes and then broadcasts (``_spread``).
 """
 from ..autograd import apply
+from ..pytorch_names import numpy_axis_names
 from ..tensor import Tensor
 from .common import as_tensor, kept_shape, normalize_axes
 from .elementwise import as_float, exp
@@ -23,6 +24,7 @@ def _spread(g, x, axes, scale=1.0):
                  (g, lambda h, out: reshape(sum(h, axes, keepdims=True) * scale, g.shape)))
 
 
+@numpy_axis_names
 def sum(x, axis=None, keepdims=False):
     """Sum over ``axis``.   d/dx_i = 1 for every summed element, so the vjp spreads g."""
     x = as_tensor(x)
@@ -30,6 +32,7 @@ def sum(x, axis=None, keepdims=False):
     return apply("sum", x.data.sum(axis=axes, keepdims=keepdims), (x, lambda g, out: _spread(g, x, axes)))
 
 
+@numpy_axis_names
 def mean(x, axis=None, keepdims=False):
     """Average over ``axis``.   d/dx_i = 1/count for every averaged element: the vjp spreads g / count.
 
@@ -46,6 +49,7 @@ def mean(x, axis=None, keepdims=False):
     return apply("mean", data, (x, lambda g, out: _spread(g, x, axes, scale)))
 
 
+@numpy_axis_names
 def var(x, axis=None, keepdims=False, ddof=0):
     """Variance over ``axis``: mean squared deviation, divided by (count - ddof) (a composite)."""
     x = as_tensor(x)
@@ -58,12 +62,14 @@ def var(x, axis=None, keepdims=False, ddof=0):
     return sum(deviation * deviation, axes, keepdims) * factor
 
 
+@numpy_axis_names
 def max(x, axis=None, keepdims=False):
     """Largest element over ``axis``.  Ties share the gradient equally (each of k ties gets g/k)."""
     x = as_tensor(x)
     return _extremum("max", x, axis, keepdims)
 
 
+@numpy_axis_names
 def min(x, axis=None, keepdims=False):
     """Smallest element over ``axis``.  Ties share the gradient equally."""
     x = as_tensor(x)
@@ -85,6 +91,7 @@ def _extremum(op, x, axis, keepdims):
     return apply(op, data, (x, lambda g, out: _spread(g, x, axes) * share()))
 
 
+@numpy_axis_names
 def logsumexp(x, axis=None, keepdims=False):
     """log sum exp(x) over ``axis``, computed as m + log sum exp(x - m) with m = max x (no overflow).
 
@@ -101,6 +108,7 @@ def logsumexp(x, axis=None, keepdims=False):
                  (x, lambda g, out: _spread(g, x, axes) * exp(x - _spread(out, x, axes))))
 
 
+@numpy_axis_names
 def log_softmax(x, axis=-1):
     """log softmax(x) = x - logsumexp(x) along ``axis`` (a composite).
 
@@ -114,6 +122,7 @@ def log_softmax(x, axis=-1):
     return z - logsumexp(z, axes, keepdims=True)
 
 
+@numpy_axis_names
 def softmax(x, axis=-1):
     """exp(x_i) / sum_j exp(x_j) along ``axis``, as exp(log_softmax(x)) (a composite)."""
     x = as_tensor(x)

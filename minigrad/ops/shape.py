@@ -9,6 +9,7 @@ import numpy
 
 from .. import backend
 from ..autograd import apply
+from ..pytorch_names import numpy_axis_names
 from ..tensor import Tensor
 from .common import as_tensor, check_same_device, normalize_axes
 
@@ -78,6 +79,7 @@ def swapaxes(x, axis1, axis2):
     return transpose(x, axes)
 
 
+@numpy_axis_names
 def expand_dims(x, axis):
     """Insert an axis of length 1 at ``axis`` (a reshape)."""
     x = as_tensor(x)
@@ -89,6 +91,7 @@ def expand_dims(x, axis):
     return reshape(x, tuple(shape))
 
 
+@numpy_axis_names
 def squeeze(x, axis=None):
     """Remove axes of length 1 (all of them, or those in ``axis``) (a reshape)."""
     x = as_tensor(x)
@@ -98,6 +101,7 @@ def squeeze(x, axis=None):
     return reshape(x, tuple(n for i, n in enumerate(x.shape) if not (i in axes and n == 1)))
 
 
+@numpy_axis_names
 def concatenate(tensors, axis=0):
     """Join tensors along an existing axis.  vjp: each input gets its slice of g."""
     tensors = list(tensors)
@@ -120,6 +124,7 @@ def concatenate(tensors, axis=0):
     return apply("concatenate", data, *edges)
 
 
+@numpy_axis_names
 def stack(tensors, axis=0):
     """Join tensors of one shape along a new axis (concatenate of expand_dims)."""
     tensors = list(tensors)
