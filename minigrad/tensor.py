@@ -62,9 +62,16 @@ class Tensor:
     # The tape does not record in-place changes: each one stamps the tensor (autograd.changed_in_place),
     # and backward refuses any saved value that was stamped after the op that saved it.
 
-    def _refuse_change_in_graph(self, what):
-        """An in-place change of a tensor that requires grad, with grad mode on, would be invisible to its gradient."""
-        if self._requires_grad and autograd.is_grad_enabled():
+    def _refuse_change_in_graph(self, what, value=None):
+        """With grad mode on, an in-place change that involves a gradient would be invisible to it: refuse it."""
+        if not autograd.is_grad_enabled():
+            return
+        if isinstance(value, Tensor) and value._requires_grad:
+            raise RuntimeError(
+                f"{what}: the value written in place requires grad, but the tape does not record in-place "
+                "changes, so no gradient would reach it. Make a new tensor instead (t = t + v, "
+                "t = mg.where(mask, v, t), mg.concatenate/mg.stack), or write v.detach() if none should")
+        if self._requires_grad:
             kind = ("a leaf tensor that requires grad" if self._edges is None
                     else f"this tensor (the output of {self._op!r}, part of a graph that requires grad)")
             raise RuntimeError(
@@ -75,7 +82,7 @@ class Tensor:
 
     def __setitem__(self, index, value):
         """In place: t[index] = value (no gradient flows through it; counted as an in-place change)."""
-        self._refuse_change_in_graph("setitem")
+        self._refuse_change_in_graph("setitem", value)
         value = value._data if isinstance(value, Tensor) else value
         try:
             self._data[ops.index_data(index)] = value
@@ -86,7 +93,7 @@ class Tensor:
 
     def _update(self, op, other, what):
         """t = op(t, other), written into t's own array: +=, -=, *=, /= and add_, sub_, mul_, div_."""
-        self._refuse_change_in_graph(what)
+        self._refuse_change_in_graph(what, other)
         with autograd.no_grad():
             result = op(self, other)
         if result.shape != self.shape:

@@ -196,6 +196,18 @@ def test_in_place_arithmetic_on_a_leaf_that_requires_grad_raises_outside_no_grad
     np.testing.assert_array_equal(w.numpy(), [1.0, 2.0])    # nothing was changed
 
 
+@pytest.mark.parametrize("write", [lambda buf, v: buf.__iadd__(v), lambda buf, v: buf.__setitem__(0, v[0]),
+                                   lambda buf, v: buf.copy_(v), lambda buf, v: buf.mul_(v)])
+def test_writing_a_value_that_requires_grad_in_place_raises_instead_of_dropping_its_gradient(device, write):
+    x = t([1.0, 2.0], device)
+    buffer = mg.zeros(2, dtype=mg.float64, device=device)
+    with pytest.raises(RuntimeError, match="requires grad.*no gradient would reach it"):
+        write(buffer, x * 2.0)
+    np.testing.assert_array_equal(buffer.numpy(), [0.0, 0.0])
+    with mg.no_grad():
+        write(buffer, x * 2.0)     # under no_grad nobody asked for its gradient
+
+
 def test_in_place_arithmetic_counts_as_an_in_place_change(device):
     w = t([1.0, 2.0], device)
     loss = (w * w).sum()
