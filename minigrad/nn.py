@@ -6,6 +6,10 @@ magic: ``parameters()`` looks through the attributes (``vars(self)``): first a m
 own Parameters, then each sub-module in the order the attributes were set, including
 modules kept in a list or tuple attribute (as :class:`Sequential` does).
 
+A module or parameter used in two places (tied weights: ``Sequential(lin, lin)``) is
+listed once, under the first name met, as in PyTorch: an optimizer given it twice
+would update it twice per step.
+
     model = mg.nn.MLP([784, 400, 10], activation="relu")
     loss = model(x).logsumexp(axis=1).mean()
     loss.backward()                 # fills p.grad for p in model.parameters()
@@ -60,21 +64,41 @@ class Module:
         return [module for _, module in self.named_children()]
 
     def modules(self):
-        """This module and every module below it, parents first."""
-        result = [self]
-        for child in self.children():
-            result.extend(child.modules())
+        """This module and every module below it, parents first; a module met twice is listed once."""
+        result, seen = [], set()
+
+        def visit(module):
+            if id(module) not in seen:
+                seen.add(id(module))
+                result.append(module)
+                for child in module.children():
+                    visit(child)
+
+        visit(self)
         return result
 
     def named_parameters(self, prefix=""):
-        """(dotted name, parameter) for every parameter of this module and its sub-modules."""
+        """(dotted name, parameter) for every parameter of this module and its sub-modules.
+
+        Each parameter comes once, under the first name it is met by (a shared layer's
+        weights are named after its first use), as PyTorch's ``named_parameters`` does.
+        """
+        seen = set()
+        for name, p in self._all_named_parameters(prefix):
+            if id(p) not in seen:
+                seen.add(id(p))
+                yield name, p
+
+    def _all_named_parameters(self, prefix):
+        """(dotted name, parameter) for every path to a parameter: a shared one once per path."""
         for name, value in vars(self).items():
             if isinstance(value, Parameter):
                 yield prefix + name, value
         for name, child in self.named_children():
-            yield from child.named_parameters(prefix + name + ".")
+            yield from child._all_named_parameters(prefix + name + ".")
 
     def parameters(self):
+        """Every parameter once (see named_parameters): the list to give an optimizer."""
         return [p for _, p in self.named_parameters()]
 
     # ------------------------------------------------------------ modes and gradients
@@ -100,7 +124,11 @@ class Module:
 
     # ------------------------------------------------------------ saving and loading
     def state_dict(self):
-        """{dotted name: NumPy copy of the parameter}: host arrays, so any device can load them."""
+        """{dotted name: NumPy copy of the parameter}: host arrays, so any device can load them.
+
+        The names are those of named_parameters(): a shared parameter is saved once, under its
+        first name, and loading that one entry restores every use of it (they are one tensor).
+        """
         return {name: p.numpy() for name, p in self.named_parameters()}
 
     def load_state_dict(self, state, strict=True):
@@ -109,20 +137,33 @@ class Module:
         With ``strict`` (the default) the names must match exactly; otherwise missing and
         unexpected names are skipped.  Each parameter keeps its own device and dtype.
         All or nothing: every name and shape is checked before any parameter changes.
+
+        A shared parameter may also come under its other names (``layers.1.weight`` for
+        ``Sequential(lin, lin)``, as a PyTorch state dict lists it): any one of them loads
+        it, and names of the same parameter must then hold the same values.
         """
         own = dict(self.named_parameters())
-        missing = [name for name in own if name not in state]
-        unexpected = [name for name in state if name not in own]
+        first_name = {id(p): name for name, p in own.items()}
+        alias_of = {name: first_name[id(p)] for name, p in self._all_named_parameters("") if name not in own}
+        given = {}                                    # first name -> [(name in state, value), ...]
+        for name, value in state.items():
+            if name in own or name in alias_of:
+                given.setdefault(alias_of.get(name, name), []).append((name, value))
+        missing = [name for name in own if name not in given]
+        unexpected = [name for name in state if name not in own and name not in alias_of]
         if strict and (missing or unexpected):
             raise ValueError(f"load_state_dict: missing parameters {missing}, unexpected parameters {unexpected}")
         arrays = {}
         for name, p in own.items():
-            if name in state:
-                value = state[name]
-                arrays[name] = value.numpy() if isinstance(value, Tensor) else numpy.asarray(value)
-                if arrays[name].shape != p.shape:
-                    raise ValueError(f"load_state_dict: {name} has shape {p.shape} in the model but "
-                                     f"{arrays[name].shape} in the state dict; nothing was loaded")
+            for key, value in given.get(name, ()):
+                array = value.numpy() if isinstance(value, Tensor) else numpy.asarray(value)
+                if array.shape != p.shape:
+                    raise ValueError(f"load_state_dict: {key} has shape {p.shape} in the model but "
+                                     f"{array.shape} in the state dict; nothing was loaded")
+                if name in arrays and not numpy.array_equal(array, arrays[name]):
+                    raise ValueError(f"load_state_dict: {key} and {given[name][0][0]} name one shared parameter "
+                                     "but hold different values in the state dict; nothing was loaded")
+                arrays.setdefault(name, array)
         for name, value in arrays.items():
             p = own[name]
             p.data = tensor(value, dtype=p.dtype, device=p.device).data
@@ -147,11 +188,17 @@ class Linear(Module):
     independent of the layer's width (LeCun, Bottou, Orr & Mueller, "Efficient BackProp",
     1998, section 4.6); this uniform version is PyTorch's default for ``nn.Linear`` (its
     ``kaiming_uniform_(a=sqrt(5))``, He et al. 2015), so results compare with PyTorch's.
+
+    A layer with no inputs (in_features = 0) has an empty weight and a bias of zeros (the
+    bound 1/sqrt(0) is taken as 0, as PyTorch does); one with no outputs gives empty outputs.
     """
 
     def __init__(self, in_features, out_features, bias=True, dtype=None, device=None):
-        self.in_features, self.out_features = in_features, out_features
-        bound = 1.0 / math.sqrt(in_features)
+        for name, n in (("in_features", in_features), ("out_features", out_features)):
+            if not isinstance(n, (int, numpy.integer)) or isinstance(n, bool) or n < 0:
+                raise ValueError(f"Linear: {name} must be an integer >= 0, got {n!r}")
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        bound = 1.0 / math.sqrt(in_features) if in_features > 0 else 0.0
         self.weight = Parameter(mgrandom.uniform((in_features, out_features), -bound, bound, dtype, device))
         self.bias = Parameter(mgrandom.uniform((out_features,), -bound, bound, dtype, device)) if bias else None
 

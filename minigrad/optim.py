@@ -27,15 +27,18 @@ from .tensor import Tensor
 
 
 class Optimizer:
-    """What every optimizer shares: its parameters, hyperparameters, buffers and saving them."""
+    """What every optimizer shares: its parameters, hyperparameters, buffers and saving them.
+
+    ``params`` is an iterable of tensors that require grad (a list, or a generator: it is
+    read once). Each parameter may appear only once: a repeated one (the same tensor
+    twice, as a list joined from two models that share a layer would give) is refused
+    with a ValueError rather than silently deduplicated, because it would be stepped
+    twice per step(), and because state_dict() numbers the buffers by the position of
+    each parameter in the list given. ``Module.parameters()`` lists a shared parameter once.
+    """
 
     def __init__(self, params, **hyper):
-        self.params = list(params)
-        if not self.params:
-            raise ValueError(f"{type(self).__name__}: got an empty list of parameters")
-        for i, p in enumerate(self.params):
-            if not isinstance(p, Tensor) or not p.requires_grad:
-                raise TypeError(f"{type(self).__name__}: parameter {i} is not a tensor that requires grad")
+        self.params = _parameter_list(type(self).__name__, params)
         self.hyper = hyper                 # e.g. {"lr": 1e-3, "beta1": 0.9, ...}: read by step()
         self.steps = [0] * len(self.params)  # updates made to each parameter so far
         self.buffers = {}                  # name -> [array or None per parameter]: the state step() keeps
@@ -105,6 +108,40 @@ class Optimizer:
                                for a, p in zip(arrays, self.params)]
                         for name, arrays in buffers.items()}
         return self
+
+
+def _parameter_list(owner, params):
+    """``params`` as a list of distinct tensors that require grad, or an error that says what to pass."""
+    if hasattr(params, "parameters") and hasattr(params, "state_dict"):   # a Module, given instead of its parameters
+        raise TypeError(f"{owner}: params must be an iterable of tensors, got the module {type(params).__name__}; "
+                        "pass its parameters: model.parameters()")
+    if callable(params):                        # model.parameters, not model.parameters()
+        name = getattr(params, "__name__", "parameters")
+        raise TypeError(f"{owner}: params is the method {name!r} itself, not the parameters it returns; "
+                        f"call it: model.{name}()")
+    if isinstance(params, Tensor):
+        raise TypeError(f"{owner}: params must be an iterable of tensors, got one Tensor of shape "
+                        f"{params.shape}; pass a list: [p]")
+    try:
+        params = list(params)
+    except TypeError:
+        raise TypeError(f"{owner}: params must be an iterable of tensors, "
+                        f"got an object of type {type(params).__name__}") from None
+    if not params:
+        raise ValueError(f"{owner}: got an empty list of parameters")
+    first = {}
+    for i, p in enumerate(params):
+        if isinstance(p, tuple) and len(p) == 2 and isinstance(p[1], Tensor):
+            raise TypeError(f"{owner}: parameter {i} is a pair ({p[0]!r}, tensor), as named_parameters() gives; "
+                            "pass model.parameters()")
+        if not isinstance(p, Tensor) or not p.requires_grad:
+            raise TypeError(f"{owner}: parameter {i} is not a tensor that requires grad")
+        if id(p) in first:
+            raise ValueError(f"{owner}: parameter {i} (shape {p.shape}) is the same tensor as parameter "
+                             f"{first[id(p)]}; a repeated parameter would be updated twice per step. "
+                             "Give each once (Module.parameters() already does)")
+        first[id(p)] = i
+    return params
 
 
 class SGD(Optimizer):
@@ -218,20 +255,62 @@ class AdamW(Adam):
         return p.grad.data
 
 
-def clip_grad_norm_(parameters, max_norm):
-    """Scale the gradients so that their joint Euclidean norm is at most ``max_norm``.
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
+    """Scale the gradients so that their joint norm is at most ``max_norm``; return that norm before clipping.
 
-    The norm is taken over all gradients together, as if they were one long vector.
-    Returns that norm before clipping (a Python float).  Gradients are replaced by
-    scaled copies, not changed in place.
+    As ``torch.nn.utils.clip_grad_norm_``: the norm of order ``norm_type`` (2: Euclidean,
+    ``float("inf")``: the largest |g|) is taken over all gradients together, as if they
+    were one long vector, and every gradient is multiplied by
+
+        clip_coef = min(max_norm / (total_norm + 1e-6), 1)
+
+    Every one, always: so a NaN norm makes every gradient NaN and an infinite one makes the
+    finite gradients 0, rather than leaving some scaled and some not (a step half
+    applied). With ``error_if_nonfinite=True`` a NaN or infinite norm raises a
+    RuntimeError instead, naming the parameters whose gradients are not finite, and no
+    gradient is changed.
+
+    Unlike PyTorch: the return value is a Python float (0.0 when no parameter has a
+    gradient); gradients are replaced by scaled copies, not changed in place (an
+    optimizer, too, never writes into p.grad); the norm is summed in float64, so float32
+    gradients with a norm above ~1.8e19 (whose squares overflow float32) are not reported
+    as an infinite norm, which would zero them all; and a parameter given twice counts once.
+    ``parameters`` may be one tensor, a list or a generator.
     """
-    grads = [p for p in parameters if p.grad is not None]
+    max_norm, norm_type = float(max_norm), float(norm_type)
+    if not max_norm >= 0:
+        raise ValueError(f"clip_grad_norm_: max_norm must be >= 0, got {max_norm}")
+    if not norm_type > 0:
+        raise ValueError(f"clip_grad_norm_: norm_type must be positive (or inf), got {norm_type}")
+    parameters = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    grads, seen = [], set()                     # (position in parameters, parameter), each parameter once
+    for i, p in enumerate(parameters):
+        if p.grad is not None and id(p) not in seen:
+            seen.add(id(p))
+            grads.append((i, p))
     if not grads:
         return 0.0
-    total = math.sqrt(sum(float((p.grad.data * p.grad.data).sum()) for p in grads))
-    if total > max_norm:
-        factor = max_norm / (total + 1e-6)
+    total = _total_norm([p.grad for _, p in grads], norm_type)
+    if error_if_nonfinite and not math.isfinite(total):
+        bad = [f"parameter {i} (shape {p.shape})" for i, p in grads if not bool(p.xp.isfinite(p.grad.data).all())]
+        raise RuntimeError(
+            f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {total}, so they cannot "
+            f"be clipped; non-finite gradients: {', '.join(bad) or 'none (the norm overflowed)'}. No gradient "
+            "was changed. To scale them by the non-finite norm anyway, set error_if_nonfinite=False")
+    clip_coef = max_norm / (total + 1e-6)
+    if not clip_coef >= 1.0:                    # NaN included: then every gradient becomes NaN
         with no_grad():
-            for p in grads:
-                p.grad = p.grad * factor
+            for _, p in grads:
+                p.grad = p.grad * clip_coef
     return total
+
+
+def _total_norm(grads, norm_type):
+    """The norm of all of ``grads`` as one vector: max |g| for inf, else (sum |g|^p)^(1/p), summed in float64."""
+    if math.isinf(norm_type):
+        return float(numpy.max([float(g.xp.abs(g.data).max()) if g.size else 0.0 for g in grads]))   # NaN wins
+    total = 0.0
+    for g in grads:
+        a = g.xp.abs(g.data.astype(numpy.float64))
+        total += float((a * a).sum() if norm_type == 2.0 else (a ** norm_type).sum())
+    return total ** (1.0 / norm_type)

@@ -39,6 +39,11 @@ def save(obj, path):
         if isinstance(value, (list, tuple)):
             tag = "__list__" if isinstance(value, list) else "__tuple__"
             return {tag: [encode(v, f"{where}[{i}]") for i, v in enumerate(value)]}
+        if callable(getattr(value, "state_dict", None)):   # a Module or an optimizer: its state is what to save
+            kind, article = ("optimizer", "an") if hasattr(value, "step") else ("model", "a")
+            raise TypeError(f"save: {where} is {article} {kind} ({type(value).__name__}), not a state dict; save "
+                            f"its state with mg.save({kind}.state_dict(), path) and restore it with "
+                            f"{kind}.load_state_dict(mg.load(path))")
         try:
             device = backend.device_of(value)
         except TypeError:

@@ -361,6 +361,123 @@ def test_categorical_rejects_negative_probs(device):
         Categorical(probs=t([0.5, -0.1, 0.6], device))
 
 
+@pytest.mark.parametrize("bad, shown", [(3, "3"), (-1, "-1"), (2.5, "2.5"), (float("nan"), "nan")])
+def test_categorical_log_prob_refuses_a_value_outside_its_classes(device, bad, shown):
+    # without the check a class index outside 0..K-1 matches no class and scores log 1 = 0
+    d = Categorical(probs=t([0.2, 0.3, 0.5], device))
+    dtype = mg.int64 if isinstance(bad, int) else mg.float64
+    with pytest.raises(ValueError, match=rf"Categorical.log_prob: .*\{{0, \.\.\., 2\}} \(3 classes\).*: {shown}\b"):
+        d.log_prob(t([0, bad], device, dtype=dtype))
+    np.testing.assert_allclose(d.log_prob(t([2.0, 0.0], device)).numpy(), np.log([0.5, 0.2]))   # 2.0 is a class
+    unchecked = Categorical(probs=t([0.2, 0.3, 0.5], device), validate_args=False)
+    np.testing.assert_allclose(unchecked.log_prob(t([1, bad], device, dtype=dtype)).numpy(), [np.log(0.3), 0.0])
+
+
+def test_categorical_log_prob_of_a_class_of_probability_zero_is_minus_infinity(device):
+    # from probs: -inf, not log(tiny) ~ -708; from logits with a -inf: the other classes are not NaN
+    for d in (Categorical(probs=t([0.5, 0.0, 0.5], device)), Categorical(logits=t([0.0, -np.inf, 0.0], device))):
+        np.testing.assert_allclose(d.log_prob(t([0, 1, 2], device, dtype=mg.int64)).numpy(),
+                                   [math.log(0.5), -np.inf, math.log(0.5)])
+        assert d.entropy().item() == pytest.approx(math.log(2))
+
+
+def test_gumbel_softmax_with_a_class_of_probability_zero_has_finite_gradients(device):
+    # Categorical's logit of a zero probability is -inf; the relaxation keeps it finite (log tiny),
+    # else d/dtau of (-inf + g) / tau would be 0 * inf = NaN
+    tau, probs = t(0.5, device, requires_grad=True), t([0.5, 0.5, 0.0], device, requires_grad=True)
+    mg.random.seed(0)
+    y = RelaxedOneHotCategorical(tau, probs=probs).rsample((4,))
+    (y * t([1.0, 2.0, 3.0], device)).sum().backward()
+    assert np.isfinite(tau.grad.numpy()) and np.isfinite(probs.grad.numpy()).all()
+    np.testing.assert_array_equal(y.numpy()[:, 2], 0.0)
+
+
+@pytest.mark.parametrize("bad", [2.0, -0.5, float("nan")])
+def test_bernoulli_log_prob_refuses_a_value_outside_the_unit_interval(device, bad):
+    d = Bernoulli(probs=t(0.3, device))
+    with pytest.raises(ValueError, match=r"Bernoulli.log_prob: value must be in \[0, 1\].*: " + str(bad)):
+        d.log_prob(t([1.0, bad], device))
+    soft = d.log_prob(t([0.0, 0.25, 1.0], device)).numpy()          # soft targets stay allowed
+    np.testing.assert_allclose(soft, [math.log(0.7), 0.25 * math.log(0.3) + 0.75 * math.log(0.7), math.log(0.3)])
+    assert Bernoulli(probs=t(0.3, device), validate_args=False).log_prob(t(bad, device)).shape == ()
+
+
+# ---------------------------------------------------------------- KL divergences at the edges of the support
+
+def with_zeros(k):
+    """Probability vectors of length k whose entries are often exactly 0 (never all of them)."""
+    weights = st.lists(st.sampled_from([0.0]) | st.floats(0.01, 1.0), min_size=k, max_size=k)
+    return weights.filter(lambda w: sum(w) > 0).map(lambda w: np.array(w) / sum(w))
+
+
+@given(pq=st.integers(2, 5).flatmap(lambda k: st.tuples(with_zeros(k), with_zeros(k))))
+def test_kl_categorical_is_exact_where_probabilities_are_zero(device, pq):
+    # scipy.special.rel_entr: p log(p/q), 0 where p = 0 (whatever q), +inf where p > 0 = q
+    p, q = pq
+    exact = scipy.special.rel_entr(p, q).sum()
+    for make in (lambda v: Categorical(probs=t(v, device)), lambda v: Categorical(logits=t(np.log(v), device))):
+        with np.errstate(divide="ignore"):
+            kl = kl_divergence(make(p), make(q)).item()
+        assert kl == pytest.approx(exact, rel=1e-9, abs=1e-12)     # inf == approx(inf) too
+
+
+def test_kl_categorical_at_the_edges_has_the_value_of_the_issue(device):
+    half, point = Categorical(probs=t([0.5, 0.5, 0.0], device)), Categorical(probs=t([1.0, 0.0, 0.0], device))
+    assert kl_divergence(half, point).item() == math.inf                  # was 353.5: log(0.5 / tiny) / 2
+    assert kl_divergence(point, half).item() == pytest.approx(math.log(2))
+
+
+@given(pq=st.integers(2, 5).flatmap(lambda k: st.tuples(with_zeros(k), with_zeros(k))))
+def test_kl_categorical_gradient_where_finite_equals_finite_differences(device, pq):
+    # logits -inf where the probability is 0: their gradient is 0, and no NaN reaches the others
+    p, q = pq
+    assume(np.all(q[p > 0] > 0))                                     # KL finite
+    with np.errstate(divide="ignore"):
+        logits = [t(np.log(v), device, requires_grad=True) for v in (p, q)]
+    kl = lambda a, b: kl_divergence(Categorical(logits=a), Categorical(logits=b))   # noqa: E731
+    assert mg.gradcheck(kl, logits)
+    probs = [t(v, device, requires_grad=True) for v in (p, q)]
+    kl_divergence(Categorical(probs=probs[0]), Categorical(probs=probs[1])).backward()
+    assert all(np.isfinite(x.grad.numpy()).all() for x in probs)
+
+
+bernoulli_probs = st.sampled_from([0.0, 1.0]) | st.floats(0.01, 0.99)
+
+
+@given(p=bernoulli_probs, q=bernoulli_probs)
+def test_kl_bernoulli_is_exact_at_probabilities_zero_and_one(device, p, q):
+    exact = scipy.special.rel_entr(p, q) + scipy.special.rel_entr(1 - p, 1 - q)
+    kl = kl_divergence(Bernoulli(probs=t(p, device)), Bernoulli(probs=t(q, device))).item()
+    assert kl == pytest.approx(exact, rel=1e-9, abs=1e-12)
+    with np.errstate(divide="ignore"):
+        logit = lambda v: t(np.log(v) - np.log1p(-v), device)    # noqa: E731   (+-inf at 1 and 0)
+        kl = kl_divergence(Bernoulli(logits=logit(p)), Bernoulli(logits=logit(q))).item()
+    assert kl == pytest.approx(exact, rel=1e-9, abs=1e-12)
+
+
+def test_kl_bernoulli_at_the_edges_has_the_value_of_the_issue(device):
+    assert kl_divergence(Bernoulli(probs=t(0.5, device)), Bernoulli(probs=t(0.0, device))).item() == math.inf
+    assert kl_divergence(Bernoulli(probs=t(0.0, device)), Bernoulli(probs=t(0.5, device))).item() == pytest.approx(
+        math.log(2))
+    # a large but finite logit is a small probability, not a zero one: sigmoid(40) rounds to 1.0,
+    # yet KL(1/2 || sigmoid(40)) is finite, about 40 / 2
+    kl = kl_divergence(Bernoulli(probs=t(0.5, device)), Bernoulli(logits=t(40.0, device))).item()
+    log_q1, log_q0 = -math.log1p(math.exp(-40)), -40 - math.log1p(math.exp(-40))   # -softplus(-l), -softplus(l)
+    assert kl == pytest.approx(0.5 * (math.log(0.5) - log_q1) + 0.5 * (math.log(0.5) - log_q0), rel=1e-12)
+
+
+def test_kl_bernoulli_gradient_where_finite_equals_finite_differences(device):
+    # p's logits are +-inf or finite, q's finite: every KL is finite, and so is every gradient
+    lp = t([np.inf, -np.inf, 0.3, 2.0], device, requires_grad=True)
+    lq = t([0.5, -1.0, -0.7, 2.0], device, requires_grad=True)
+    kl = lambda a, b: kl_divergence(Bernoulli(logits=a), Bernoulli(logits=b))   # noqa: E731
+    assert np.isfinite(kl(lp, lq).numpy()).all()
+    assert mg.gradcheck(kl, [lp, lq])
+    kl(lp, lq).sum().backward()
+    assert np.isfinite(lp.grad.numpy()).all() and np.isfinite(lq.grad.numpy()).all()
+    np.testing.assert_allclose(lp.grad.numpy()[:2], [0.0, 0.0], atol=1e-300)   # sigmoid(-inf) is ~1e-304
+
+
 # ---------------------------------------------------------------- Gumbel-softmax and straight-through
 
 def test_gumbel_softmax_draws_approach_one_hot_as_temperature_falls(device):

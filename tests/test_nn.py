@@ -149,3 +149,80 @@ def test_activation_modules():
     np.testing.assert_allclose(nn.Softplus()(x).numpy(), np.log1p(np.exp([-2.0, 0.5])), rtol=1e-6)
     with pytest.raises(ValueError, match="unknown activation"):
         nn.MLP([2, 2, 2], activation="swishy")
+
+
+# ---------------------------------------------------------------- shared modules (tied weights)
+
+def test_a_module_used_twice_lists_its_parameters_once():
+    lin = nn.Linear(2, 2)
+    model = nn.Sequential(lin, lin)
+    assert len(model.parameters()) == 2                                  # not 4: each tensor once
+    assert [name for name, _ in model.named_parameters()] == ["layers.0.weight", "layers.0.bias"]   # first name wins
+    assert model.modules() == [model, lin]
+
+    class Tied(nn.Module):                               # the same Parameter under two attributes
+        def __init__(self):
+            self.encoder = nn.Linear(3, 2, bias=False)
+            self.decoder_weight = self.encoder.weight
+    assert [name for name, _ in Tied().named_parameters()] == ["decoder_weight"]   # own attributes come first
+
+
+def test_a_shared_module_saves_once_and_loads_into_every_use(device):
+    lin = nn.Linear(2, 2, device=device)
+    model = nn.Sequential(lin, lin, nn.Linear(2, 1, device=device))
+    state = model.state_dict()
+    assert list(state) == ["layers.0.weight", "layers.0.bias", "layers.2.weight", "layers.2.bias"]
+    other_lin = nn.Linear(2, 2, device=device)
+    other = nn.Sequential(other_lin, other_lin, nn.Linear(2, 1, device=device))
+    other.load_state_dict(state)
+    assert other.layers[0] is other.layers[1]                            # still tied
+    x = mg.ones((3, 2), device=device)
+    np.testing.assert_array_equal(other(x).numpy(), model(x).numpy())
+    # a state dict naming the shared weights under every name (as PyTorch writes it) loads too ...
+    aliases = dict(state, **{"layers.1.weight": state["layers.0.weight"], "layers.1.bias": state["layers.0.bias"]})
+    other.load_state_dict(aliases)
+    # ... but two names of one tensor must agree, else nothing is loaded
+    aliases["layers.1.bias"] = aliases["layers.1.bias"] + 1.0
+    with pytest.raises(ValueError, match=r"layers.1.bias and layers.0.bias name one shared parameter"):
+        other.load_state_dict(aliases)
+
+
+def test_saving_a_module_itself_says_to_save_its_state_dict(tmp_path):
+    model = nn.MLP([2, 3, 1])
+    with pytest.raises(TypeError, match=r"mg\.save\(model\.state_dict\(\), path\)"):
+        mg.save(model, tmp_path / "model.npz")
+    with pytest.raises(TypeError, match=r"obj\['opt'\] is an optimizer .*mg\.save\(optimizer\.state_dict\(\), path\)"):
+        mg.save({"opt": mg.optim.Adam(model.parameters())}, tmp_path / "model.npz")
+    assert not list(tmp_path.iterdir())                                 # nothing written
+    mg.save(model.state_dict(), tmp_path / "model.npz")
+    nn.MLP([2, 3, 1]).load_state_dict(mg.load(tmp_path / "model.npz"))
+
+
+# ---------------------------------------------------------------- layers with no inputs or no outputs
+
+def test_linear_with_zero_features_has_empty_weights_and_the_right_gradients(device):
+    # as torch.nn.Linear: Linear(0, n) maps to its bias (initialised to 0, the bound 1/sqrt(0) taken as 0)
+    no_inputs = nn.Linear(0, 2, dtype=mg.float64, device=device)
+    assert no_inputs.weight.shape == (0, 2)
+    np.testing.assert_array_equal(no_inputs.bias.numpy(), [0.0, 0.0])
+    x = mg.zeros((5, 0), dtype=mg.float64, device=device, requires_grad=True)
+    y = no_inputs(x)
+    assert y.shape == (5, 2)
+    (y * 3.0).sum().backward()
+    assert x.grad.shape == (5, 0) and no_inputs.weight.grad.shape == (0, 2)
+    np.testing.assert_array_equal(no_inputs.bias.grad.numpy(), [15.0, 15.0])      # sum over 5 rows of 3
+
+    no_outputs = nn.Linear(2, 0, dtype=mg.float64, device=device)
+    assert no_outputs.weight.shape == (2, 0) and no_outputs.bias.shape == (0,)
+    x = mg.ones((5, 2), dtype=mg.float64, device=device, requires_grad=True)
+    y = no_outputs(x)
+    assert y.shape == (5, 0)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros((5, 2)))
+    assert no_outputs.weight.grad.shape == (2, 0) and no_outputs.bias.grad.shape == (0,)
+
+
+@pytest.mark.parametrize("sizes", [(-1, 2), (2, -3), (2.5, 2)])
+def test_linear_refuses_sizes_that_are_not_counts(sizes):
+    with pytest.raises(ValueError, match=r"Linear: (in|out)_features must be an integer >= 0"):
+        nn.Linear(*sizes)

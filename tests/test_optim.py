@@ -3,6 +3,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import minigrad as mg
 from minigrad import optim
@@ -182,3 +184,118 @@ def test_a_refused_optimizer_state_changes_nothing():
     np.testing.assert_array_equal(after["exp_avg.0"], before["exp_avg.0"])
     with pytest.raises(ValueError, match="unexpected key"):
         optimizer.load_state_dict(dict(before, stray=1.0))
+
+
+# ---------------------------------------------------------------- shared parameters and what an optimizer accepts
+
+OPTIMIZERS = [lambda ps: optim.SGD(ps, lr=0.1), lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9),
+              lambda ps: optim.Adam(ps, lr=0.1), lambda ps: optim.AdamW(ps, lr=0.1)]
+
+
+@pytest.mark.parametrize("make", OPTIMIZERS)
+def test_a_layer_used_twice_is_stepped_once(make, device):
+    # Sequential(lin, lin) must step lin's weights exactly as an optimizer of lin alone does
+    mg.random.seed(0)
+    lin = mg.nn.Linear(2, 2, dtype=mg.float64, device=device)
+    twin = mg.nn.Linear(2, 2, dtype=mg.float64, device=device)
+    twin.load_state_dict(lin.state_dict())
+    tied, alone = make(mg.nn.Sequential(lin, lin).parameters()), make(twin.parameters())
+    for p, q in zip(lin.parameters(), twin.parameters()):
+        p.grad = q.grad = mg.tensor(np.arange(p.size).reshape(p.shape) - 1.5, device=device)
+    tied.step()
+    alone.step()
+    for p, q in zip(lin.parameters(), twin.parameters()):
+        np.testing.assert_array_equal(p.numpy(), q.numpy())
+
+
+@pytest.mark.parametrize("make", OPTIMIZERS)
+def test_a_repeated_parameter_is_refused(make):
+    p, q = parameter([1.0], "cpu"), parameter([2.0, 3.0], "cpu")
+    with pytest.raises(ValueError, match=r"parameter 2 \(shape \(2,\)\) is the same tensor as parameter 1"):
+        make([p, q, q])
+
+
+@pytest.mark.parametrize("make", OPTIMIZERS)
+def test_optimizers_say_to_call_model_parameters(make):
+    model = mg.nn.MLP([2, 3, 1])
+    with pytest.raises(TypeError, match=r"call it: model\.parameters\(\)"):
+        make(model.parameters)
+    with pytest.raises(TypeError, match=r"got the module MLP; pass its parameters: model\.parameters\(\)"):
+        make(model)
+    with pytest.raises(TypeError, match=r"named_parameters\(\) gives; pass model\.parameters\(\)"):
+        make(model.named_parameters())
+    with pytest.raises(TypeError, match=r"got one Tensor of shape \(2, 3\); pass a list"):
+        make(model.parameters()[0])
+    assert len(make(p for p in model.parameters()).params) == 4          # a generator is fine
+
+
+# ---------------------------------------------------------------- clip_grad_norm_ as torch.nn.utils.clip_grad_norm_
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_clip_grad_norm_with_a_non_finite_gradient_scales_every_gradient(device, bad):
+    # PyTorch: clip_coef = max_norm / (total + 1e-6) multiplies every gradient, so a NaN norm makes
+    # every gradient NaN and an infinite one makes the finite ones 0: never a step half clipped
+    p, q = parameter([0.0, 0.0], device), parameter([0.0], device)
+    p.grad, q.grad = mg.tensor(np.array([3.0, 4.0]), device=device), mg.tensor(np.array([bad]), device=device)
+    with np.errstate(invalid="ignore"):                                   # inf * 0
+        total = optim.clip_grad_norm_([p, q], max_norm=1.0)
+    if math.isnan(bad):
+        assert math.isnan(total)
+        assert np.isnan(p.grad.numpy()).all() and np.isnan(q.grad.numpy()).all()
+    else:
+        assert total == math.inf
+        np.testing.assert_array_equal(p.grad.numpy(), [0.0, 0.0])
+        assert np.isnan(q.grad.numpy()).all()                        # inf * 0
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_clip_grad_norm_error_if_nonfinite_names_the_parameter_and_changes_nothing(device, bad):
+    p, q, r = parameter([0.0, 0.0], device), parameter([0.0, 0.0, 0.0], device), parameter([0.0], device)
+    p.grad, r.grad = mg.tensor(np.array([3.0, 4.0]), device=device), mg.tensor(np.array([1.0]), device=device)
+    q.grad = mg.tensor(np.array([1.0, bad, 2.0]), device=device)
+    before = [x.grad for x in (p, q, r)]
+    with pytest.raises(RuntimeError, match=rf"norm of order 2.0 .* is {abs(bad)}.*parameter 1 \(shape \(3,\)\)"):
+        optim.clip_grad_norm_([p, q, r], max_norm=1.0, error_if_nonfinite=True)
+    assert [x.grad for x in (p, q, r)] == before                          # the same tensors, unchanged
+    np.testing.assert_array_equal(p.grad.numpy(), [3.0, 4.0])
+
+
+@given(values=st.lists(st.floats(-10.0, 10.0), min_size=1, max_size=7), split=st.integers(0, 7),
+       norm_type=st.sampled_from([1.0, 2.0, 3.0, math.inf]), max_norm=st.floats(0.0, 20.0))
+def test_clip_grad_norm_is_the_norm_of_all_gradients_as_one_vector(device, values, split, norm_type, max_norm):
+    values = np.array(values)
+    parts = [values[:split], values[split:]]
+    params = [parameter(np.zeros(len(v)), device) for v in parts]
+    for p, v in zip(params, parts):
+        p.grad = mg.tensor(v, device=device)
+    total = optim.clip_grad_norm_(params, max_norm, norm_type=norm_type)
+    expected = np.linalg.norm(values, ord=norm_type)
+    assert total == pytest.approx(expected, rel=1e-12, abs=1e-300)
+    coef = min(max_norm / (expected + 1e-6), 1.0)
+    clipped = np.concatenate([p.grad.numpy() for p in params])
+    np.testing.assert_allclose(clipped, coef * values, rtol=1e-12, atol=1e-300)
+
+
+def test_clip_grad_norm_of_float32_gradients_beyond_float32_range(device):
+    # each square overflows float32 (1e40 > 3.4e38), the norm does not: it is not inf, and the
+    # gradients are scaled, not zeroed
+    p = mg.nn.Parameter(mg.zeros((2,), dtype=mg.float32, device=device))
+    p.grad = mg.tensor(np.array([3e20, 4e20]), dtype=mg.float32, device=device)
+    total = optim.clip_grad_norm_([p], max_norm=1.0)
+    assert total == pytest.approx(5e20, rel=1e-6)
+    np.testing.assert_allclose(p.grad.numpy(), [0.6, 0.8], rtol=1e-5)
+
+
+def test_clip_grad_norm_counts_a_parameter_given_twice_once():
+    p = parameter([0.0, 0.0], "cpu")
+    p.grad = mg.tensor(np.array([3.0, 4.0]))
+    assert optim.clip_grad_norm_([p, p], max_norm=1.0) == pytest.approx(5.0)
+    np.testing.assert_allclose(p.grad.numpy(), [0.6, 0.8], rtol=1e-5)   # scaled once, not twice
+    assert optim.clip_grad_norm_(p, max_norm=10.0) == pytest.approx(1.0, rel=1e-5)   # one tensor, as PyTorch
+
+
+def test_clip_grad_norm_refuses_a_negative_max_norm():
+    p = parameter([0.0], "cpu")
+    p.grad = mg.tensor(np.array([3.0]))
+    with pytest.raises(ValueError, match="max_norm must be >= 0, got -1.0"):
+        optim.clip_grad_norm_([p], max_norm=-1.0)

@@ -4,7 +4,7 @@ import numpy
 from .. import random
 from ..autograd import no_grad
 from ..ops import bernoulli_log_prob, log, log1p, sigmoid, softplus
-from .distribution import Distribution, broadcast_all, check
+from .distribution import Distribution, broadcast_all, check, check_support
 
 
 def logits_from_probs(probs):
@@ -20,6 +20,13 @@ class Bernoulli(Distribution):
     Everything is computed from the logits l = log(p / (1 - p)), where the formulas
     stay finite: log p = -softplus(-l) and log(1 - p) = -softplus(l).
     Draws are discrete, so there is no rsample (see RelaxedBernoulli for a relaxation).
+
+    ``validate_args`` (default True) checks the parameters here, and in log_prob that each
+    value lies in [0, 1]. Values strictly between 0 and 1 are allowed on purpose: they are
+    soft targets, and log_prob is then minus the binary cross-entropy (torch.distributions
+    would refuse them, its support being {0, 1}). With False nothing is checked (no pass
+    over the values, no device synchronization; the VAE's decoder does this), and a value
+    such as 2 or -1 gets x l - softplus(l), a number with no meaning.
     """
 
     def __init__(self, probs=None, logits=None, validate_args=True):
@@ -37,6 +44,7 @@ class Bernoulli(Distribution):
             if validate_args:
                 check(~self._logits.xp.isnan(self._logits.data), "Bernoulli: logits must not be NaN")
             shape = self._logits.shape
+        self._validate_args = validate_args
         super().__init__(batch_shape=shape)
 
     # The parameter that was not given is computed when asked for, each time: a VAE's
@@ -49,6 +57,14 @@ class Bernoulli(Distribution):
     @property
     def probs(self):
         return self._probs if self._probs is not None else sigmoid(self._logits)
+
+    def _impossible(self):
+        """(P(x = 1) = 0, P(x = 0) = 0) as boolean arrays, exact: read off the parameter that was
+        given (probs 0 or 1, logits -inf or +inf), not off the one computed from it, because
+        logits_from_probs keeps the logit finite and sigmoid rounds a logit of 40 to exactly 1."""
+        if self._probs is not None:
+            return self._probs.data == 0, self._probs.data == 1
+        return self._logits.data == -numpy.inf, self._logits.data == numpy.inf
 
     @property
     def parameters(self):
@@ -66,6 +82,9 @@ class Bernoulli(Distribution):
         accepts x between 0 and 1 too (binary cross-entropy with soft targets).
         """
         x = self._value(value, self.logits)
+        if self._validate_args:
+            check_support("Bernoulli.log_prob", x, (x.data >= 0) & (x.data <= 1),   # False at NaN
+                          "in [0, 1] (0 or 1, or a soft target in between)")
         return bernoulli_log_prob(self.logits, x)
 
     def entropy(self):

@@ -130,6 +130,25 @@ def check_positive(name, x, owner):
                          f"{float(x.data.min())}; pass validate_args=False to skip this check")
 
 
+def check_support(owner, value, inside, support):
+    """Raise ValueError unless ``value`` lies in the support of a distribution (``log_prob``'s check).
+
+    ``inside`` is a boolean array, true where the element of ``value`` is in the support;
+    ``support`` says in words what is allowed. Without this check an impossible value gets a
+    log-probability anyway (a class index 3 out of 3 classes would score log 1 = 0), so the
+    message names the distribution, the offending values and the support, as
+    ``torch.distributions`` does with ``validate_args``.
+    """
+    if bool(inside.all()):
+        return
+    bad = numpy.unique(value.numpy()[~Tensor(inside).numpy()])
+    shown = ", ".join(str(v) for v in bad[:5].tolist()) + (", ..." if bad.size > 5 else "")
+    raise ValueError(f"{owner}: value must be {support}; got a value of shape {value.shape} with "
+                     f"{int((~Tensor(inside).numpy()).sum())} element(s) outside it: {shown}. "
+                     "Pass validate_args=False to the constructor to skip this check (log_prob is then "
+                     "meaningless outside the support)")
+
+
 def check_finite(name, x, owner):
     check(x.xp.isfinite(x.data), f"{owner}: {name} must be finite (no NaN or inf); "
                                  "pass validate_args=False to skip this check")

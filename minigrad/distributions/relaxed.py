@@ -15,6 +15,7 @@ while the backward pass uses the gradient of the relaxed y (Bengio et al. 2013).
 """
 import math
 
+import numpy
 
 from ..autograd import apply
 from ..ops import logsumexp, sigmoid, softplus
@@ -52,7 +53,10 @@ class RelaxedOneHotCategorical(Distribution):
 
     def __init__(self, temperature, probs=None, logits=None, hard=False, validate_args=True):
         self._categorical = Categorical(probs=probs, logits=logits, validate_args=validate_args)
-        self.logits = self._categorical.logits        # normalized: log pi
+        # normalized, log pi, but finite: a zero probability, -inf in Categorical, is kept at
+        # log(tiny) ~ -708 here, because (-inf + g) / tau would give d/dtau = 0 * inf = NaN
+        log_tiny = math.log(float(numpy.finfo(self._categorical.logits.dtype).tiny))
+        self.logits = self._categorical.logits.clip(log_tiny)
         self.temperature = _temperature(temperature, self.logits)
         if validate_args:
             check_positive("temperature", self.temperature, "RelaxedOneHotCategorical")
