@@ -7,6 +7,9 @@
 """
 __version__ = "0.1.0"
 
+# First: the tensor module ties itself to autograd and ops at its end (see there).
+from .tensor import Tensor, tensor  # isort: split
+
 from . import autograd, backend, random
 from .anomaly import AnomalyError, detect_anomaly
 from .autograd import enable_grad, is_grad_enabled, no_grad
@@ -20,7 +23,6 @@ from .ops import (abs, add, arange, astype, bernoulli_log_prob, broadcast_to, cl
                   reshape, sigmoid, sin, softmax, softplus, sqrt, squeeze, stack, sub, sum, sum_to, swapaxes,
                   tanh, to_device, transpose, var, where, zeros, zeros_like)
 from .serialization import load, save
-from .tensor import Tensor, tensor
 
 from . import distributions, estimators, linalg  # noqa: E402  (built on everything above)
 

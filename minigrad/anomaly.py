@@ -9,23 +9,38 @@ It is slow (one extra pass over each value and a stack trace per op): use it to 
 import os
 import traceback
 
-from . import autograd
-
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
+
+enabled = False   # read by autograd.apply at every op and by the backward pass; set by the contexts below
 
 
 class AnomalyError(RuntimeError):
     """An op produced NaN or Inf inside detect_anomaly()."""
 
 
-class detect_anomaly:
-    """Context manager: raise at the first op (forward or backward) that produces NaN or Inf."""
+class _Setting:
+    """Context manager that sets ``enabled`` for its body and restores it after."""
+
+    def __init__(self, value):
+        self.value = value
 
     def __enter__(self):
-        self.previous, autograd._anomaly_enabled = autograd._anomaly_enabled, True
+        global enabled
+        self.previous, enabled = enabled, self.value
 
     def __exit__(self, *exc):
-        autograd._anomaly_enabled = self.previous
+        global enabled
+        enabled = self.previous
+
+
+def detect_anomaly():
+    """Raise at the first op (forward or backward) that produces NaN or Inf: ``with mg.detect_anomaly(): ...``"""
+    return _Setting(True)
+
+
+def paused():
+    """No checks inside (the backward pass checks each vjp's result as a whole, not the ops inside it)."""
+    return _Setting(False)
 
 
 def _user_line():
@@ -61,4 +76,4 @@ def check_backward(t, gx):
     if problem:
         raise AnomalyError(f"detect_anomaly: the backward pass of {t._op!r} produced {problem} in an input's "
                            f"gradient (shape {gx.shape}); the op was created at "
-                           f"{getattr(t, '_trace', '(before detect_anomaly was entered)')}")
+                           f"{t._trace or '(before detect_anomaly was entered)'}")

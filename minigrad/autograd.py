@@ -21,9 +21,11 @@ backward pass itself: differentiate that again and you get Hessian-vector produc
 import functools
 import heapq
 
+from . import anomaly
+from .tensor import Tensor, tensor
+
 _grad_enabled = True     # the one flag: checked in apply(), the only place that records
-_anomaly_enabled = False  # set by detect_anomaly(): check every value for NaN/Inf
-_clock = 0                # ticks at every recorded op and every in-place change
+_clock = 0               # ticks at every recorded op and every in-place change (see changed_in_place)
 
 
 class _GradMode:
@@ -82,7 +84,7 @@ def apply(op, data, *edges):
                 _clock += 1
                 out._recorded_at = _clock
                 break
-    if _anomaly_enabled:
+    if anomaly.enabled:
         anomaly.check_forward(op, out)
     return out
 
@@ -98,9 +100,9 @@ def _backpropagate(roots, root_grads, retain_graph, create_graph, wanted=()):
     contributions to its cotangent have arrived. (No recursion: a chain of 100,000
     ops is fine.) Its cotangent is dropped once handed on to its inputs, unless it is
     ``wanted``, so backward holds only the cotangents still to be used (the result keeps
-    the leaves' and the wanted ones).
+    the leaves' and the wanted ones). The checks that guard each step are in
+    :func:`_check_saved` and :func:`_checked_cotangent`.
     """
-    global _anomaly_enabled
     grads, leaves, waiting = {}, [], []
     keep = {id(t) for t in wanted}
 
@@ -112,52 +114,61 @@ def _backpropagate(roots, root_grads, retain_graph, create_graph, wanted=()):
         grads[id(x)] = gx
         if x._edges is None:
             leaves.append(x)
-        else:
+        else:   # the clock value is unique per recorded tensor, so the order is total: Tensors never compared
             heapq.heappush(waiting, (-x._recorded_at, x))
 
-    check_anomalies, _anomaly_enabled = _anomaly_enabled, False   # vjps are checked as a whole, below
-    try:
-        with _GradMode(create_graph):
-            for root, g in zip(roots, root_grads):
-                receive(root, g)
-            while waiting:
-                t = heapq.heappop(waiting)[1]
-                if t._edges is _RELEASED:
-                    raise RuntimeError(
-                        f"backward through the graph a second time: the values saved by {t._op!r} were "
-                        "freed by the first backward; pass retain_graph=True to the first backward() "
-                        "(or autograd.grad) if you need to go through it again")
-                g = grads[id(t)] if id(t) in keep else grads.pop(id(t))
-                if t._changed_at > t._recorded_at:   # vjps may read the output itself (exp's g * out)
-                    _raise_modified(t, t, "the output")
-                for x, vjp in t._edges:
-                    if x._changed_at > t._recorded_at:
-                        _raise_modified(t, x, "an input")
-                    if x._requires_grad:
-                        gx = vjp(g, t)
-                        if gx._data.shape != x._data.shape:   # every vjp must undo broadcasting (sum_to)
-                            raise RuntimeError(f"internal error: the vjp of {t._op!r} returned a gradient "
-                                               f"of shape {gx.shape} for an input of shape {x.shape}")
-                        if gx._data.dtype != x._data.dtype:   # float32 * float64 -> float64 g; x wants float32
-                            gx = gx.astype(x._data.dtype)
-                        if check_anomalies:
-                            anomaly.check_backward(t, gx)
-                        receive(x, gx)
-                if not retain_graph:
-                    t._edges = _RELEASED   # drop the vjps and the values they saved
-    finally:
-        _anomaly_enabled = check_anomalies
+    check_anomalies = anomaly.enabled
+    with _GradMode(create_graph), anomaly.paused():   # vjps are checked as a whole, in _checked_cotangent
+        for root, g in zip(roots, root_grads):
+            receive(root, g)
+        while waiting:
+            t = heapq.heappop(waiting)[1]
+            _check_saved(t)
+            g = grads[id(t)] if id(t) in keep else grads.pop(id(t))
+            for x, vjp in t._edges:                          # the chain rule: dL/dx += vjp(dL/dt)
+                if x._requires_grad:
+                    receive(x, _checked_cotangent(vjp(g, t), t, x, check_anomalies))
+            if not retain_graph:
+                t._edges = _RELEASED   # drop the vjps and the values they saved
     return grads, leaves
 
 
+def _check_saved(t):
+    """Before t's vjps run: their graph is still there, and no value they read was changed since."""
+    if t._edges is _RELEASED:
+        raise RuntimeError(
+            f"backward through the graph a second time: the values saved by {t._op!r} were "
+            "freed by the first backward; pass retain_graph=True to the first backward() "
+            "(or autograd.grad) if you need to go through it again")
+    if t._changed_at > t._recorded_at:   # vjps may read the output itself (exp's g * out)
+        _raise_modified(t, t, "the output")
+    for x, _ in t._edges:
+        if x._changed_at > t._recorded_at:
+            _raise_modified(t, x, "an input")
+
+
+def _checked_cotangent(gx, t, x, check_anomalies):
+    """The cotangent a vjp of t returned for x, checked: x's shape, cast to x's dtype, finite under detect_anomaly."""
+    if gx._data.shape != x._data.shape:   # every vjp must undo broadcasting (sum_to)
+        raise RuntimeError(f"internal error: the vjp of {t._op!r} returned a gradient "
+                           f"of shape {gx.shape} for an input of shape {x.shape}")
+    if gx._data.dtype != x._data.dtype:   # float32 * float64 -> float64 g; x wants float32
+        gx = gx.astype(x._data.dtype)
+    if check_anomalies:
+        anomaly.check_backward(t, gx)
+    return gx
+
+
 def changed_in_place(t):
-    """Note that t's values were overwritten (t.data = ..., t[i] = ...).
+    """Note that t's values were overwritten (t.data = ..., t[i] = ..., t += ...).
 
     The tape's clock ticks at every recorded op and every in-place change. Each tensor
     remembers the clock at its last change and each op the clock when it was recorded;
-    an input changed after the op that saved it makes backward raise instead of
-    silently using the new values (PyTorch keeps a version counter per tensor for the
-    same end).
+    an input or output changed after the op was recorded makes backward raise instead
+    of silently using the new values (PyTorch keeps a version counter per tensor for the
+    same end). One clock can serve both meanings, the backward order and the stamps,
+    because both only compare times: a tick for a change never reorders two recorded
+    ops, and every recorded op still gets a time of its own.
     """
     global _clock
     _clock += 1
@@ -254,6 +265,3 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=No
         return tuple(grads.get(id(x), Tensor(x.xp.zeros_like(x.data))) for x in inputs)
     return tuple(grads.get(id(x)) for x in inputs)
 
-
-from . import anomaly  # noqa: E402  (these modules import this one too)
-from .tensor import Tensor, tensor  # noqa: E402

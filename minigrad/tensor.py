@@ -384,4 +384,6 @@ def _is_backend_array(data):
         return False
 
 
-from . import autograd, ops  # noqa: E402  (both import Tensor from here)
+# The one tie that runs back: Tensor's methods (x + y, x.exp(), x.backward()) call the ops and the tape,
+# which are built on Tensor. Imported last, when Tensor exists; the package imports this module first.
+from . import autograd, ops  # noqa: E402
