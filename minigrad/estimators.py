@@ -252,7 +252,7 @@ def measure_valued(f, normal, n=1):
     if not isinstance(normal, Normal):
         raise TypeError(f"measure_valued: implemented for Normal only, got {type(normal).__name__}")
     loc, scale = normal.loc, normal.scale
-    shape = normal._extended_shape((n,))
+    shape = normal.extended_shape((n,))
     with no_grad():
         m_loc, s = loc.detach(), scale.detach()
         w = _rayleigh(shape, loc)                              # |standardized x| on each side of loc

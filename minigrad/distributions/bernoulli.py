@@ -3,7 +3,7 @@ import numpy
 
 from .. import random
 from ..autograd import no_grad
-from ..ops import bernoulli_log_prob, log, log1p, sigmoid, softplus
+from ..ops import as_tensor, bernoulli_log_prob, log, log1p, sigmoid, softplus
 from .distribution import Distribution, broadcast_all, check, check_support
 
 
@@ -73,7 +73,7 @@ class Bernoulli(Distribution):
     def sample(self, sample_shape=()):
         """1.0 where a uniform draw u < p, else 0.0 (no graph: nothing here is differentiable)."""
         with no_grad():
-            return random.bernoulli(self.probs, self._extended_shape(sample_shape))
+            return random.bernoulli(self.probs, self.extended_shape(sample_shape))
 
     def log_prob(self, value):
         """log p(x) = x log p + (1 - x) log(1 - p) = x l - softplus(l).
@@ -81,7 +81,7 @@ class Bernoulli(Distribution):
         Finite for any logit l (no log of a probability that rounded to 0), and it
         accepts x between 0 and 1 too (binary cross-entropy with soft targets).
         """
-        x = self._value(value, self.logits)
+        x = as_tensor(value, self.logits)
         if self._validate_args:
             check_support("Bernoulli.log_prob", x, (x.data >= 0) & (x.data <= 1),   # False at NaN
                           "in [0, 1] (0 or 1, or a soft target in between)")

@@ -80,7 +80,7 @@ class Categorical(Distribution):
     def sample(self, sample_shape=()):
         """argmax_k (log pi_k + g_k) with Gumbel noise g (the Gumbel-max trick); int64, no graph."""
         with no_grad():
-            shape = self._extended_shape(sample_shape) + (self.num_classes,)
+            shape = self.extended_shape(sample_shape) + (self.num_classes,)
             g = gumbel_noise(shape, self.logits.dtype, self.logits.device)
             return Tensor((self.logits + g).data.argmax(axis=-1).astype(numpy.int64))
 

@@ -24,7 +24,7 @@ import numpy
 
 from .. import backend
 from ..autograd import no_grad
-from ..ops import broadcast_to
+from ..ops import as_tensor, broadcast_to
 from ..tensor import Tensor, tensor
 
 
@@ -51,7 +51,7 @@ class Distribution:
         with no_grad():
             return self.rsample(sample_shape)
 
-    def _extended_shape(self, sample_shape=()):
+    def extended_shape(self, sample_shape=()):
         """sample_shape + batch_shape + event_shape (sample_shape may be an int)."""
         sample_shape = (sample_shape,) if isinstance(sample_shape, (int, numpy.integer)) else tuple(sample_shape)
         return sample_shape + self.batch_shape + self.event_shape
@@ -89,11 +89,6 @@ class Distribution:
         return f"{type(self).__name__}({shapes})"
 
     # ------------------------------------------------------------ helpers for subclasses
-    def _value(self, value, like):
-        """``value`` as a tensor with ``like``'s dtype and device (numbers and arrays are converted)."""
-        if isinstance(value, Tensor):
-            return value
-        return tensor(value, dtype=like.dtype, device=like.device)
 
 
 def broadcast_all(*values):
@@ -111,7 +106,7 @@ def broadcast_all(*values):
         if isinstance(v, Tensor):
             tensors.append(v)
         elif like is not None:
-            tensors.append(tensor(v, dtype=like.dtype, device=like.device))
+            tensors.append(as_tensor(v, like))
         else:
             tensors.append(tensor(v, dtype=backend.get_default_dtype()))
     shape = numpy.broadcast_shapes(*(t.shape for t in tensors))

@@ -4,6 +4,7 @@ import math
 import numpy
 
 from .. import random
+from ..ops import as_tensor
 from ..tensor import Tensor
 from .distribution import Distribution, broadcast_all, check_finite, check_positive
 
@@ -30,14 +31,14 @@ class Laplace(Distribution):
         """
         xp = self.loc.xp
         eps = float(numpy.finfo(self.loc.dtype).eps)
-        u = random.uniform(self._extended_shape(sample_shape), low=eps - 1.0, high=1.0,
+        u = random.uniform(self.extended_shape(sample_shape), low=eps - 1.0, high=1.0,
                            dtype=self.loc.dtype, device=self.loc.device).data
         noise = Tensor(-xp.sign(u) * xp.log1p(-xp.abs(u)))   # standard Laplace draws, no parameters in them
         return self.loc + self.scale * noise
 
     def log_prob(self, value):
         """log p(x) = -|x - loc| / scale - log(2 scale)."""
-        x = self._value(value, self.loc)
+        x = as_tensor(value, self.loc)
         return -(x - self.loc).abs() / self.scale - self.scale.log() - math.log(2.0)
 
     def entropy(self):

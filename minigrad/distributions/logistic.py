@@ -4,7 +4,7 @@ import math
 import numpy
 
 from .. import random
-from ..ops import softplus
+from ..ops import as_tensor, softplus
 from .distribution import Distribution, broadcast_all, check_finite, check_positive
 
 
@@ -35,12 +35,12 @@ class Logistic(Distribution):
 
     def rsample(self, sample_shape=()):
         """x = loc + scale L with L ~ Logistic(0, 1)."""
-        return self.loc + self.scale * logistic_noise(self._extended_shape(sample_shape), self.loc.dtype,
+        return self.loc + self.scale * logistic_noise(self.extended_shape(sample_shape), self.loc.dtype,
                                                       self.loc.device)
 
     def log_prob(self, value):
         """log p(x) = -z - 2 softplus(-z) - log scale  (log sigmoid(z) + log sigmoid(-z), stably)."""
-        z = (self._value(value, self.loc) - self.loc) / self.scale
+        z = (as_tensor(value, self.loc) - self.loc) / self.scale
         return -z - 2.0 * softplus(-z) - self.scale.log()
 
     def entropy(self):

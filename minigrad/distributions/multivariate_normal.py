@@ -5,7 +5,7 @@ import numpy
 
 from .. import random
 from ..linalg import diagonal, solve_triangular
-from ..ops import broadcast_to, expand_dims, matmul, squeeze, swapaxes
+from ..ops import as_tensor, broadcast_to, expand_dims, matmul, squeeze, swapaxes
 from ..tensor import Tensor, tensor
 from .distribution import Distribution, check, check_finite
 
@@ -49,7 +49,7 @@ class MultivariateNormal(Distribution):
 
     def rsample(self, sample_shape=()):
         """x = loc + L eps with eps ~ N(0, I_d): then Cov(x) = L E[eps eps^T] L^T = L L^T."""
-        eps = random.normal(self._extended_shape(sample_shape), dtype=self.loc.dtype, device=self.loc.device)
+        eps = random.normal(self.extended_shape(sample_shape), dtype=self.loc.dtype, device=self.loc.device)
         return self.loc + squeeze(matmul(self.scale_tril, expand_dims(eps, -1)), -1)
 
     def log_prob(self, value):
@@ -58,7 +58,7 @@ class MultivariateNormal(Distribution):
         |z|^2 = (x - loc)^T C^-1 (x - loc) is the squared Mahalanobis distance, and
         1/2 log det C = sum_i log L_ii.
         """
-        x = self._value(value, self.loc)
+        x = as_tensor(value, self.loc)
         z = squeeze(solve_triangular(self.scale_tril, expand_dims(x - self.loc, -1)), -1)
         d = self.event_shape[0]
         return -0.5 * ((z * z).sum(-1) + d * LOG_2PI) - self._half_log_det()

@@ -2,6 +2,7 @@
 import math
 
 from .. import random
+from ..ops import as_tensor
 from .distribution import Distribution, broadcast_all, check_finite, check_positive
 
 LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
@@ -32,12 +33,12 @@ class Normal(Distribution):
         function of them: dx/dloc = 1, dx/dscale = eps, and backpropagation through
         x gives the pathwise gradient (Kingma & Welling 2014, section 2.4).
         """
-        eps = random.normal(self._extended_shape(sample_shape), dtype=self.loc.dtype, device=self.loc.device)
+        eps = random.normal(self.extended_shape(sample_shape), dtype=self.loc.dtype, device=self.loc.device)
         return self.loc + self.scale * eps
 
     def log_prob(self, value):
         """log p(x) = -(x - loc)^2 / (2 scale^2) - log scale - log sqrt(2 pi)."""
-        x = self._value(value, self.loc)
+        x = as_tensor(value, self.loc)
         z = (x - self.loc) / self.scale
         return -0.5 * z * z - self.scale.log() - LOG_SQRT_2PI
 

@@ -18,8 +18,8 @@ import math
 import numpy
 
 from ..autograd import apply
-from ..ops import logsumexp, sigmoid, softplus
-from ..tensor import Tensor, tensor
+from ..ops import as_tensor, logsumexp, sigmoid, softplus
+from ..tensor import Tensor
 from .bernoulli import Bernoulli
 from .categorical import Categorical, gumbel_noise, one_hot
 from .distribution import Distribution, check_positive
@@ -33,13 +33,6 @@ def straight_through(hard, soft):
     only up to rounding (1 - 0.3 + 0.3 need not be 1), this one returns hard's values bit for bit.
     """
     return apply("straight_through", hard.data.astype(soft.dtype), (soft, lambda g, out: g))
-
-
-def _temperature(temperature, like):
-    """The temperature as a tensor beside ``like`` (a Python number takes its dtype and device)."""
-    if isinstance(temperature, Tensor):
-        return temperature
-    return tensor(temperature, dtype=like.dtype, device=like.device)
 
 
 class RelaxedOneHotCategorical(Distribution):
@@ -57,7 +50,7 @@ class RelaxedOneHotCategorical(Distribution):
         # log(tiny) ~ -708 here, because (-inf + g) / tau would give d/dtau = 0 * inf = NaN
         log_tiny = math.log(float(numpy.finfo(self._categorical.logits.dtype).tiny))
         self.logits = self._categorical.logits.clip(log_tiny)
-        self.temperature = _temperature(temperature, self.logits)
+        self.temperature = as_tensor(temperature, self.logits)
         if validate_args:
             check_positive("temperature", self.temperature, "RelaxedOneHotCategorical")
         self.hard = hard
@@ -72,7 +65,7 @@ class RelaxedOneHotCategorical(Distribution):
         return {"temperature": self.temperature, "logits": self.logits, "hard": self.hard}
 
     def rsample(self, sample_shape=()):
-        g = gumbel_noise(self._extended_shape(sample_shape), self.logits.dtype, self.logits.device)
+        g = gumbel_noise(self.extended_shape(sample_shape), self.logits.dtype, self.logits.device)
         y = ((self.logits + g) / self.temperature).softmax(-1)
         if not self.hard:
             return y
@@ -85,7 +78,7 @@ class RelaxedOneHotCategorical(Distribution):
         log p(y) = log (K-1)! + (K-1) log tau + sum_k (log pi_k - (tau + 1) log y_k)
                    - K logsumexp_k (log pi_k - tau log y_k)
         """
-        y = self._value(value, self.logits)
+        y = as_tensor(value, self.logits)
         k = self.event_shape[0]
         tau = self.temperature
         log_y = y.log()
@@ -104,7 +97,7 @@ class RelaxedBernoulli(Distribution):
     def __init__(self, temperature, probs=None, logits=None, hard=False, validate_args=True):
         self._bernoulli = Bernoulli(probs=probs, logits=logits, validate_args=validate_args)
         self.logits = self._bernoulli.logits
-        self.temperature = _temperature(temperature, self.logits)
+        self.temperature = as_tensor(temperature, self.logits)
         if validate_args:
             check_positive("temperature", self.temperature, "RelaxedBernoulli")
         self.hard = hard
@@ -119,7 +112,7 @@ class RelaxedBernoulli(Distribution):
         return {"temperature": self.temperature, "logits": self.logits, "hard": self.hard}
 
     def rsample(self, sample_shape=()):
-        noise = logistic_noise(self._extended_shape(sample_shape), self.logits.dtype, self.logits.device)
+        noise = logistic_noise(self.extended_shape(sample_shape), self.logits.dtype, self.logits.device)
         y = sigmoid((self.logits + noise) / self.temperature)
         if not self.hard:
             return y
@@ -131,7 +124,7 @@ class RelaxedBernoulli(Distribution):
         L = tau logit(y) - l,  dL/dy = tau / (y (1 - y)),
         log p(y) = log tau - log y - log(1 - y) + log p_Logistic(L),  log p_Logistic(L) = -L - 2 softplus(-L)
         """
-        y = self._value(value, self.logits)
+        y = as_tensor(value, self.logits)
         tau = self.temperature
         log_y, log_1my = y.log(), (-y).log1p()
         noise = tau * (log_y - log_1my) - self.logits

@@ -1,6 +1,6 @@
 """The continuous uniform distribution on [low, high)."""
 from .. import random
-from ..ops import where
+from ..ops import as_tensor, where
 from ..tensor import Tensor
 from .distribution import Distribution, broadcast_all, check
 
@@ -22,12 +22,12 @@ class Uniform(Distribution):
 
     def rsample(self, sample_shape=()):
         """x = low + (high - low) u, u ~ U(0, 1): dx/dlow = 1 - u, dx/dhigh = u."""
-        u = random.uniform(self._extended_shape(sample_shape), dtype=self.low.dtype, device=self.low.device)
+        u = random.uniform(self.extended_shape(sample_shape), dtype=self.low.dtype, device=self.low.device)
         return self.low + (self.high - self.low) * u
 
     def log_prob(self, value):
         """-log(high - low) inside [low, high), -inf outside."""
-        x = self._value(value, self.low)
+        x = as_tensor(value, self.low)
         inside = Tensor((x.data >= self.low.data) & (x.data < self.high.data))
         return where(inside, -(self.high - self.low).log(), float("-inf"))
 

@@ -8,19 +8,15 @@ import math
 
 from ..autograd import apply
 from ..tensor import Tensor
-from .common import as_tensor, broadcast_error, operands
-from .elementwise import as_float, log, where
+from .common import as_float, as_tensor, operands
+from .elementwise import log, where
 from .shape import reshape, sum_to, swapaxes, transpose
 
 
 def add(a, b):
     """a + b.   d/da = 1, d/db = 1."""
     a, b = operands(a, b, "add")
-    try:
-        data = a.data + b.data
-    except ValueError:
-        raise broadcast_error("add", a, b) from None
-    return apply("add", data,
+    return apply("add", a.data + b.data,
                  (a, lambda g, out: sum_to(g, a.shape)),
                  (b, lambda g, out: sum_to(g, b.shape)))
 
@@ -28,11 +24,7 @@ def add(a, b):
 def sub(a, b):
     """a - b.   d/da = 1, d/db = -1."""
     a, b = operands(a, b, "sub")
-    try:
-        data = a.data - b.data
-    except ValueError:
-        raise broadcast_error("sub", a, b) from None
-    return apply("sub", data,
+    return apply("sub", a.data - b.data,
                  (a, lambda g, out: sum_to(g, a.shape)),
                  (b, lambda g, out: sum_to(-g, b.shape)))
 
@@ -40,11 +32,7 @@ def sub(a, b):
 def mul(a, b):
     """a * b.   d/da = b, d/db = a."""
     a, b = operands(a, b, "mul")
-    try:
-        data = a.data * b.data
-    except ValueError:
-        raise broadcast_error("mul", a, b) from None
-    return apply("mul", data,
+    return apply("mul", a.data * b.data,
                  (a, lambda g, out: sum_to(g * b, a.shape)),
                  (b, lambda g, out: sum_to(g * a, b.shape)))
 
@@ -53,11 +41,7 @@ def div(a, b):
     """a / b (true division: integers give the default float).   d/da = 1/b, d/db = -a/b^2 = -out/b."""
     a, b = operands(a, b, "div")
     a, b = as_float(a), as_float(b)   # NumPy would give float64 for int / int; PyTorch gives the default float
-    try:
-        data = a.data / b.data
-    except ValueError:
-        raise broadcast_error("div", a, b) from None
-    return apply("div", data,
+    return apply("div", a.data / b.data,
                  (a, lambda g, out: sum_to(g / b, a.shape)),
                  (b, lambda g, out: sum_to(-g * out / b, b.shape)))
 
@@ -77,10 +61,7 @@ def pow(a, b):
     For a < 0, log a is NaN, and so is d/db: a^b is real there only at integer b.
     """
     a, b = operands(a, b, "pow")
-    try:
-        data = a.data ** b.data
-    except ValueError:
-        raise broadcast_error("pow", a, b) from None
+    data = a.data ** b.data
     return apply("pow", data,
                  (a, lambda g, out: sum_to(g * _power_rule(a, b), a.shape)),
                  (b, lambda g, out: sum_to(g * _exponent_rule(a, b, out), b.shape)))
@@ -110,7 +91,7 @@ def matmul(a, b):
     (1, n) and a 1-D ``b`` as a column (n, 1); g gets the same axis back, and batch
     axes that were broadcast are summed away.
     """
-    a, b = operands(a, b, "matmul")
+    a, b = operands(a, b, "matmul", broadcast=False)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: operands must have at least one dimension, got shapes {a.shape} and {b.shape} "
                          "(use * to multiply by a scalar)")
@@ -146,39 +127,3 @@ def _matmul_vjp_b(g, a, b):
         return transpose(a) @ g
     g2, a2, b2 = _as_matrices(g, a, b)
     return reshape(sum_to(swapaxes(a2, -1, -2) @ g2, b2.shape), b.shape)
-
-
-def linear(x, weight, bias=None):
-    """x @ weight + bias: the affine map of a dense layer, as one op (PyTorch's addmm).
-
-    d/dx = g weight^T,  d/dweight = x^T g (rows of all batch axes together),
-    d/dbias = g summed over the batch axes.  The same numbers as ``x @ weight + bias``;
-    one op instead of two saves a recording, and the bias is added into the fresh
-    product instead of a new array (about 4% of an MNIST VAE training step).
-    """
-    x, weight = operands(x, weight, "linear")
-    if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[0]:
-        raise ValueError(f"linear: x of shape {x.shape} and weight of shape {weight.shape} do not contract: "
-                         "weight must be (in_features, out_features) and x (..., in_features)")
-    data = x.data @ weight.data
-    edges = [(x, lambda g, out: g @ transpose(weight)),
-             (weight, lambda g, out: _weight_vjp(g, x, weight))]
-    if bias is not None:
-        _, bias = operands(x, bias, "linear")
-        if bias.shape != (weight.shape[1],):
-            raise ValueError(f"linear: bias has shape {bias.shape}, expected ({weight.shape[1]},)")
-        if bias.dtype == data.dtype:
-            data += bias.data          # in place: data is the fresh product, nobody else holds it
-        else:
-            data = data + bias.data
-        edges.append((bias, lambda g, out: sum_to(g, bias.shape)))
-    return apply("linear", data, *edges)
-
-
-def _weight_vjp(g, x, weight):
-    if x.ndim == 1:
-        return reshape(x, (-1, 1)) @ reshape(g, (1, -1))
-    if x.ndim > 2:   # every row of every batch is one more example (counted: -1 fails with 0 features)
-        rows = math.prod(x.shape[:-1])
-        x, g = reshape(x, (rows, weight.shape[0])), reshape(g, (rows, weight.shape[1]))
-    return transpose(x) @ g

@@ -5,24 +5,21 @@ from .. import backend
 from ..tensor import Tensor, tensor
 
 
-def as_tensor(x):
-    """x itself if it is a Tensor, else a new constant tensor from it (a number, list or array).
+def as_tensor(value, like=None):
+    """``value`` as a tensor: itself if it is one, else a constant made from it (a number, list or array).
 
     So ``mg.exp(2.0)`` works as ``numpy.exp(2.0)`` does, and a wrong type gets tensor()'s
-    clear TypeError instead of an AttributeError from deep inside an op.
-    """
-    return x if isinstance(x, Tensor) else tensor(x)
-
-
-def lift(value, like):
-    """``value`` as a tensor beside ``like``: Python numbers take ``like``'s dtype and device.
-
-    As in PyTorch and NumPy 2, a Python scalar does not change the dtype (``x * 2.0``
-    stays float32), except that a float with an integer tensor gives the default float
-    (``operands`` then converts the integer tensor too, so the result is that float).
+    clear TypeError instead of an AttributeError from deep inside an op. Beside a tensor
+    ``like`` (the other operand of a binary op, a distribution's parameter) a number or
+    list goes to like's device, and a Python number takes like's dtype: as in PyTorch and
+    NumPy 2 a scalar does not change the dtype (``x * 2.0`` stays float32), except that a
+    float beside an integer tensor takes the default float (``operands`` then converts the
+    integer tensor too). An array keeps its own dtype and device.
     """
     if isinstance(value, Tensor):
         return value
+    if like is None:
+        return tensor(value)
     if isinstance(value, (bool, int, float)):
         dtype = like.dtype
         if isinstance(value, float) and dtype.kind in "biu":
@@ -35,34 +32,44 @@ def lift(value, like):
     return tensor(value)   # an array: it stays on its own device, and operands() checks
 
 
-def operands(a, b, op):
-    """Both operands of a binary op as tensors on the same device."""
+def as_float(x):
+    """x, with integers and booleans turned into the default float dtype: for ops whose result is a
+    float whatever the input (exp, division, mean)."""
+    return x.astype(backend.get_default_dtype()) if x.dtype.kind in "biu" else x
+
+
+def operands(a, b, op, broadcast=True):
+    """Both operands of a binary op as tensors on one device, their shapes checked to broadcast.
+
+    A number on either side becomes a constant beside the tensor on the other (as_tensor);
+    an integer tensor beside a Python float becomes the default float (PyTorch: int64 * 0.5
+    is float32; NumPy would give float64). ``broadcast=False`` for ops that check their own
+    shapes (matmul contracts, it does not broadcast elementwise).
+    """
     if not isinstance(a, Tensor):
         if not isinstance(b, Tensor):
             raise TypeError(f"{op}: expected at least one Tensor, got {type(a).__name__} and {type(b).__name__}")
         b = _as_float_beside(a, b)
-        a = lift(a, b)
+        a = as_tensor(a, b)
     elif not isinstance(b, Tensor):
         a = _as_float_beside(b, a)
-        b = lift(b, a)
+        b = as_tensor(b, a)
     if type(a._data) is not type(b._data):
         check_same_device((a, b), op)
+    if broadcast and a._data.shape != b._data.shape and not _broadcastable(a._data.shape, b._data.shape):
+        raise ValueError(f"{op}: shapes {a.shape} and {b.shape} do not broadcast; counting from the right, "
+                         "each pair of axis lengths must be equal or contain a 1")
     return a, b
 
 
 def _as_float_beside(value, t):
-    """An integer tensor next to a Python float becomes the default float (PyTorch: int64 * 0.5 is float32).
-
-    Left to NumPy, int64 * float32 would give float64.
-    """
     if isinstance(value, float) and t._data.dtype.kind in "biu":
         return t.astype(backend.get_default_dtype())
     return t
 
 
-def broadcast_error(op, a, b):
-    return ValueError(f"{op}: shapes {a.shape} and {b.shape} do not broadcast; counting from the right, "
-                      "each pair of axis lengths must be equal or contain a 1")
+def _broadcastable(shape_a, shape_b):
+    return all(m == n or m == 1 or n == 1 for m, n in zip(reversed(shape_a), reversed(shape_b)))
 
 
 def check_same_device(tensors, op):

@@ -3,10 +3,9 @@
 For y = f(x) elementwise the Jacobian is diagonal, so the vjp is just ``g * f'(x)``,
 written with minigrad ops (f'(x) often reuses the output: exp' = exp, tanh' = 1 - tanh^2).
 """
-from .. import backend
 from ..autograd import apply
 from ..tensor import Tensor
-from .common import as_tensor, broadcast_error, lift, operands
+from .common import as_float, as_tensor, operands
 from .shape import sum_to
 
 
@@ -92,79 +91,12 @@ def softplus(x):
     instead of sigmoid's five (a VAE step on MNIST spends ~0.3 ms less here).
     """
     x = as_float(as_tensor(x))
-    return apply("softplus", _softplus_array(x.xp, x.data), (x, lambda g, out: g * exp(x - out)))
+    return apply("softplus", softplus_array(x.xp, x.data), (x, lambda g, out: g * exp(x - out)))
 
 
-def _softplus_array(xp, a):
+def softplus_array(xp, a):
     """max(a, 0) + log1p(e^-|a|) on an array: softplus's forward, shared with bernoulli_log_prob."""
     return xp.maximum(a, 0) + xp.log1p(xp.exp(-xp.abs(a)))
-
-
-def as_float(x):
-    """x, with integers and booleans turned into the default float dtype: for ops whose result
-    is a float whatever the input (softplus, bernoulli_log_prob, mean)."""
-    return x.astype(backend.get_default_dtype()) if x.dtype.kind in "biu" else x
-
-
-def bernoulli_log_prob(logits, x):
-    """x l - softplus(l): the log-probability of x under a coin with logit l, elementwise.
-
-    With p = sigmoid(l): log p = l - softplus(l) and log(1 - p) = -softplus(l), so
-    x log p + (1 - x) log(1 - p) = x l - softplus(l), finite for any l. x may be 0/1 or a
-    soft target in [0, 1]; the negative is PyTorch's binary_cross_entropy_with_logits.
-
-        d/dl = x - sigmoid(l),   d/dx = l
-
-    A primitive rather than the composite x * l - softplus(l) because a VAE scores every
-    pixel with it: one op, no intermediate arrays kept for backward, and a backward of four
-    array passes into one new array (:func:`_bernoulli_dlogits`) instead of six passes into
-    six (a VAE training step on MNIST, 128 x 784 logits: 0.5 ms less, about 4%).
-    """
-    logits, x = operands(logits, x, "bernoulli_log_prob")
-    logits = as_float(logits)
-    softplus_l = _softplus_array(logits.xp, logits.data)
-    try:
-        data = x.data * logits.data
-    except ValueError:
-        raise broadcast_error("bernoulli_log_prob", logits, x) from None
-    data -= softplus_l   # in place: data is the fresh product, of a float dtype at least as wide
-    return apply("bernoulli_log_prob", data,
-                 (logits, lambda g, out: sum_to(_bernoulli_dlogits(g, logits, x, softplus_l), logits.shape)),
-                 (x, lambda g, out: sum_to(g * logits, x.shape)))
-
-
-def _bernoulli_dlogits(g, logits, x, softplus_l):
-    """g (x - sigmoid(l)), the cotangent bernoulli_log_prob sends its logits, as one primitive.
-
-    Computed in one new array, r = l - softplus(l); r = exp(r) = sigmoid(l); r = x - r;
-    r *= g, as a hand-written backward would. As four ops it wrote four new arrays, and on
-    128 x 784 logits the three extra (cold) 400 KB arrays cost 0.13 ms, more than the passes
-    themselves: a VAE training step on MNIST is 0.2 ms faster this way.
-    Its own vjps, for second derivatives, with s = sigmoid(l):
-    d/dg = x - s,   d/dl = -g s (1 - s),   d/dx = g.
-    """
-    xp = g.xp
-    r = xp.empty(g.shape, g.dtype)   # the shape and dtype of bernoulli_log_prob's output
-    xp.subtract(logits.data, softplus_l, out=r)
-    xp.exp(r, out=r)
-    xp.subtract(x.data, r, out=r)
-    r *= g.data
-
-    def d_logits(h, out):
-        s = _sigmoid_given(logits, softplus_l)
-        return sum_to(-h * g * s * (1.0 - s), logits.shape)
-    return apply("bernoulli_dlogits", r,
-                 (g, lambda h, out: sum_to(h * (x - _sigmoid_given(logits, softplus_l)), g.shape)),
-                 (logits, d_logits),
-                 (x, lambda h, out: sum_to(h * g, x.shape)))
-
-
-def _sigmoid_given(x, softplus_x):
-    """sigmoid(x) = exp(x - softplus(x)) when softplus(x) is already at hand (an array): two passes.
-
-    Its vjp is sigmoid's own, out (1 - out), so derivatives of every order stay exact.
-    """
-    return apply("sigmoid", x.xp.exp(x.data - softplus_x), (x, lambda g, out: g * out * (1.0 - out)))
 
 
 def log_sigmoid(x):
@@ -209,10 +141,7 @@ def _select(op, a, b, pick, a_wins):
     output is the NaN operand's value and that operand gets g (both NaN: g/2 each).
     PyTorch sends g to both there, counting it twice; minigrad keeps the total at g.
     """
-    try:
-        data = pick(a.data, b.data)
-    except ValueError:
-        raise broadcast_error(op, a, b) from None
+    data = pick(a.data, b.data)
 
     def weight_a(g):
         xp = a.xp
@@ -278,7 +207,7 @@ def where(condition, a, b):
         a, b = operands(a, b, "where")
     else:
         raise TypeError("where: at least one of a and b must be a Tensor")
-    cond = condition.data if isinstance(condition, Tensor) else lift(condition, a).data
+    cond = condition.data if isinstance(condition, Tensor) else as_tensor(condition, a).data
     if cond.dtype.kind != "b":
         raise TypeError(f"where: the condition must be boolean, got dtype {cond.dtype}")
     try:

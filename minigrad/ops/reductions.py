@@ -6,8 +6,8 @@ the reduced axes back as length-1 axes and then broadcasts (``_spread``).
 from ..autograd import apply
 from ..pytorch_names import numpy_axis_names
 from ..tensor import Tensor
-from .common import as_tensor, kept_shape, normalize_axes
-from .elementwise import as_float, exp
+from .common import as_float, as_tensor, kept_shape, normalize_axes
+from .elementwise import exp
 from .shape import reshape
 
 
