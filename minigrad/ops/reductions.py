@@ -15,9 +15,9 @@ def _spread(g, x, axes, scale=1.0):
     """scale * g (the cotangent of a reduction over ``axes``) sent back to every reduced element of x.
 
     g gets the reduced axes back as length 1 and is broadcast to x's shape (a view, no
-    copy). One primitive rather than reshape + broadcast_to (+ a product for ``mean``):
-    every reduction's vjp comes here, and a VAE step takes five of them. Its own vjp is
-    the reduction again: the adjoint of copying g to every element is summing them.
+    copy). One primitive rather than reshape + broadcast_to (+ a product for ``mean``),
+    because every reduction's vjp comes here. Its own vjp is the reduction again: the
+    adjoint of copying g to every element is summing them.
     """
     kept = (g.data * scale if scale != 1.0 else g.data).reshape(kept_shape(x.shape, axes))
     return apply("spread", x.xp.broadcast_to(kept, x.shape),
@@ -36,7 +36,7 @@ def sum(x, axis=None, keepdims=False):
 def mean(x, axis=None, keepdims=False):
     """Average over ``axis``.   d/dx_i = 1/count for every averaged element: the vjp spreads g / count.
 
-    A primitive rather than sum(x) / count: one recorded op instead of two (a VAE step takes two means).
+    A primitive rather than sum(x) / count: one recorded op instead of two.
     """
     x = as_tensor(x)
     axes = normalize_axes(axis, x.ndim, "mean")
