@@ -10,7 +10,7 @@ import minigrad as mg
 from minigrad import data
 
 
-def test_embedded_mnist_has_the_split_of_the_issue():
+def test_embedded_mnist_is_a_seeded_split_into_8000_train_and_2000_binarized_test_images():
     mnist = data.load_mnist()
     assert mnist.train_images.shape == (8000, 784) and mnist.test_images.shape == (2000, 784)
     assert mnist.train_images.dtype == np.float32 and mnist.train_labels.dtype == np.int64

@@ -1,4 +1,7 @@
 """The tape itself: graph shapes, gradient accumulation, grad modes, freeing, higher order."""
+import gc
+import weakref
+
 import numpy as np
 import pytest
 
@@ -82,12 +85,23 @@ def test_retain_graph_allows_a_second_backward(device):
     np.testing.assert_allclose(x.grad.numpy(), 2 * np.exp([1.0, 2.0]))
 
 
-def test_backward_frees_the_saved_edges(device):
-    x = t([1.0, 2.0], device)
+def test_backward_frees_the_values_the_graph_saved_unless_retain_graph(device):
+    x = t(np.linspace(-1.0, 1.0, 1000), device)
     h = x.exp()
-    y = h.sum()
+    y = (h * h).sum()                        # mul saved h for its vjp: only y's graph holds it now
+    h_saved = weakref.ref(h)
+    del h
+    gc.collect()
+    assert h_saved() is not None
+    y.backward(retain_graph=True)
+    gc.collect()
+    assert h_saved() is not None             # kept for the next backward
     y.backward()
-    assert h._edges == () and y._edges == ()
+    gc.collect()
+    assert h_saved() is None                 # freed, though y itself is alive
+    assert not y.is_leaf                     # and y still is the output of an op, not a leaf
+    with pytest.raises(RuntimeError, match="second time"):
+        y.backward()
 
 
 def test_nonscalar_backward_needs_a_gradient(device):

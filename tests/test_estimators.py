@@ -57,7 +57,7 @@ def square(k):
     return lambda x: (x - k) ** 2
 
 
-# ---------------------------------------------------------------- the closed forms of the issue
+# ---------------------------------------------------------------- variances against their closed forms
 
 @pytest.mark.parametrize("k", [-3.0, -0.5, 1.0, 2.5])
 def test_variances_equal_the_closed_forms_for_a_quadratic(device, k):

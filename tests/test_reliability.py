@@ -1,4 +1,7 @@
 """Reliability: errors that teach, in-place changes caught, anomalies located, checkpoints that survive a kill."""
+import os
+import pathlib
+import select
 import signal
 import subprocess
 import sys
@@ -159,29 +162,77 @@ def test_unsaveable_objects_are_named(tmp_path):
     assert not list(tmp_path.iterdir())      # nothing half-written is left behind
 
 
+def files_open_for_writing(pid, folder):
+    """The files in ``folder`` that process ``pid`` holds open for writing, read from /proc/<pid>/fd (Linux)."""
+    found = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            name = os.readlink(f"/proc/{pid}/fd/{fd}")
+            with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+                flags = int(dict(line.split(":", 1) for line in f if ":" in line)["flags"], 8)
+        except FileNotFoundError:            # closed while we looked
+            continue
+        if os.path.dirname(name) == folder and flags & (os.O_WRONLY | os.O_RDWR):
+            found.add(name)
+    return found
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fdinfo"), reason="sees what the writer has open in /proc (Linux)")
 def test_a_process_killed_while_saving_leaves_the_previous_checkpoint(tmp_path):
-    path = tmp_path / "ckpt.npz"
-    mg.save({"generation": 0, "w": mg.ones(3)}, path)
+    # A child saves a 16 MB checkpoint each time it reads a generation number. When it holds a file
+    # beside the checkpoint open for writing, we stop it (SIGSTOP), look again while it cannot move, and
+    # kill it if that file is part-written; else we let it go on and look again. If the save completes
+    # first, it is the new previous checkpoint and the child is asked for another: a slow or loaded
+    # machine means more tries, never a kill at an unknown moment.
+    folder = os.path.realpath(tmp_path)
+    checkpoint = pathlib.Path(folder, "ckpt.npz")
+    mg.save({"generation": 0, "w": mg.zeros((1024, 4096))}, checkpoint)
     writer = textwrap.dedent(f"""
-        import minigrad as mg, numpy as np
-        big = mg.tensor(np.ones((4000, 4000)))     # ~128 MB, so that saving takes a while
-        generation = 1
-        while True:
-            print("saving", flush=True)
-            mg.save({{"generation": generation, "w": big}}, {str(path)!r})
-            generation += 1
+        import sys
+        import minigrad as mg
+        for line in sys.stdin:
+            generation = int(line)
+            mg.save({{"generation": generation, "w": mg.full((1024, 4096), float(generation))}}, {str(checkpoint)!r})
+            print(generation, flush=True)
     """)
-    process = subprocess.Popen([sys.executable, "-c", writer], stdout=subprocess.PIPE, text=True)
-    try:
-        assert process.stdout.readline().strip() == "saving"
-        time.sleep(0.05)                      # in the middle of a write
-        process.send_signal(signal.SIGKILL)
-    finally:
-        process.wait()
-    loaded = mg.load(path)                    # either generation 0 or a complete later one
-    assert loaded["generation"] == 0 or loaded["w"].shape == (4000, 4000)
-    for leftover in tmp_path.iterdir():       # a killed writer may leave its temporary file, never a torn target
-        assert leftover.name == "ckpt.npz" or leftover.name.endswith(".tmp")
+    patience = 30                                            # seconds; a pass takes about one
+    deadline, generation, writing = time.monotonic() + patience, 0, {}
+    with subprocess.Popen([sys.executable, "-c", writer], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, bufsize=0) as process:
+        try:
+            while not writing:
+                generation += 1
+                previous = checkpoint.read_bytes()           # the child is idle: this is the last complete save
+                process.stdin.write(f"{generation}\n".encode())
+                while not writing:
+                    if time.monotonic() > deadline:
+                        process.kill()
+                        pytest.fail(f"in {patience} s and {generation} saves the writer was never seen with a file "
+                                    f"in {folder} open for writing; its stderr: {process.stderr.read().decode()}")
+                    if select.select([process.stdout], [], [], 0)[0]:   # this save completed: ask for another
+                        assert process.stdout.readline() == f"{generation}\n".encode(), process.stderr.read().decode()
+                        break
+                    if files_open_for_writing(process.pid, folder):
+                        os.kill(process.pid, signal.SIGSTOP)
+                        _, status = os.waitpid(process.pid, os.WUNTRACED)
+                        assert os.WIFSTOPPED(status), process.stderr.read().decode()
+                        writing = {name: os.path.getsize(name) for name in files_open_for_writing(process.pid, folder)}
+                        writing = {name: size for name, size in writing.items() if 0 < size < len(previous)}
+                        if not writing:                      # nothing part-written yet, or no longer
+                            os.kill(process.pid, signal.SIGCONT)
+        finally:
+            process.kill()                                   # SIGKILL: mid-write if the loop found it so
+    assert process.returncode == -signal.SIGKILL
+
+    after = checkpoint.read_bytes()
+    assert after == previous, (f"the checkpoint changed although no save into it completed ({len(previous)} bytes "
+                               f"before, {len(after)} after the kill of a write at {writing})")
+    loaded = mg.load(checkpoint)
+    assert loaded["generation"] == generation - 1
+    np.testing.assert_array_equal(loaded["w"].numpy(), np.full((1024, 4096), generation - 1.0))
+    # the kill landed while a temporary file beside the checkpoint was part-written; it is left behind
+    assert str(checkpoint) not in writing and all(os.path.exists(name) for name in writing)
+    assert {os.path.join(folder, name) for name in os.listdir(folder)} == {str(checkpoint)} | set(writing)
 
 
 # ---------------------------------------------------------------- no leaks
