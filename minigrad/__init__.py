@@ -10,20 +10,33 @@ __version__ = "0.1.0"
 # First: the tensor module ties itself to autograd and ops at its end (see there).
 from .tensor import Tensor, tensor  # isort: split
 
-from . import autograd, backend, random
+# Then the rest; each module imports what it is built on (distributions, estimators, linalg
+# on the tensor and its ops; nn, optim, data and models on those), so the order here is free.
+from . import autograd, backend, data, distributions, estimators, linalg, models, nn, optim, random
 from .anomaly import AnomalyError, detect_anomaly
 from .autograd import enable_grad, is_grad_enabled, no_grad
-from .backend import (bool_, devices, float16, float32, float64, get_default_device, get_default_dtype, int8,
-                      int16, int32, int64, set_default_device, set_default_dtype, uint8)
+from .backend import (
+    bool_, devices, float16, float32, float64, get_default_device, get_default_dtype, int8, int16, int32, int64,
+    set_default_device, set_default_dtype, uint8,
+)
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
-from .ops import (abs, add, arange, astype, bernoulli_log_prob, broadcast_to, clip, concatenate, cos, div,
-                  equal, exp, expand_dims, expm1, eye, full, full_like, getitem, greater, greater_equal,
-                  leaky_relu, less, less_equal, linear, log, log1p, log_sigmoid, log_softmax, logsumexp,
-                  matmul, max, maximum, mean, min, minimum, mul, neg, not_equal, ones, ones_like, pow, relu,
-                  reshape, sigmoid, sin, softmax, softplus, sqrt, squeeze, stack, sub, sum, sum_to, swapaxes,
-                  tanh, to_device, transpose, var, where, zeros, zeros_like)
+from .ops import (
+    abs, add, arange, astype, bernoulli_log_prob, broadcast_to, clip, concatenate, cos, div, equal, exp, expand_dims,
+    expm1, eye, full, full_like, getitem, greater, greater_equal, leaky_relu, less, less_equal, linear, log, log1p,
+    log_sigmoid, log_softmax, logsumexp, matmul, max, maximum, mean, min, minimum, mul, neg, not_equal, ones,
+    ones_like, pow, relu, reshape, sigmoid, sin, softmax, softplus, sqrt, squeeze, stack, sub, sum, sum_to, swapaxes,
+    tanh, to_device, transpose, var, where, zeros, zeros_like,
+)
 from .serialization import load, save
 
-from . import distributions, estimators, linalg  # noqa: E402  (built on everything above)
-
-from . import data, models, nn, optim  # layers, optimizers, data sets and models, built on the above
+__all__ = ["Tensor", "tensor", "autograd", "backend", "random", "AnomalyError", "detect_anomaly", "enable_grad",
+           "is_grad_enabled", "no_grad", "bool_", "devices", "float16", "float32", "float64", "get_default_device",
+           "get_default_dtype", "int8", "int16", "int32", "int64", "set_default_device", "set_default_dtype",
+           "uint8", "GradcheckError", "gradcheck", "gradgradcheck", "abs", "add", "arange", "astype",
+           "bernoulli_log_prob", "broadcast_to", "clip", "concatenate", "cos", "div", "equal", "exp",
+           "expand_dims", "expm1", "eye", "full", "full_like", "getitem", "greater", "greater_equal", "leaky_relu",
+           "less", "less_equal", "linear", "log", "log1p", "log_sigmoid", "log_softmax", "logsumexp", "matmul",
+           "max", "maximum", "mean", "min", "minimum", "mul", "neg", "not_equal", "ones", "ones_like", "pow",
+           "relu", "reshape", "sigmoid", "sin", "softmax", "softplus", "sqrt", "squeeze", "stack", "sub", "sum",
+           "sum_to", "swapaxes", "tanh", "to_device", "transpose", "var", "where", "zeros", "zeros_like", "load",
+           "save", "distributions", "estimators", "linalg", "data", "models", "nn", "optim"]

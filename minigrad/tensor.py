@@ -21,7 +21,7 @@ class Tensor:
                 data = backend.as_array0d(data)
         except AttributeError:
             raise TypeError(f"Tensor({type(data).__name__}): the class wraps an array of the backend; to make a "
-                            "tensor from numbers or a list, call mg.tensor(data) (as torch.tensor in PyTorch)") from None
+                            "tensor from numbers or a list, call mg.tensor(data), as torch.tensor") from None
         self._data = data
         self._changed_at = 0     # when its values were last overwritten; see autograd.changed_in_place
         self._requires_grad = False

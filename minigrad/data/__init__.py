@@ -28,6 +28,8 @@ from ..tensor import tensor
 HERE = os.path.dirname(os.path.abspath(__file__))
 EMBEDDED = os.path.join(HERE, "mnist10k.npz")   # credit and licence: ATTRIBUTION.md beside it
 
+__all__ = ["EMBEDDED", "MNIST", "load_mnist", "binarize", "read_idx", "BatchIterator"]
+
 
 class MNIST(NamedTuple):
     """Images flattened to 784 values, labels as int64."""

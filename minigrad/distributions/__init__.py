@@ -21,3 +21,7 @@ from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .relaxed import RelaxedBernoulli, RelaxedOneHotCategorical, straight_through
 from .uniform import Uniform
+
+__all__ = ["Bernoulli", "Categorical", "Distribution", "kl_divergence", "Laplace", "Logistic",
+           "MultivariateNormal", "Normal", "RelaxedBernoulli", "RelaxedOneHotCategorical", "straight_through",
+           "Uniform"]

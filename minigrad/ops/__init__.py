@@ -18,3 +18,12 @@ from .fused import bernoulli_log_prob, kl_to_standard_normal, linear
 from .reductions import log_softmax, logsumexp, max, mean, min, softmax, sum, var
 from .shape import (astype, broadcast_to, concatenate, expand_dims, getitem, index_data, reshape, scatter_add, squeeze,
                     stack, sum_to, swapaxes, to_device, transpose)
+
+__all__ = ["add", "div", "matmul", "mul", "neg", "pow", "sub", "as_tensor", "arange", "eye", "full", "full_like",
+           "ones", "ones_like", "zeros", "zeros_like", "abs", "clip", "cos", "equal", "exp", "expm1", "greater",
+           "greater_equal", "leaky_relu", "less", "less_equal", "log", "log1p", "log_sigmoid", "maximum",
+           "minimum", "not_equal", "relu", "sigmoid", "sin", "softplus", "sqrt", "tanh", "where",
+           "bernoulli_log_prob", "kl_to_standard_normal", "linear", "log_softmax", "logsumexp", "max", "mean",
+           "min", "softmax", "sum", "var", "astype", "broadcast_to", "concatenate", "expand_dims", "getitem",
+           "index_data", "reshape", "scatter_add", "squeeze", "stack", "sum_to", "swapaxes", "to_device",
+           "transpose"]

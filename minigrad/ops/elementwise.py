@@ -187,7 +187,8 @@ def clip(x, min=None, max=None):
             kept_last = 1.0
         else:
             tie = kept == high.data
-            kept_last = ((kept < high.data) | xp.isnan(kept) | (tie & (x_first == 1.0))) + 0.5 * (tie & (x_first == 0.0))
+            from_x = x_first == 1.0
+            kept_last = ((kept < high.data) | xp.isnan(kept) | (tie & from_x)) + 0.5 * (tie & ~from_x)
         return x_first * kept_last, (1.0 - x_first) * kept_last, 1.0 - kept_last
 
     def share(g, i):

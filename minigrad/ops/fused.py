@@ -12,9 +12,8 @@ import math
 from ..autograd import apply
 from .arithmetic import matmul
 from .common import as_float, operands
-from .elementwise import softplus_array, log, softplus
+from .elementwise import log, softplus, softplus_array
 from .shape import reshape, sum_to, transpose
-
 
 # ---------------------------------------------------------------- a dense layer: x @ weight + bias
 
