@@ -976,8 +976,29 @@ def parse_args(argv):
     return args
 
 
+def _require_device(device):
+    """Stop, with a message that says what to do, when minigrad has no such device here.
+
+    Without this, ``--device cuda`` on a machine without CuPy (or without a GPU) skipped every
+    implementation and printed an empty table with exit status 0, which reads like a result.
+    """
+    if device in mg.devices():
+        return
+    import importlib.util
+    if importlib.util.find_spec("cupy") is None:
+        why = ("CuPy is not installed. On a machine with an NVIDIA GPU: pip install -e \".[cuda12]\" "
+               "(or \".[cuda13]\": the CUDA version nvidia-smi shows)")
+    else:
+        why = ("CuPy is installed but finds no GPU; see its error with\n"
+               "    python -c \"import cupy; print(cupy.cuda.runtime.getDeviceCount())\"")
+    raise SystemExit(f"benchmark.py: --device {device} was asked for, but minigrad has only the devices "
+                     f"{mg.devices()} here.\n{why}\n(docs/gpu.md, section 4). "
+                     "Without a GPU, leave out --device: the benchmark runs on the CPU.")
+
+
 def main(argv=None):
     args = parse_args(argv)
+    _require_device(args.device)
     allowed_cores = _pin_threads(args.threads)
     try:
         return run(args, list(sys.argv[1:] if argv is None else argv))

@@ -172,43 +172,86 @@ def write_csv(path, rows):
         writer.writerows(rows)
 
 
+# A variance this far below the largest one in its panel is zero up to rounding: the measure-valued
+# estimate of d/dmu E[(x - k)^2] at k = mu is f(mu + w) - f(mu - w) = w^2 - w^2 = 0 for every w,
+# and floating point leaves ~1e-32 of it. A log axis cannot show 0; drawn at 1e-32 it would
+# squash every other value into the top of the panel, so such a point is marked at the bottom
+# edge instead, labelled "0", and the limits come from the other values.
+ZERO_BELOW = 1e-20
+
+
+def _split_zeros(ks, variances, largest):
+    """(ks, variances) with the zeros (up to rounding) replaced by NaN, which breaks a line, and the ks of the zeros."""
+    ks, variances = numpy.asarray(ks, dtype=float), numpy.asarray(variances, dtype=float)
+    zero = variances <= ZERO_BELOW * largest
+    return ks, numpy.where(zero, numpy.nan, variances), ks[zero]
+
+
 def plot(plt, name, mc_rows, exact_rows, path):
+    from matplotlib.lines import Line2D
     from matplotlib.ticker import NullFormatter, ScalarFormatter
     cost, _, log_k, formula, shown = COSTS[name]
     colors = dict(zip(ESTIMATORS, ("tab:red", "tab:orange", "tab:blue", "tab:green")))
-    fig, axes = plt.subplots(2, 2, figsize=(10, 7.5))
+    samples = next(r["samples"] for r in mc_rows if r["function"] == name)
+    fig, axes = plt.subplots(2, 2, figsize=(10.5, 9.2))
+    fig.subplots_adjust(left=0.09, right=0.98, top=0.86, bottom=0.115, hspace=0.33, wspace=0.27)
+    zero_handle = None
     for ax, p in zip(axes[0], PARAMETERS):
+        pick = lambda rows, estimator: [r for r in rows if r["function"] == name   # noqa: E731
+                                        and r["parameter"] == p and r["estimator"] == estimator]
+        largest = max(r["variance"] for r in exact_rows + mc_rows if r["function"] == name and r["parameter"] == p)
+        positive, zeros = [], {}
         for estimator in ESTIMATORS:
-            pick = lambda rows: [r for r in rows if r["function"] == name and r["parameter"] == p   # noqa: E731
-                                 and r["estimator"] == estimator]
-            ex, mc = pick(exact_rows), pick(mc_rows)
-            ax.plot([r["k"] for r in ex], [max(r["variance"], 1e-12) for r in ex], color=colors[estimator],
-                    label=estimator)
-            ax.plot([r["k"] for r in mc], [max(r["variance"], 1e-12) for r in mc], "o", color=colors[estimator],
-                    markersize=4)
+            for rows, style in ((pick(exact_rows, estimator), "-"), (pick(mc_rows, estimator), "o")):
+                ks, variances, zero_ks = _split_zeros([r["k"] for r in rows], [r["variance"] for r in rows], largest)
+                ax.plot(ks, variances, style, color=colors[estimator], markersize=4)
+                positive.extend(variances[~numpy.isnan(variances)])
+                for k in zero_ks:
+                    zeros.setdefault(float(k), set()).add(estimator)
         ax.set_yscale("log")
+        ax.set_ylim(min(positive) / (30 if zeros else 3), max(positive) * 3)   # from the positive values only
+        for k, which in zeros.items():   # a zero: a marker on the bottom edge and a word, not a point at 1e-32
+            color = colors[sorted(which, key=ESTIMATORS.index)[0]]
+            (zero_handle,) = ax.plot([k], [0.0], "v", color=color, markersize=9, clip_on=False,
+                                     transform=ax.get_xaxis_transform())
+            ax.annotate("0 (exact)", (k, 0.0), xycoords=ax.get_xaxis_transform(), xytext=(7, 5),
+                        textcoords="offset points", ha="left", va="bottom", fontsize=8, color=color)
         if log_k:
             ax.set_xscale("log")
             ax.set_xticks(shown)
             ax.xaxis.set_major_formatter(ScalarFormatter())
             ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("k")
-        ax.set_title(f"variance of d/d{p} E[{formula}]")
-    axes[0][0].legend(fontsize=8, loc="best")
+        ax.set_ylabel(f"variance of one estimate of d/d{p}")
+        ax.set_title(f"variance of d/d{p} E[{formula}] (log scale)", fontsize=11)
     x = numpy.linspace(-3.0, 5.0, 801)
-    for k in shown:
+    k_colors = ("tab:purple", "tab:brown", "tab:cyan")
+    for k, color in zip(shown, k_colors):
         fx, dfx = _on_grid(cost, k, x)
-        axes[1][0].plot(x, fx, label=f"k = {k:g}")
-        axes[1][1].plot(x, dfx, "--", label=f"k = {k:g}")
-    axes[1][0].set_title(f"f(x; k) = {formula}")
-    axes[1][1].set_title("df/dx (what the pathwise estimator averages)")
+        axes[1][0].plot(x, fx, color=color)
+        axes[1][1].plot(x, dfx, "--", color=color)
+    axes[1][0].set_title(f"the cost f(x; k) = {formula}", fontsize=11)
+    axes[1][0].set_ylabel("f(x; k)")
+    axes[1][1].set_title("df/dx (what the pathwise estimator averages)", fontsize=11)
+    axes[1][1].set_ylabel("df/dx")
     for ax in axes[1]:
         ax.set_xlabel("x")
-        ax.legend(fontsize=8)
-    samples = next(r["samples"] for r in mc_rows if r["function"] == name)
-    fig.suptitle(f"mu = sigma = 1; markers: minigrad Monte Carlo ({samples} estimates each), "
-                 "lines: numerical integration")
-    fig.tight_layout()
+    # the legends sit outside the panels, so that none covers a curve
+    handles = [Line2D([], [], color=colors[e], marker="o", markersize=4, label=e) for e in ESTIMATORS]
+    handles += [Line2D([], [], color="gray", marker="o", linestyle="none", markersize=4,   # how to read them
+                       label=f"markers: minigrad Monte Carlo ({samples} estimates)"),
+                Line2D([], [], color="gray", label="lines: exact (numerical integration)")]
+    if zero_handle is not None:
+        handles.append(Line2D([], [], color="gray", marker="v", linestyle="none", markersize=8,
+                              label="variance exactly 0 (a log axis has no 0)"))
+    fig.legend(handles=handles[:4], loc="upper center", bbox_to_anchor=(0.5, 0.965), ncol=4, fontsize=9)
+    fig.legend(handles=handles[4:], loc="upper center", bbox_to_anchor=(0.5, 0.925), ncol=3, fontsize=9,
+               frameon=False)
+    fig.legend(handles=[Line2D([], [], color=c, label=f"k = {k:g}") for k, c in zip(shown, k_colors)],
+               loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=3, fontsize=9,
+               title="lower panels: f (solid) and df/dx (dashed) at", title_fontsize=9)
+    fig.suptitle(f"demos/estimators.py: variance of single-sample gradient estimates, "
+                 f"x ~ N(mu, sigma^2), mu = sigma = 1", y=0.99)
     fig.savefig(path, dpi=110)
     plt.close(fig)
 

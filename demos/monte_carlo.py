@@ -19,8 +19,25 @@ constant sd(f):
                 estimates E_p[x]
 
 For each, R independent runs give the root-mean-square error at every N from 10 to --samples
-(running means of one batch of draws per run), plotted on log-log axes beside a line of
-slope -1/2. All draws come from mg.random, densities from mg.distributions.
+(running means of one batch of draws per run), plotted on log-log axes beside the theory,
+sd(f) / sqrt(N), a line of slope -1/2. All draws come from mg.random, densities from
+mg.distributions.
+
+A small probability, sampled directly. With p = P(X > 3) = 1.35e-3, the estimate is K / N,
+K ~ Binomial(N, p) the number of draws above 3. It is unbiased and Var K = N p (1 - p), so
+
+    RMS error = sqrt(E[(K/N - p)^2]) = sqrt(p (1 - p) / N)       at every N, from N = 1,
+    relative RMS error = sqrt((1 - p) / (N p)),                  above 1 until N = (1 - p) / p = 740.
+
+The rate is 1/sqrt(N) throughout; what is bad is the constant: below N ~ 1/p the error is
+larger than p itself. There, most runs see no x > 3 at all (P(K = 0) = (1 - p)^N ~ e^{-N p})
+and return 0 with error p, and the mean square error is carried by the rare run with a hit
+(estimate 1/N, error ~ 1/N). The demo measures the RMS over R runs, and that measurement
+has a blind spot of its own: while the R runs together expect less than one hit
+(R N p < 1, N < 1/(R p) = 19 for R = 40), usually none of them has one, every estimate is
+0, and the measured RMS is flat at p, *below* the theory. Once the runs together expect a
+few hits (N > 3 / (R p) = 56) the measured RMS follows sqrt(p (1 - p) / N). More runs move
+the flat part to smaller N: it belongs to the measurement, not to the estimator.
 
     python demos/monte_carlo.py --out demo_out/monte_carlo --samples 100000
 """
@@ -41,6 +58,15 @@ TAIL = 3.0
 TAIL_PROBABILITY = 0.5 * math.erfc(TAIL / math.sqrt(2))          # P(X > 3), X ~ N(0, 1): 1.35e-3
 MIXTURE = ((0.3, -2.0, 0.5), (0.7, 1.5, 1.0))                     # (weight, loc, scale) of the target
 MIXTURE_MEAN = sum(w * m for w, m, _ in MIXTURE)
+MIXTURE_SD = math.sqrt(sum(w * (s * s + m * m) for w, m, s in MIXTURE) - MIXTURE_MEAN ** 2)
+SHIFT = TAIL + 0.5                                                  # the importance proposal q = N(3.5, 1)
+# One importance term is w = [y > 3] p(y) / q(y), y ~ q. Its second moment is
+#   E_q[w^2] = int_3^inf p(y)^2 / q(y) dy,   p(y)^2 / q(y) = exp(SHIFT^2) N(y | -SHIFT, 1),
+# (complete the square: -y^2 + (y - m)^2 / 2 = -(y + m)^2 / 2 + m^2), so
+#   Var w = exp(SHIFT^2) P(X > 3 + SHIFT) - p^2.
+IMPORTANCE_SD = math.sqrt(math.exp(SHIFT ** 2) * 0.5 * math.erfc((TAIL + SHIFT) / math.sqrt(2))
+                          - TAIL_PROBABILITY ** 2)
+SEEN = 3   # the runs together expect this many draws above 3: from here on their RMS can see the hits
 
 
 def running_mean(values):
@@ -58,7 +84,7 @@ def estimate_pi(runs, n):
 
 def estimate_tail(runs, n):
     """(R, N) running estimates of P(X > 3): direct sampling, and importance sampling from N(3.5, 1)."""
-    p, q = Normal(mg.tensor(0.0, dtype=mg.float64), 1.0), Normal(mg.tensor(TAIL + 0.5, dtype=mg.float64), 1.0)
+    p, q = Normal(mg.tensor(0.0, dtype=mg.float64), 1.0), Normal(mg.tensor(SHIFT, dtype=mg.float64), 1.0)
     x = p.sample((runs, n))
     direct = (x > TAIL).numpy().astype(numpy.float64)
     y = q.sample((runs, n))
@@ -128,81 +154,145 @@ def main(argv=None):
     experiments = {   # name -> (running estimates, truth, the standard deviation of one term, by theory)
         "pi": (pi_estimates, math.pi, 4 * math.sqrt(math.pi / 4 * (1 - math.pi / 4))),
         "tail, direct": (direct, TAIL_PROBABILITY, math.sqrt(TAIL_PROBABILITY * (1 - TAIL_PROBABILITY))),
-        "tail, importance": (importance, TAIL_PROBABILITY, None),
-        "rejection, mean": (mixture_means, MIXTURE_MEAN, None),
+        "tail, importance": (importance, TAIL_PROBABILITY, IMPORTANCE_SD),
+        "rejection, mean": (mixture_means, MIXTURE_MEAN, MIXTURE_SD),   # accepted draws are exact draws from p
     }
     rows, errors = [], {}
     for name, (estimates, truth, sd) in experiments.items():
         errors[name] = rms_error(estimates, truth, ns)
         for size, error in zip(ns, errors[name]):
             rows.append({"experiment": name, "samples": int(size), "rmse": float(error),
-                         "theory": "" if sd is None else sd / math.sqrt(size)})
+                         "theory": sd / math.sqrt(size)})
     with open(os.path.join(args.out, "errors.csv"), "w", newline="") as file:
         writer = csv.DictWriter(file, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
 
+    p = TAIL_PROBABILITY
+    all_zero = (direct[:, ns - 1] == 0).all(axis=0)         # no run has drawn an x > 3 yet
+    seen = ns >= SEEN / (runs * p)                           # the runs together expect >= SEEN such draws
+    run = f"RMS error over R = {runs} runs, N = {ns[0]} to {ns[-1]}, seed {args.seed}"
+
     # pi: the darts, and the error against N
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.5))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 5.2), layout="constrained")
     shown = min(n, 3000)
     inside = dart_x[:shown] ** 2 + dart_y[:shown] ** 2 <= 1
-    left.scatter(dart_x[:shown][inside], dart_y[:shown][inside], s=2, color="tab:blue")
-    left.scatter(dart_x[:shown][~inside], dart_y[:shown][~inside], s=2, color="tab:red")
+    left.scatter(dart_x[:shown][inside], dart_y[:shown][inside], s=2, color="tab:blue",
+                 label=f"inside the quarter circle ({inside.sum()})")
+    left.scatter(dart_x[:shown][~inside], dart_y[:shown][~inside], s=2, color="tab:red",
+                 label=f"outside ({(~inside).sum()})")
+    angle = numpy.linspace(0, math.pi / 2, 200)
+    left.plot(numpy.cos(angle), numpy.sin(angle), "k-", linewidth=1, label="x^2 + y^2 = 1")
     left.set_aspect("equal")
-    left.set_title(f"{shown} darts: pi ~ {pi_estimates[0, shown - 1]:.4f}")
-    _error_panel(right, ns, {"pi": errors["pi"]}, experiments)
+    left.set_xlabel("x ~ U(0, 1)")
+    left.set_ylabel("y ~ U(0, 1)")
+    left.set_title(f"the first {shown} darts of run 1: pi ~ 4 x {inside.sum()}/{shown} = "
+                   f"{pi_estimates[0, shown - 1]:.4f}", fontsize=10)
+    left.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=8, markerscale=4)
+    _error_panel(right, ns, {"pi": errors["pi"]}, experiments,
+                 {"pi": "sd = 4 sqrt(pi/4 (1 - pi/4))"})
+    fig.suptitle(f"demos/monte_carlo.py: estimating pi from darts; {run}", fontsize=11)
     _save(fig, plt, args.out, "pi.png")
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.5))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 5.6), layout="constrained")
     grid = numpy.linspace(-2, 7, 500)
-    left.plot(grid, numpy.exp(-grid**2 / 2) / math.sqrt(2 * math.pi), label="p = N(0, 1)")
-    left.plot(grid, numpy.exp(-(grid - TAIL - 0.5) ** 2 / 2) / math.sqrt(2 * math.pi), label="q = N(3.5, 1)")
+    density = lambda x, loc: numpy.exp(-(x - loc) ** 2 / 2) / math.sqrt(2 * math.pi)   # noqa: E731
+    left.plot(grid, density(grid, 0.0), label="p = N(0, 1), the target")
+    left.plot(grid, density(grid, SHIFT), label=f"q = N({SHIFT:g}, 1), the proposal")
     left.axvline(TAIL, color="gray", linestyle=":", label="x = 3")
-    left.legend()
-    left.set_title(f"P(X > 3) = {TAIL_PROBABILITY:.3e}")
-    _error_panel(right, ns, {k: errors[k] for k in ("tail, direct", "tail, importance")}, experiments)
+    left.set_ylim(0, 0.58)
+    left.set_xlabel("x")
+    left.set_ylabel("density")
+    left.set_title(f"P(X > 3) = {p:.3e}, the area under p right of x = 3;\nq draws there "
+                   f"{0.5 * math.erfc((TAIL - SHIFT) / math.sqrt(2)):.0%} of the time", fontsize=10)
+    left.legend(loc="upper left", fontsize=8)
+    _error_panel(right, ns, {k: errors[k] for k in ("tail, direct", "tail, importance")}, experiments,
+                 {"tail, direct": "sd = sqrt(p (1 - p))", "tail, importance": f"sd of the weights = {IMPORTANCE_SD:.2g}"},
+                 fitted_where={"tail, direct": seen})
+    right.plot(ns[all_zero], errors["tail, direct"][all_zero], "o", markerfacecolor="white", color="tab:blue",
+               markersize=6, label=f"all {runs} direct estimates are 0 (RMS = p)")
+    right.axhline(p, color="gray", linewidth=0.8, linestyle="-.", label="error = p (the estimate 0)")
+    right.axvline((1 - p) / p, color="tab:blue", linewidth=0.8, linestyle="--",
+                  label="N = (1 - p)/p: direct relative error 100%")
+    right.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, fontsize=8)
+    fig.suptitle(f"demos/monte_carlo.py: P(X > 3), X ~ N(0, 1), sampled directly and by importance sampling; "
+                 f"{run}", fontsize=10)
     _save(fig, plt, args.out, "importance.png")
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.5))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 5.2), layout="constrained")
     grid_t = mg.tensor(grid * 2 - 4, dtype=mg.float64)
-    left.hist(draws, bins=80, density=True, alpha=0.5, label="accepted draws")
-    left.plot(grid_t.numpy(), mixture_log_prob(grid_t).exp().numpy(), label="target p")
+    left.hist(draws, bins=80, density=True, alpha=0.5, label=f"accepted draws ({draws.size:,} from {runs} runs)")
+    left.plot(grid_t.numpy(), mixture_log_prob(grid_t).exp().numpy(), label="target p (two bumps)")
     left.plot(grid_t.numpy(), m * Normal(mg.tensor(0.5, dtype=mg.float64), 2.5).log_prob(grid_t).exp().numpy(),
-              "--", label="M q (envelope)")
-    left.legend()
-    left.set_title(f"rejection sampling: acceptance {rate:.3f} (1/M = {1 / m:.3f})")
-    _error_panel(right, ns, {"rejection, mean": errors["rejection, mean"]}, experiments)
+              "--", label="M q (envelope), q = N(0.5, 2.5^2)")
+    left.set_ylim(0, 0.58)
+    left.set_xlabel("x")
+    left.set_ylabel("density")
+    left.legend(loc="upper left", fontsize=8)
+    left.set_title(f"acceptance {rate:.3f} (1/M = {1 / m:.3f})", fontsize=10)
+    _error_panel(right, ns, {"rejection, mean": errors["rejection, mean"]}, experiments,
+                 {"rejection, mean": f"sd of p = {MIXTURE_SD:.2f}"})
+    fig.suptitle(f"demos/monte_carlo.py: rejection sampling, E_p[x] from the accepted draws; {run}", fontsize=11)
     _save(fig, plt, args.out, "rejection.png")
 
     print(f"root-mean-square error over {runs} runs; fitted slope of log error against log N (theory: -0.5)")
     print(f"{'experiment':18} {'N = ' + str(ns[0]):>12} {'N = ' + str(ns[-1]):>12} {'slope':>7}")
     for name in experiments:
         print(f"{name:18} {errors[name][0]:12.4g} {errors[name][-1]:12.4g} {slope(ns, errors[name]):7.3f}")
-    print(f"(direct sampling of P(X > 3) is flat until N ~ 1/P = {1 / TAIL_PROBABILITY:.0f}: most runs see no x > 3 "
-          "at all, so the estimate is 0 and the error is P itself; the 1/sqrt(N) rate starts after that)")
-    gain = (errors["tail, direct"] / errors["tail, importance"]) ** 2
-    print(f"importance sampling needs ~{numpy.median(gain):.0f}x fewer samples than direct sampling for P(X > 3)")
+    print(tail_sentence(ns, errors["tail, direct"], all_zero, seen, runs))
+    theory_gain = p * (1 - p) / IMPORTANCE_SD ** 2
+    if seen.any():   # below that N the direct RMS is not yet measured, so neither is the gain
+        gain = (errors["tail, direct"][seen] / errors["tail, importance"][seen]) ** 2
+        print(f"importance sampling needs ~{numpy.median(gain):.0f}x fewer samples than direct sampling for "
+              f"P(X > 3)\n  (the median of the squared ratio of RMS errors over N >= {ns[seen][0]}; "
+              f"theory: p (1 - p) / Var(weights) = {theory_gain:.0f}x)")
+    else:
+        print(f"importance sampling needs ~{theory_gain:.0f}x fewer samples than direct sampling for P(X > 3) "
+              f"(theory; too few samples here to measure it)")
     print(f"rejection sampling accepted {rate:.3f} of the proposals (1/M = {1 / m:.3f})")
     print(f"wrote pi.png, importance.png, rejection.png and errors.csv to {args.out} "
           f"in {time.perf_counter() - start:.1f} s")
     return errors
 
 
-def _error_panel(ax, ns, errors, experiments):
+def tail_sentence(ns, error, all_zero, seen, runs):
+    """What the direct estimate of P(X > 3) shows, in the terms of the module docstring."""
+    p = TAIL_PROBABILITY
+    if all_zero.any():
+        flat = (f"Measured over R = {runs} runs, the RMS is flat at p up to N = {ns[all_zero].max()}: no run had "
+                f"drawn an x > 3 yet,\n  every estimate was 0 (the runs together expect one hit at "
+                f"N = 1/(R p) = {1 / (runs * p):.0f}).")
+    else:
+        flat = (f"Measured over R = {runs} runs: at every N shown at least one run had drawn an x > 3\n"
+                f"  (the runs together expect one hit at N = 1/(R p) = {1 / (runs * p):.0f}).")
+    fitted = (f"fitted slope {slope(ns[seen], error[seen]):.2f} over N >= {ns[seen][0]}"
+              if seen.sum() >= 2 else f"(N stops at {ns[-1]} here, too soon to fit a slope)")
+    return (f"direct sampling of p = P(X > 3) = {p:.3g}: the estimate K/N, K ~ Binomial(N, p), is unbiased with\n"
+            f"  RMS error sqrt(p (1 - p) / N): a 1/sqrt(N) rate from N = 1, but a relative error "
+            f"sqrt((1 - p)/(N p))\n  above 100% until N = (1 - p)/p = {(1 - p) / p:.0f}; a run sees no x > 3 and "
+            f"returns 0 with probability (1 - p)^N\n  ({(1 - p) ** 100:.0%} at N = 100).\n"
+            f"  {flat} From N ~ {SEEN}/(R p) = {SEEN / (runs * p):.0f} on\n"
+            f"  they have seen a few, and the RMS follows the theory: {fitted} ({slope(ns, error):.2f} over all N).")
+
+
+def _error_panel(ax, ns, errors, experiments, theory_names, fitted_where=None):
+    """The measured RMS errors against N, each with its theory line; ``fitted_where`` adds a slope
+    fitted over part of the N (where the measurement can see what it measures)."""
     for name, error in errors.items():
-        ax.loglog(ns, error, "o-", markersize=3, label=f"{name} (slope {slope(ns, error):.2f})")
+        fitted = f"slope {slope(ns, error):.2f}"
+        where = (fitted_where or {}).get(name)
+        if where is not None and where.sum() >= 2:
+            fitted += f"; {slope(ns[where], error[where]):.2f} for N >= {ns[where][0]}"
+        (line,) = ax.loglog(ns, error, "o-", markersize=3, label=f"{name}, measured ({fitted})")
         sd = experiments[name][2]
-        if sd is not None:
-            ax.loglog(ns, sd / numpy.sqrt(ns), ":", color="gray")
-    reference = errors[next(iter(errors))]
-    ax.loglog(ns, reference[0] * numpy.sqrt(ns[0] / ns), "k--", linewidth=0.8, label="1/sqrt(N)")
-    ax.set_xlabel("N (samples)")
-    ax.set_ylabel("root-mean-square error")
-    ax.legend(fontsize=8)
+        ax.loglog(ns, sd / numpy.sqrt(ns), ":", color=line.get_color(), linewidth=1.5,
+                  label=f"{name}, theory sd/sqrt(N), {theory_names[name]}")
+    ax.set_xlabel("N (samples per run)")
+    ax.set_ylabel("root-mean-square error of the estimate")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=1, fontsize=8)
 
 
 def _save(fig, plt, out, name):
-    fig.tight_layout()
     fig.savefig(os.path.join(out, name), dpi=110)
     plt.close(fig)
 

@@ -1,8 +1,8 @@
 """Train a variational autoencoder on binarized MNIST digits and draw what it learned.
 
-    python demos/vae.py                          # 30 epochs of the default 784-400-20 model
-    python demos/vae.py --latent 2 --out out2d   # a 2-D code: adds the manifold picture
-    python demos/vae.py --epochs 100 --resume    # carry on from out/vae/checkpoint.npz
+    python demos/vae.py                                   # 30 epochs of the default 784-400-20 model, in demo_out/vae
+    python demos/vae.py --latent 2 --out demo_out/vae2d   # a 2-D code: adds the manifold picture
+    python demos/vae.py --epochs 100 --resume             # carry on from demo_out/vae/checkpoint.npz
 
 The default model and schedule are those of the PyTorch example (and of Kingma & Welling,
 2014): encoder 784-400-(20+20) with ReLU, decoder 20-400-784 giving Bernoulli logits,
@@ -43,7 +43,7 @@ def parse_args(argv):
                         help="encoder gradient: reparameterization or REINFORCE with a baseline")
     parser.add_argument("--device", default="cpu", help=f"one of {mg.devices()}")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default=os.path.join("out", "vae"), help="folder for pictures and metrics")
+    parser.add_argument("--out", default=os.path.join("demo_out", "vae"), help="folder for pictures and metrics")
     parser.add_argument("--checkpoint", default=None, help="checkpoint file (default: OUT/checkpoint.npz)")
     parser.add_argument("--resume", action="store_true", help="continue from the checkpoint if it exists")
     parser.add_argument("--batch-size", type=int, default=128)
@@ -128,16 +128,30 @@ def grid(images, rows, cols, size=28):
     return tiles.reshape(rows, cols, size, size).transpose(0, 2, 1, 3).reshape(rows * size, cols * size)
 
 
-def draw_pictures(model, data, history, args, plt):
+def describe_run(args, epochs, train_size):
+    """What was trained, in the words of the command line: the model, its likelihood, the encoder's
+    gradient estimator and the schedule. Every picture carries it, so that two runs can be told apart."""
+    estimator = {"pathwise": "pathwise (reparameterized)", "score": "score-function (REINFORCE)"}[args.estimator]
+    likelihood = args.likelihood + (f" (std {args.obs_scale:g})" if args.likelihood == "gaussian" else "")
+    return (f"VAE 784-{'-'.join(map(str, args.hidden))}-{args.latent}, {likelihood} likelihood, {args.kl} KL, "
+            f"{estimator} encoder gradient\n{epochs} epochs on {train_size} digits, batch {args.batch_size}, "
+            f"Adam lr {args.lr:g}, seed {args.seed}")
+
+
+def draw_pictures(model, data, history, args, plt, train_size):
+    from matplotlib.ticker import MaxNLocator
     out = args.out
     epochs = numpy.arange(1, len(history["train_elbo"]) + 1)
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot(epochs, history["train_elbo"], label="train (running, binarized afresh)")
-    ax.plot(epochs, history["test_elbo"], label="test")
+    run = describe_run(args, len(epochs), train_size)
+    fig, ax = plt.subplots(figsize=(7, 4.8))
+    ax.plot(epochs, history["train_elbo"], "o-", markersize=3, label="train (mean over the epoch, binarized afresh)")
+    ax.plot(epochs, history["test_elbo"], "o-", markersize=3,
+            label=f"test ({len(data.test_images)} digits, after the epoch)")
     ax.set_xlabel("epoch")
-    ax.set_ylabel("ELBO (nats per digit)")
-    ax.set_title(f"VAE {784}-{'-'.join(map(str, args.hidden))}-{args.latent}, {args.likelihood}")
-    ax.legend()
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylabel("ELBO (nats per digit, higher is better)")
+    ax.set_title(f"ELBO during training\n{run}", fontsize=9)
+    ax.legend(fontsize=9)
     fig.tight_layout()
     fig.savefig(os.path.join(out, "elbo.png"), dpi=100)
     plt.close(fig)
@@ -146,7 +160,7 @@ def draw_pictures(model, data, history, args, plt):
     recon = model.reconstruct(mg.tensor(x, device=args.device)).numpy()
     fig, ax = plt.subplots(figsize=(8, 2))
     ax.imshow(numpy.concatenate([grid(x, 1, 10), grid(recon, 1, 10)]), cmap="gray")
-    ax.set_title("test digits (top) and their reconstructions (bottom)")
+    ax.set_title(f"test digits (top) and their reconstructions (bottom)\n{run}", fontsize=8)
     ax.axis("off")
     fig.savefig(os.path.join(out, "reconstructions.png"), dpi=100, bbox_inches="tight")
     plt.close(fig)
@@ -155,7 +169,7 @@ def draw_pictures(model, data, history, args, plt):
     samples = model.sample(64).numpy()
     fig, ax = plt.subplots(figsize=(6, 6))
     ax.imshow(grid(samples, 8, 8), cmap="gray")
-    ax.set_title("decoded draws z ~ N(0, I) (pixel probabilities)")
+    ax.set_title(f"decoded draws z ~ N(0, I) (pixel probabilities)\n{run}", fontsize=8)
     ax.axis("off")
     fig.savefig(os.path.join(out, "samples.png"), dpi=100, bbox_inches="tight")
     plt.close(fig)
@@ -174,16 +188,17 @@ def draw_pictures(model, data, history, args, plt):
     fig.colorbar(scatter, ax=ax, ticks=range(10), label="digit")
     ax.set_xlabel(axes[0])
     ax.set_ylabel(axes[1])
-    ax.set_title("posterior means of the test digits")
+    ax.set_title(f"posterior means of the {len(codes)} test digits"
+                 f"{' (first two principal components)' if args.latent > 2 else ''}\n{run}", fontsize=8)
     fig.tight_layout()
     fig.savefig(os.path.join(out, "latent.png"), dpi=100)
     plt.close(fig)
 
     if args.latent == 2:
-        draw_manifold(model, args, plt)
+        draw_manifold(model, args, plt, run)
 
 
-def draw_manifold(model, args, plt, n=20):
+def draw_manifold(model, args, plt, run, n=20):
     """Decode a grid of codes, spaced by the prior's quantiles (Kingma & Welling 2014, figure 4)."""
     from statistics import NormalDist
     quantiles = [NormalDist().inv_cdf(p) for p in numpy.linspace(0.05, 0.95, n)]
@@ -192,7 +207,8 @@ def draw_manifold(model, args, plt, n=20):
         images = model.decode(mg.tensor(z, device=args.device)).mean.numpy()
     fig, ax = plt.subplots(figsize=(8, 8))
     ax.imshow(grid(images, n, n), cmap="gray")
-    ax.set_title("the learned 2-D manifold: decoded codes on a grid of prior quantiles")
+    ax.set_title(f"the learned 2-D manifold: decoded codes on a grid of prior quantiles 5%...95%\n"
+                 f"(z1 grows from left to right, z2 from bottom to top)\n{run}", fontsize=9)
     ax.axis("off")
     fig.savefig(os.path.join(args.out, "manifold.png"), dpi=100, bbox_inches="tight")
     plt.close(fig)
@@ -254,7 +270,7 @@ def main(argv=None):
     print(f"test ELBO {metrics['test_elbo']:.2f}  IWAE-{args.iwae_k} {iwae:.2f}  "
           f"({seconds_per_epoch:.2f} s per training epoch)")
     if not args.no_pictures:
-        draw_pictures(model, data, history, args, plt)
+        draw_pictures(model, data, history, args, plt, len(train_images))
     return metrics
 
 

@@ -1,6 +1,6 @@
 """What makes VAEs hard to train, shown on toy data small enough to train in seconds.
 
-    python demos/vae_pitfalls.py            # writes out/vae_pitfalls/variance.png, collapse.png, summary.json
+    python demos/vae_pitfalls.py      # writes demo_out/vae_pitfalls/variance.png, collapse.png, summary.json
 
 Two pitfalls, each with its fixes:
 
@@ -150,8 +150,9 @@ def collapse_experiment(args, rng):
 
 # ---------------------------------------------------------------- pictures
 
-def plot_variance(results, path, plt):
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+def plot_variance(results, args, path, plt):
+    from matplotlib.ticker import MaxNLocator
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.8), layout="constrained")
     for name, history in results.items():
         epochs = numpy.arange(1, len(history["elbo"]) + 1)
         left.plot(epochs, history["elbo"], label=name)
@@ -160,46 +161,61 @@ def plot_variance(results, path, plt):
     left.axhline(0.0, color="gray", lw=0.8, ls="--")
     left.set_xlabel("epoch")
     left.set_ylabel("training ELBO (nats per image)")
-    left.set_title("binary images: a Gaussian 'ELBO' climbs past 0 (a probability cannot)")
-    left.legend(fontsize=8)
+    left.set_title("a Gaussian 'ELBO' on binary pixels climbs past 0\n(a log-probability, like Bernoulli's, cannot)")
     right.set_xlabel("epoch")
-    right.set_ylabel("smallest decoder std (log scale)")
-    right.set_title("the learned std shrinks towards 0 unless floored")
-    right.legend(fontsize=8)
-    fig.tight_layout()
+    for ax in (left, right):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    right.set_ylabel("smallest decoder std over 200 images (log scale)")
+    right.set_title("the learned std shrinks towards 0 unless floored\n(Bernoulli has no std)")
+    # one legend for both panels, below them, where it covers no curve
+    fig.legend(*left.get_legend_handles_labels(), loc="outside lower center", ncol=3, fontsize=9)
+    fig.suptitle(f"demos/vae_pitfalls.py, pitfall 1: VAE 36-64-4 on {args.n_bars} binary 6x6 bars images, "
+                 f"Adam 3e-3, {args.epochs} epochs, seed {args.seed}", fontsize=11)
     fig.savefig(path, dpi=100)
     plt.close(fig)
 
 
-def plot_collapse(data, results, models, path, plt):
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.3))
+def plot_collapse(data, results, models, args, path, plt):
+    from matplotlib.ticker import MaxNLocator
+    fig, axes = plt.subplots(1, 3, figsize=(15, 5.2), layout="constrained")
     for name, history in results.items():
         epochs = numpy.arange(1, len(history["kl"]) + 1)
-        axes[0].plot(epochs, history["kl"], label=f"{name} ({history['active_units']} active)")
+        style = "--" if "warm-up" in name else "-"   # dashed: it ends on top of the plain std 1.0 run
+        axes[0].plot(epochs, history["kl"], style, label=f"{name} ({history['active_units']} of 2 units active)")
     axes[0].set_xlabel("epoch")
+    axes[0].xaxis.set_major_locator(MaxNLocator(integer=True))
     axes[0].set_ylabel("KL(q(z|x) || p(z)), nats per point")
     axes[0].set_title("posterior collapse: KL -> 0 when the decoder noise is large")
-    axes[0].legend(fontsize=8)
+    axes[0].legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
+    shown = data[:500]
     for ax, name in zip(axes[1:], ("std 0.1", "std 1.0")):
         with mg.no_grad():
-            means = models[name].reconstruct(mg.tensor(data[:500])).numpy()
-        ax.scatter(data[:500, 0], data[:500, 1], s=3, color="lightgray", label="data")
-        ax.scatter(means[:, 0], means[:, 1], s=3, color="C3", label="decoder mean at E_q[z]")
+            means = models[name].reconstruct(mg.tensor(shown)).numpy()
+        ax.scatter(shown[:, 0], shown[:, 1], s=3, color="lightgray", label=f"data ({len(shown)} of the ring's points)")
+        ax.scatter(means[:, 0], means[:, 1], s=3, color="C3", label="decoder mean at E_q[z] for each point")
         ax.set_aspect("equal")
-        ax.set_title(f"reconstructions, decoder {name}")
-        ax.legend(fontsize=8, loc="upper right")
-    fig.tight_layout()
+        ax.set_xlabel("x1")
+        ax.set_ylabel("x2")
+        history = results[name]
+        ax.set_title(f"reconstructions, decoder {name}\n(final KL {history['kl'][-1]:.3f} nats, "
+                     f"{history['active_units']} of 2 units active)")
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=1, markerscale=3)
+    fig.suptitle(f"demos/vae_pitfalls.py, pitfall 2: VAE 2-64-2 on {args.n_ring} points near the unit circle, "
+                 f"Gaussian decoders, Adam 3e-3, {args.epochs} epochs (warm-up: the first third), seed {args.seed}",
+                 fontsize=11)
     fig.savefig(path, dpi=100)
     plt.close(fig)
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--epochs", type=int, default=60)
     parser.add_argument("--n-bars", type=int, default=1000, help="number of binary bars images")
     parser.add_argument("--n-ring", type=int, default=2000, help="number of ring points")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default=os.path.join("out", "vae_pitfalls"))
+    parser.add_argument("--out", default=os.path.join("demo_out", "vae_pitfalls"),
+                        help="folder for the PNGs and summary.json")
     args = parser.parse_args(argv)
     import matplotlib
     matplotlib.use("Agg")
@@ -209,10 +225,10 @@ def main(argv=None):
     rng = mg.backend.host_generator(args.seed)
     print("1. a learned Gaussian variance on binary data")
     _, variance = variance_experiment(args, rng)
-    plot_variance(variance, os.path.join(args.out, "variance.png"), plt)
+    plot_variance(variance, args, os.path.join(args.out, "variance.png"), plt)
     print("2. posterior collapse on a ring")
     data, collapse, models = collapse_experiment(args, rng)
-    plot_collapse(data, collapse, models, os.path.join(args.out, "collapse.png"), plt)
+    plot_collapse(data, collapse, models, args, os.path.join(args.out, "collapse.png"), plt)
     summary = {"variance": variance, "collapse": collapse, "epochs": args.epochs, "seed": args.seed}
     with open(os.path.join(args.out, "summary.json"), "w") as f:
         json.dump(summary, f, indent=1)

@@ -122,3 +122,17 @@ def test_a_peer_that_does_not_import_is_skipped_with_its_reason(monkeypatch):
     (tiny,) = report["presets"]["tiny"]
     assert [row["impl"] for row in tiny["results"]] == ["numpy"]
     assert "mygrad is not installed" in tiny["skipped"]["mygrad"]
+
+
+def test_asking_for_a_device_that_is_not_here_is_an_error_that_says_what_to_do():
+    """`--device cuda` where minigrad has no GPU (CUDA_VISIBLE_DEVICES="" hides any GPU from CuPy)
+    must not print an empty table and exit 0: it exits non-zero and says what was asked, which
+    devices there are, and how to get the GPU backend."""
+    import subprocess
+    env = dict(os.environ, CUDA_VISIBLE_DEVICES="")
+    done = subprocess.run([sys.executable, str(_PATH), "--device", "cuda", "--presets", "tiny", "--steps", "1"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode != 0
+    assert "--device cuda" in done.stderr and "['cpu']" in done.stderr
+    assert "cupy" in done.stderr.lower() and ("pip install" in done.stderr or "getDeviceCount" in done.stderr)
+    assert "[tiny]" not in done.stdout     # no table at all

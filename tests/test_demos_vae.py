@@ -8,6 +8,8 @@ import pytest
 pytest.importorskip("matplotlib")
 pytest.importorskip("tqdm")
 
+from test_demos_small import data_under_legends, saved_figures  # noqa: E402,F401  (saved_figures: a fixture)
+
 DEMOS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "demos")
 TINY = ["--train-size", "256", "--test-size", "100", "--iwae-k", "3", "--hidden", "32", "--no-progress"]
 
@@ -50,12 +52,35 @@ def test_resume_refuses_a_checkpoint_of_another_model(tmp_path):
         vae.main(["--epochs", "2", "--latent", "4", "--out", str(tmp_path), "--resume", "--no-pictures", *TINY])
 
 
-def test_pitfalls_demo_writes_its_pictures(tmp_path):
+def test_the_pictures_say_which_estimator_trained_the_model(tmp_path, saved_figures):
+    """elbo.png of a REINFORCE run must say so (and the settings that matter), or it reads like the
+    pathwise default; every picture's legend keeps off the data and every plot has labelled axes."""
+    vae = load_demo("vae")
+    vae.main(["--epochs", "2", "--latent", "3", "--estimator", "score", "--kl", "mc", "--out", str(tmp_path), *TINY])
+    title = saved_figures["elbo.png"].axes[0].get_title()
+    for words in ("score-function (REINFORCE)", "784-32-3", "bernoulli", "mc KL", "2 epochs", "256 digits",
+                  "batch 128", "lr 0.001", "seed 0"):
+        assert words in title, (words, title)
+    for name in ("reconstructions.png", "samples.png", "latent.png"):
+        assert "REINFORCE" in saved_figures[name].axes[0].get_title(), name
+    for name in ("elbo.png", "latent.png"):
+        ax = saved_figures[name].axes[0]
+        assert ax.get_xlabel() and ax.get_ylabel(), name
+        assert data_under_legends(saved_figures[name]) == [], name
+
+
+def test_pitfalls_demo_writes_its_pictures(tmp_path, saved_figures):
     pitfalls = load_demo("vae_pitfalls")
     summary = pitfalls.main(["--epochs", "2", "--n-bars", "100", "--n-ring", "200", "--out", str(tmp_path)])
     for name in ("variance.png", "collapse.png", "summary.json"):
         assert (tmp_path / name).stat().st_size > 0, name
     assert all(elbo <= 0 for elbo in summary["variance"]["Bernoulli"]["elbo"])   # a log-probability
+    for name in ("variance.png", "collapse.png"):   # as a student sees them: titled, labelled, legends off the data
+        fig = saved_figures[name]
+        assert fig._suptitle is not None and "2 epochs" in fig._suptitle.get_text(), name
+        for ax in fig.axes:
+            assert ax.get_xlabel() and ax.get_ylabel(), (name, ax.get_title())
+        assert data_under_legends(fig) == [], name
 
 
 @pytest.mark.slow
