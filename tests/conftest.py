@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 import minigrad as mg
+
 import strict_backend
 
 strict_backend.register()
@@ -40,3 +41,16 @@ def _restore_defaults():
     yield
     mg.set_default_device(device)
     mg.set_default_dtype(dtype)
+
+
+@pytest.fixture
+def saved_figures(monkeypatch):
+    """{file name: the matplotlib Figure saved under it}, filled as a demo calls savefig."""
+    from matplotlib.figure import Figure
+    figures, savefig = {}, Figure.savefig
+
+    def keep(fig, path, *args, **kwargs):
+        figures[os.path.basename(str(path))] = fig
+        return savefig(fig, path, *args, **kwargs)
+    monkeypatch.setattr(Figure, "savefig", keep)
+    return figures

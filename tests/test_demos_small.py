@@ -17,6 +17,8 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
+from figures import data_under_legends  # noqa: E402  (after the skip: it needs matplotlib)
+
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 DEMOS = os.path.join(ROOT, "demos")
 
@@ -26,45 +28,6 @@ def load_demo(name):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-@pytest.fixture
-def saved_figures(monkeypatch):
-    """{file name: the matplotlib Figure saved under it}, filled as a demo calls savefig."""
-    from matplotlib.figure import Figure
-    figures, savefig = {}, Figure.savefig
-
-    def keep(fig, path, *args, **kwargs):
-        figures[os.path.basename(str(path))] = fig
-        return savefig(fig, path, *args, **kwargs)
-    monkeypatch.setattr(Figure, "savefig", keep)
-    return figures
-
-
-def data_under_legends(fig):
-    """(legend, axes title, artist label) for every plotted point that a legend box covers.
-
-    Points are the vertices of each line and the centres of each scatter plot, in pixels,
-    counted only where they are inside their axes (clipped points are not drawn)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    canvas = FigureCanvasAgg(fig)   # a closed figure has lost its canvas: give it one to lay it out again
-    canvas.draw()
-    renderer = canvas.get_renderer()
-    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None] + list(fig.legends)
-    boxes = [(legend, legend.get_window_extent(renderer)) for legend in legends]
-    covered = []
-    for ax in fig.axes:
-        frame = ax.get_window_extent(renderer)
-        artists = [(line, line.get_transform().transform(line.get_xydata())) for line in ax.get_lines()]
-        artists += [(c, c.get_offset_transform().transform(c.get_offsets())) for c in ax.collections
-                    if len(c.get_offsets())]
-        for artist, points in artists:
-            points = points[numpy.isfinite(points).all(axis=1)]
-            points = points[[frame.contains(x, y) for x, y in points]] if len(points) else points
-            for legend, box in boxes:
-                if any(box.contains(x, y) for x, y in points):
-                    covered.append((legend.get_title().get_text() or "legend", ax.get_title(), artist.get_label()))
-    return covered
 
 
 def test_estimator_panels_label_the_variance_and_show_an_exact_zero_as_zero(tmp_path, saved_figures):

@@ -8,7 +8,7 @@ import pytest
 pytest.importorskip("matplotlib")
 pytest.importorskip("tqdm")
 
-from test_demos_small import data_under_legends, saved_figures  # noqa: E402,F401  (saved_figures: a fixture)
+from figures import data_under_legends  # noqa: E402  (after the skips: it needs matplotlib)
 
 DEMOS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "demos")
 TINY = ["--train-size", "256", "--test-size", "100", "--iwae-k", "3", "--hidden", "32", "--no-progress"]

@@ -16,8 +16,18 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import minigrad as mg
-from minigrad.distributions import (Bernoulli, Categorical, Laplace, Logistic, MultivariateNormal, Normal,
-                                   RelaxedBernoulli, RelaxedOneHotCategorical, Uniform, kl_divergence)
+from minigrad.distributions import (
+    Bernoulli,
+    Categorical,
+    Laplace,
+    Logistic,
+    MultivariateNormal,
+    Normal,
+    RelaxedBernoulli,
+    RelaxedOneHotCategorical,
+    Uniform,
+    kl_divergence,
+)
 
 FIVE_SE = 5.0   # P(|N(0,1)| > 5) = 5.7e-7
 

@@ -23,8 +23,16 @@ from hypothesis import strategies as st
 
 import minigrad as mg
 from minigrad import estimators
-from minigrad.distributions import (Bernoulli, Categorical, Laplace, Logistic, MultivariateNormal, Normal,
-                                    RelaxedBernoulli, Uniform)
+from minigrad.distributions import (
+    Bernoulli,
+    Categorical,
+    Laplace,
+    Logistic,
+    MultivariateNormal,
+    Normal,
+    RelaxedBernoulli,
+    Uniform,
+)
 
 FIVE_SE = 5.0
 
@@ -245,7 +253,7 @@ def test_gradients_flow_to_what_computed_the_parameters_and_into_f(device):
         mg.random.seed(seed)
         theta = copies(1.0, 50_000, device)
         phi = mg.tensor(3.0, requires_grad=True, dtype=mg.float64, device=device)
-        estimator(lambda x: phi * (x - 1.0) ** 2, Normal(2.0 * theta, 1.0), n=1).backward()
+        estimator(lambda x, phi=phi: phi * (x - 1.0) ** 2, Normal(2.0 * theta, 1.0), n=1).backward()
         assert_unbiased(theta.grad.numpy(), 2 * 3.0 * 2 * (2.0 - 1.0), estimator.__name__)   # dE/dtheta = 2 dE/dloc
         assert phi.grad.item() / 50_000 == pytest.approx(2.0, abs=0.1)                       # dE/dphi = 2
 

@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import minigrad as mg
-from strategies import (TOLERANCE, arrays, away_from_zero, broadcastable_arrays, float_dtypes, floats, grid,
-                        shapes)
+
+from strategies import TOLERANCE, arrays, away_from_zero, broadcastable_arrays, float_dtypes, floats, grid, shapes
 
 
 def tensor(array, device, requires_grad=True):

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 import minigrad as mg
 from minigrad.ops import fused
+
 from strategies import arrays, broadcastable_arrays, floats, shapes
 
 

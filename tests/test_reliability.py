@@ -13,7 +13,6 @@ import pytest
 
 import minigrad as mg
 
-
 # ---------------------------------------------------------------- autograd misuse
 
 def test_in_place_change_through_data_after_forward_is_caught(device):

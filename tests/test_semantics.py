@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import minigrad as mg
+
 from strategies import arrays, floats, shapes
 
 

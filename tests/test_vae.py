@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 import minigrad as mg
 from minigrad.models import VAE
+
 from strategies import arrays, floats, shapes
 
 

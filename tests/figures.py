@@ -1,0 +1,28 @@
+"""Checks of the pictures the demos write, shared by the demo tests."""
+import numpy
+
+
+def data_under_legends(fig):
+    """(legend, axes title, artist label) for every plotted point that a legend box covers.
+
+    Points are the vertices of each line and the centres of each scatter plot, in pixels,
+    counted only where they are inside their axes (clipped points are not drawn)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    canvas = FigureCanvasAgg(fig)   # a closed figure has lost its canvas: give it one to lay it out again
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None] + list(fig.legends)
+    boxes = [(legend, legend.get_window_extent(renderer)) for legend in legends]
+    covered = []
+    for ax in fig.axes:
+        frame = ax.get_window_extent(renderer)
+        artists = [(line, line.get_transform().transform(line.get_xydata())) for line in ax.get_lines()]
+        artists += [(c, c.get_offset_transform().transform(c.get_offsets())) for c in ax.collections
+                    if len(c.get_offsets())]
+        for artist, points in artists:
+            points = points[numpy.isfinite(points).all(axis=1)]
+            points = points[[frame.contains(x, y) for x, y in points]] if len(points) else points
+            for legend, box in boxes:
+                if any(box.contains(x, y) for x, y in points):
+                    covered.append((legend.get_title().get_text() or "legend", ax.get_title(), artist.get_label()))
+    return covered
