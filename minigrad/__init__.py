@@ -7,12 +7,14 @@
 """
 __version__ = "0.1.0"
 
+import importlib
+
 # First: the tensor module ties itself to autograd and ops at its end (see there).
 from .tensor import Tensor, tensor  # isort: split
 
 # Then the rest; each module imports what it is built on (distributions, estimators, linalg
 # on the tensor and its ops; nn, optim, data and models on those), so the order here is free.
-from . import autograd, backend, data, distributions, estimators, linalg, models, nn, optim, random
+from . import autograd, backend, data, distributions, estimators, linalg, models, nn, optim, random, viz
 from .anomaly import AnomalyError, detect_anomaly
 from .autograd import enable_grad, is_grad_enabled, no_grad
 from .backend import (
@@ -29,6 +31,15 @@ from .ops import (
 )
 from .serialization import load, save
 
+
+
+def __getattr__(name):
+    """mg.testing, imported on first use: it needs hypothesis, a test extra (PEP 562)."""
+    if name == "testing":
+        return importlib.import_module("minigrad.testing")
+    raise AttributeError(f"module 'minigrad' has no attribute {name!r}")
+
+
 __all__ = ["Tensor", "tensor", "autograd", "backend", "random", "AnomalyError", "detect_anomaly", "enable_grad",
            "is_grad_enabled", "no_grad", "bool_", "devices", "float16", "float32", "float64", "get_default_device",
            "get_default_dtype", "int8", "int16", "int32", "int64", "set_default_device", "set_default_dtype",
@@ -39,4 +50,4 @@ __all__ = ["Tensor", "tensor", "autograd", "backend", "random", "AnomalyError", 
            "max", "maximum", "mean", "min", "minimum", "mul", "neg", "not_equal", "ones", "ones_like", "pow",
            "relu", "reshape", "sigmoid", "sin", "softmax", "softplus", "sqrt", "squeeze", "stack", "sub", "sum",
            "sum_to", "swapaxes", "tanh", "to_device", "transpose", "var", "where", "zeros", "zeros_like", "load",
-           "save", "distributions", "estimators", "linalg", "data", "models", "nn", "optim"]
+           "save", "distributions", "estimators", "linalg", "data", "models", "nn", "optim", "viz"]
