@@ -1,36 +1,45 @@
+# %% [markdown]
+# # The variance of gradient estimators, measured through the tape and computed exactly
+#
+# A VAE's loss averages over a draw whose distribution depends on the parameters, so its gradient
+# has the form $\nabla_\theta\, \mathbb{E}_{p(x;\theta)}[f(x)]$. `minigrad/estimators.py` turns
+# that gradient into something one can sample in three ways (see `docs/estimators.md`); this demo
+# measures how noisy each one is. It reproduces figures 2 and 3 of Mohamed, Rosca, Figurnov &
+# Mnih (2020), "Monte Carlo Gradient Estimation in Machine Learning"
+# ([arXiv:1906.10652](https://arxiv.org/abs/1906.10652)): the variance of single-sample estimates of
+#
+# $$\frac{\partial}{\partial\mu}\, \mathbb{E}_{\mathcal{N}(x \mid \mu, \sigma^2)}[f(x; k)]
+# \quad\text{and}\quad \frac{\partial}{\partial\sigma}\, \mathbb{E}_{\mathcal{N}(x \mid \mu, \sigma^2)}[f(x; k)]$$
+#
+# at $\mu = \sigma = 1$, for three costs and four estimators, as $k$ varies.
+#
+# **Program, module and notebook.** This file is a [Jupytext](https://jupytext.readthedocs.io)
+# percent script: `# %%` starts a code cell, `# %% [markdown]` a text cell like this one.
+#
+# - Program: `python demos/estimators.py --out demo_out/estimators --samples 20000` (`--help`
+#   lists the options) writes one PNG per cost, `variance.csv` (Monte Carlo: columns
+#   function, k, parameter, estimator, mean, variance, samples) and `variance_exact.csv`
+#   (the same without samples), and prints a table.
+# - Module: importing the file only defines things; `main(argv)` runs the demo on a list of
+#   arguments and returns the rows (the tests do this).
+# - Notebook: `jupytext --to notebook demos/estimators.py`, or, with jupytext installed, open the
+#   `.py` file in Jupyter (right click, *Open With → Notebook*); run the cells top to bottom.
+#
+# The next cell sets `NOTEBOOK = __name__ == "__main__" and "ipykernel" in sys.modules`, and
+# both halves are needed. A notebook runs as `__main__`, as a program does, but its `sys.argv`
+# holds the Jupyter kernel's own arguments (`-f kernel.json`), which `argparse` would reject. A
+# module imported from a notebook has `ipykernel` loaded too, but its `__name__` is its own. The
+# cells at the end run `main` and show its pictures only when `NOTEBOOK` is true, and the last
+# cell reads the command line only when the file runs as a program.
+# (`%run demos/estimators.py` inside Jupyter therefore counts as a notebook and ignores its
+# arguments; call `main([...])` there instead.)
+
+# %%
 """The variance of gradient estimators, measured through minigrad's tape and computed exactly.
 
-Reproduces figures 2 and 3 of Mohamed, Rosca, Figurnov & Mnih (2020), "Monte Carlo Gradient
-Estimation in Machine Learning": the variance of single-sample estimates of
-
-    d/dmu E_{N(x | mu, sigma^2)}[f(x; k)]   and   d/dsigma E_{N(x | mu, sigma^2)}[f(x; k)]
-
-at mu = sigma = 1, for three costs
-
-    square  f = (x - k)^2      k from -3 to 3
-    exp     f = exp(-k x^2)    k from 0.1 to 10 (log scale)
-    cos     f = cos(k x)       k from 0.5 to 5 (log scale)
-
-and four estimators (see minigrad/estimators.py)
-
-    score            score function (REINFORCE), no baseline
-    score+baseline   score function with the optimal constant baseline of each parameter,
-                     b* = E[f s^2] / E[s^2] (Mohamed et al. 2020, eq. 65), computed exactly
-    pathwise         reparameterization, x = mu + sigma eps
-    measure-valued   weak derivatives with coupled +/- samples
-
-How the Monte Carlo numbers are made: the Normal gets a batch of N identical copies of
-(mu, sigma), N = --samples, each drawing one sample. One backward() through the estimator's
-surrogate then leaves N independent single-sample estimates in loc.grad and scale.grad;
-their sample variance is what is plotted (markers). The lines are the exact variances, by
-numerical integration on a fine grid, so you can see the Monte Carlo scatter around them.
-
-Output (in --out): one PNG per cost (variance against k for d/dmu and d/dsigma, and the
-cost and its derivative for three k), ``variance.csv`` (Monte Carlo, columns
-function,k,parameter,estimator,mean,variance,samples), ``variance_exact.csv`` (the same
-without samples) and a printed table.
-
     python demos/estimators.py --out demo_out/estimators --samples 20000
+
+The explanation is in the Markdown cells of this file, which opens as a notebook (see the first cell).
 """
 import argparse
 import csv
@@ -41,11 +50,51 @@ import time
 
 import numpy
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))   # run from a checkout
+# Run from a checkout: put the repository on the path. A notebook has no __file__; Jupyter starts
+# its kernel in the notebook's folder (demos/).
+HERE = os.path.dirname(os.path.abspath(__file__)) if "__file__" in globals() else os.getcwd()
+sys.path.insert(0, os.path.join(HERE, ".."))
 import minigrad as mg  # noqa: E402
 from minigrad import estimators  # noqa: E402
 from minigrad.distributions import Normal  # noqa: E402
 
+NOTEBOOK = __name__ == "__main__" and "ipykernel" in sys.modules   # in a Jupyter kernel, not imported
+
+
+# %% [markdown]
+# ## Four estimators of the same gradient
+#
+# Write $x = \mu + \sigma \epsilon$ with $\epsilon \sim \mathcal{N}(0, 1)$. Each estimator below
+# is unbiased; one draw gives one estimate, and they differ in its variance.
+#
+# - **score** (the score function, or REINFORCE; Williams 1992). From $\nabla p = p\, \nabla \log p$,
+#   $\nabla_\theta \mathbb{E}_p[f] = \mathbb{E}_p[f(x)\, \nabla_\theta \log p(x; \theta)]$. For the
+#   Gaussian the scores are $\partial_\mu \log p = \epsilon / \sigma$ and
+#   $\partial_\sigma \log p = (\epsilon^2 - 1) / \sigma$. It needs only values of $f$.
+# - **score+baseline**. The score has mean zero, so $(f(x) - b)\, \nabla_\theta \log p$ is unbiased
+#   for any constant $b$. The demo uses each parameter's optimal constant
+#   $b^* = \mathbb{E}[f s^2] / \mathbb{E}[s^2]$, $s$ its score (Mohamed et al. 2020, eq. 65),
+#   computed exactly.
+# - **pathwise** (reparameterization; Kingma & Welling 2014,
+#   [arXiv:1312.6114](https://arxiv.org/abs/1312.6114)). Differentiate through the draw:
+#   $\partial_\mu = f'(x)$ and $\partial_\sigma = f'(x)\, \epsilon$. It needs $f'$.
+# - **measure-valued** (weak derivatives). Write $\partial_\theta p = c_\theta (p^+ - p^-)$ with two
+#   densities $p^\pm$; then $\partial_\theta \mathbb{E}_p[f] = c_\theta\, (\mathbb{E}_{p^+}[f] -
+#   \mathbb{E}_{p^-}[f])$. For $\mu$: $x^\pm = \mu \pm \sigma W$, $W$ Rayleigh,
+#   $c = 1 / (\sigma \sqrt{2\pi})$. For $\sigma$: $x^+ = \mu + \sigma M$, $M$ double-sided Maxwell,
+#   $x^- = \mu + \sigma M U$ with $U \sim U(0, 1)$ (so $MU$ is standard normal), $c = 1 / \sigma$.
+#   The two sides share their noise; four evaluations of $f$ per estimate, the others one.
+#
+# Mohamed et al. give the three families a section each, and baselines a place among their
+# variance-reduction methods (control variates). The three costs:
+#
+# | name | $f(x; k)$ | $k$ |
+# |---|---|---|
+# | `square` | $(x - k)^2$ | $-3$ to $3$ |
+# | `exp` | $e^{-k x^2}$ | $0.1$ to $10$, log scale |
+# | `cos` | $\cos(k x)$ | $0.5$ to $5$, log scale |
+
+# %%
 MU, SIGMA = 1.0, 1.0
 ESTIMATORS = ("score", "score+baseline", "pathwise", "measure-valued")
 PARAMETERS = ("mu", "sigma")
@@ -71,8 +120,16 @@ COSTS = {
 }
 
 
-# ---------------------------------------------------------------- Monte Carlo, through the tape
+# %% [markdown]
+# ## Monte Carlo, through the tape
+#
+# The `Normal` gets a batch of $N$ identical copies of $(\mu, \sigma)$ (`--samples`, 20,000),
+# each drawing one sample. One `backward()` through the estimator's surrogate then leaves $N$
+# independent single-sample estimates in `loc.grad` and `scale.grad`; their sample variance is
+# what the figures show as markers. With a baseline it takes two passes, one with each
+# parameter's $b^*$.
 
+# %%
 def monte_carlo(cost, k, estimator, baselines, n, device):
     """N single-sample estimates of (d/dmu, d/dsigma), as two NumPy arrays of length n."""
     f = lambda x: cost(x, k)   # noqa: E731
@@ -96,8 +153,18 @@ def monte_carlo(cost, k, estimator, baselines, n, device):
     return run(baseline=baselines["mu"])[0], run(baseline=baselines["sigma"])[1]
 
 
-# ---------------------------------------------------------------- exact values, by numerical integration
+# %% [markdown]
+# ## Exact values, by numerical integration
+#
+# The lines in the figures are exact variances. With $x = \mu + \sigma t$, an expectation
+# $\mathbb{E}[g(t)]$, $t \sim \mathcal{N}(0, 1)$, is a weighted sum over a fine grid of $t$ in
+# $[-12, 12]$, weights $\varphi(t_j)\, \Delta t$: the integrands are smooth and decay like
+# $e^{-t^2/2}$. Then $\operatorname{Var} = \mathbb{E}[g^2] - \mathbb{E}[g]^2$ for each estimator's
+# single-sample estimate $g$, with $f'$ on the grid from minigrad's backward pass. The
+# measure-valued estimates are integrated over the Rayleigh density, and over the Maxwell density
+# times a grid of $U$.
 
+# %%
 def _on_grid(cost, k, x):
     """f and f' at the points x (a NumPy array), f' by minigrad's backward pass."""
     xt = mg.tensor(x, dtype=mg.float64, requires_grad=True)
@@ -142,8 +209,19 @@ def exact(cost, k):
     return result, gradient, baselines
 
 
-# ---------------------------------------------------------------- the study
+# %% [markdown]
+# ## The study, the pictures and the table
+#
+# `study` runs every cost, $k$, estimator and parameter (`--points` thins the 13 values of $k$).
+# `plot` draws one figure per cost: the variances of $\partial_\mu$ and $\partial_\sigma$ against
+# $k$ on log axes (markers: Monte Carlo; lines: exact), and below them $f$ and $f'$ at three
+# values of $k$. One variance is exactly 0: for the square at $k = \mu = 1$ the measure-valued
+# estimate of $\partial_\mu$ is $f(1 + w) - f(1 - w) = w^2 - w^2 = 0$ for every $w$. A log axis has
+# no 0, so that point is marked on the bottom edge. `where_pathwise_loses` reads the exact rows
+# and says for which $k$ the score function beats pathwise, and how often the measure-valued
+# estimator does even when charged for its four evaluations of $f$.
 
+# %%
 def study(n, device, points=None):
     """Monte Carlo and exact rows for every cost, k, parameter and estimator."""
     mc_rows, exact_rows = [], []
@@ -197,8 +275,9 @@ def plot(plt, name, mc_rows, exact_rows, path):
     fig.subplots_adjust(left=0.09, right=0.98, top=0.86, bottom=0.115, hspace=0.33, wspace=0.27)
     zero_handle = None
     for ax, p in zip(axes[0], PARAMETERS):
+        # pick reads p when it is called, in this iteration only: its late binding (B023) is harmless
         pick = lambda rows, estimator: [r for r in rows if r["function"] == name   # noqa: E731
-                                        and r["parameter"] == p and r["estimator"] == estimator]
+                                        and r["parameter"] == p and r["estimator"] == estimator]   # noqa: B023
         largest = max(r["variance"] for r in exact_rows + mc_rows if r["function"] == name and r["parameter"] == p)
         positive, zeros = [], {}
         for estimator in ESTIMATORS:
@@ -250,8 +329,8 @@ def plot(plt, name, mc_rows, exact_rows, path):
     fig.legend(handles=[Line2D([], [], color=c, label=f"k = {k:g}") for k, c in zip(shown, k_colors)],
                loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=3, fontsize=9,
                title="lower panels: f (solid) and df/dx (dashed) at", title_fontsize=9)
-    fig.suptitle(f"demos/estimators.py: variance of single-sample gradient estimates, "
-                 f"x ~ N(mu, sigma^2), mu = sigma = 1", y=0.99)
+    fig.suptitle("demos/estimators.py: variance of single-sample gradient estimates, "
+                 "x ~ N(mu, sigma^2), mu = sigma = 1", y=0.99)
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
@@ -298,6 +377,10 @@ def where_pathwise_loses(exact_rows):
     return lines
 
 
+# %% [markdown]
+# ## The demo: `main(argv)`
+
+# %%
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -333,5 +416,53 @@ def main(argv=None):
     return mc_rows, exact_rows
 
 
-if __name__ == "__main__":
-    main()
+# %% [markdown]
+# ## Run it
+#
+# In a notebook, the next cell runs `main` with the program's defaults (20,000 estimates at each
+# of 13 values of $k$ per cost; a few seconds) and writes to `demo_out/estimators`, under the
+# folder the kernel runs in. Change `ARGS` to try other settings, e.g. `["--samples", "1000"]`
+# to see the markers scatter further from the exact lines. When the file runs as a program or is
+# imported, this cell and the three after it do nothing.
+
+# %%
+if NOTEBOOK:
+    from IPython.display import Image, display
+
+    ARGS = []
+    OUT = os.path.join("demo_out", "estimators")
+    mc_rows, exact_rows = main([*ARGS, "--out", OUT])
+
+# %% [markdown]
+# **$(x - k)^2$**, smooth. With $a = \mu - k$, pathwise has variance 4 for $\partial_\mu$ at every
+# $k$, the score function $a^4 + 14 a^2 + 15$ (`docs/estimators.md`, section 6): pathwise beats
+# it at every $k$, by far when $k$ is far from $\mu$ (4 against 495 at $k = -3$). Near $k = \mu$
+# the coupled draws of the measure-valued estimator nearly cancel and it does better still, though
+# charged for its four evaluations of $f$ it beats pathwise at only 3 of the 13 values of $k$.
+
+# %%
+if NOTEBOOK:
+    display(Image(os.path.join(OUT, "variance_square.png")))
+
+# %% [markdown]
+# **$e^{-k x^2}$**, a bump that narrows as $k$ grows. $f'$ has spikes of height
+# $\sqrt{2k/e}$ while $f$ stays in $[0, 1]$, so the pathwise variance grows like $\sqrt{k}$ and the
+# estimators that only evaluate $f$ win at large $k$ (for $\partial_\sigma$ at $k = 10$, the score
+# function by a factor of about 100).
+
+# %%
+if NOTEBOOK:
+    display(Image(os.path.join(OUT, "variance_exp.png")))
+
+# %% [markdown]
+# **$\cos(k x)$**, faster and faster oscillation. $f' = -k \sin(k x)$, so the pathwise variance
+# approaches $k^2 / 2$ (12.5 at $k = 5$), while the score function's stays below 1: $f$ itself
+# never leaves $[-1, 1]$.
+
+# %%
+if NOTEBOOK:
+    display(Image(os.path.join(OUT, "variance_cos.png")))
+
+# %%
+if __name__ == "__main__" and not NOTEBOOK:
+    main(sys.argv[1:])

@@ -1,45 +1,39 @@
+# %% [markdown]
+# # Monte Carlo foundations: $\pi$, importance and rejection sampling, and the $1/\sqrt{N}$ rate
+#
+# Every gradient estimator in minigrad is a Monte Carlo average, and its error falls like
+# $1/\sqrt{N}$ in the number of draws $N$. This demo measures that rate on three problems that
+# need no gradients, each beside the line its theory predicts. It follows the Monte Carlo basics
+# that open Mohamed, Rosca, Figurnov & Mnih (2020), "Monte Carlo Gradient Estimation in Machine
+# Learning" ([arXiv:1906.10652](https://arxiv.org/abs/1906.10652)), and MacKay (2003),
+# *Information Theory, Inference, and Learning Algorithms*, chapter 29 (Monte Carlo methods).
+#
+# **Program, module and notebook.** This file is a [Jupytext](https://jupytext.readthedocs.io)
+# percent script: `# %%` starts a code cell, `# %% [markdown]` a text cell like this one.
+#
+# - Program: `python demos/monte_carlo.py --out demo_out/monte_carlo --samples 100000`
+#   (`--help` lists the options) writes `pi.png`, `importance.png`, `rejection.png` and
+#   `errors.csv`, and prints a table.
+# - Module: importing the file only defines things; `main(argv)` runs the demo on a list of
+#   arguments and returns the errors (the tests do this).
+# - Notebook: `jupytext --to notebook demos/monte_carlo.py`, or, with jupytext installed, open the
+#   `.py` file in Jupyter (right click, *Open With → Notebook*); run the cells top to bottom.
+#
+# The next cell sets `NOTEBOOK = __name__ == "__main__" and "ipykernel" in sys.modules`, and
+# both halves are needed. A notebook runs as `__main__`, as a program does, but its `sys.argv`
+# holds the Jupyter kernel's own arguments (`-f kernel.json`), which `argparse` would reject. A
+# module imported from a notebook has `ipykernel` loaded too, but its `__name__` is its own. The
+# cells at the end run `main` and show its pictures only when `NOTEBOOK` is true, and the last
+# cell reads the command line only when the file runs as a program.
+# (`%run demos/monte_carlo.py` inside Jupyter therefore counts as a notebook and ignores its
+# arguments; call `main([...])` there instead.)
+
+# %%
 """Monte Carlo foundations: estimating pi, importance sampling and rejection sampling, and the 1/sqrt(N) rate.
 
-A Monte Carlo estimate of an expectation is a sample mean,
-
-    E_p[f(x)]  ~  (1/N) sum_i f(x_i),   x_i ~ p,
-
-unbiased, with standard deviation sd(f) / sqrt(N): to halve the error you need four times
-the samples, whatever the dimension. Three experiments show the rate, each with its own
-constant sd(f):
-
-    pi          darts in the unit square; the fraction inside the quarter circle estimates
-                pi / 4 (f = 1 inside, 0 outside: sd = sqrt(p (1 - p)), p = pi / 4)
-    importance  the tail probability P(X > 3) for X ~ N(0, 1), directly (f = [x > 3], almost
-                always 0) and by importance sampling from q = N(3.5, 1):
-                E_p[f] = E_q[f p / q] - same mean, far smaller spread of f p / q
-    rejection   draws from a two-bump mixture p by proposing from q = N(0.5, 2.5^2) and
-                accepting x with probability p(x) / (M q(x)), M >= max p / q; the accepted
-                draws are exact draws from p (a fraction 1/M of the proposals), and their mean
-                estimates E_p[x]
-
-For each, R independent runs give the root-mean-square error at every N from 10 to --samples
-(running means of one batch of draws per run), plotted on log-log axes beside the theory,
-sd(f) / sqrt(N), a line of slope -1/2. All draws come from mg.random, densities from
-mg.distributions.
-
-A small probability, sampled directly. With p = P(X > 3) = 1.35e-3, the estimate is K / N,
-K ~ Binomial(N, p) the number of draws above 3. It is unbiased and Var K = N p (1 - p), so
-
-    RMS error = sqrt(E[(K/N - p)^2]) = sqrt(p (1 - p) / N)       at every N, from N = 1,
-    relative RMS error = sqrt((1 - p) / (N p)),                  above 1 until N = (1 - p) / p = 740.
-
-The rate is 1/sqrt(N) throughout; what is bad is the constant: below N ~ 1/p the error is
-larger than p itself. There, most runs see no x > 3 at all (P(K = 0) = (1 - p)^N ~ e^{-N p})
-and return 0 with error p, and the mean square error is carried by the rare run with a hit
-(estimate 1/N, error ~ 1/N). The demo measures the RMS over R runs, and that measurement
-has a blind spot of its own: while the R runs together expect less than one hit
-(R N p < 1, N < 1/(R p) = 19 for R = 40), usually none of them has one, every estimate is
-0, and the measured RMS is flat at p, *below* the theory. Once the runs together expect a
-few hits (N > 3 / (R p) = 56) the measured RMS follows sqrt(p (1 - p) / N). More runs move
-the flat part to smaller N: it belongs to the measurement, not to the estimator.
-
     python demos/monte_carlo.py --out demo_out/monte_carlo --samples 100000
+
+The explanation is in the Markdown cells of this file, which opens as a notebook (see the first cell).
 """
 import argparse
 import csv
@@ -50,15 +44,97 @@ import time
 
 import numpy
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))   # run from a checkout
+# Run from a checkout: put the repository on the path. A notebook has no __file__; Jupyter starts
+# its kernel in the notebook's folder (demos/).
+HERE = os.path.dirname(os.path.abspath(__file__)) if "__file__" in globals() else os.getcwd()
+sys.path.insert(0, os.path.join(HERE, ".."))
 import minigrad as mg  # noqa: E402
 from minigrad.distributions import Normal  # noqa: E402
 
+NOTEBOOK = __name__ == "__main__" and "ipykernel" in sys.modules   # in a Jupyter kernel, not imported
+
+
+# %% [markdown]
+# ## The estimate and its error
+#
+# For draws $x_1, \dots, x_N$ from $p$, the sample mean
+#
+# $$\hat\mu_N = \frac{1}{N} \sum_{i=1}^{N} f(x_i) \quad\text{estimates}\quad \mu = \mathbb{E}_p[f(x)].$$
+#
+# It is unbiased, $\mathbb{E}[\hat\mu_N] = \mu$, and as the draws are independent its standard
+# deviation is $\sigma_f / \sqrt{N}$, where $\sigma_f$ is the standard deviation of one term
+# $f(x)$. Halving the error costs four times the draws, whatever the dimension of $x$; the
+# problems differ only in the constant $\sigma_f$.
+#
+# To measure this, each experiment is repeated in $R$ independent runs (`--runs`, 40). Each run
+# draws one batch of $N$ values and keeps the running means $\hat\mu_1, \dots, \hat\mu_N$; the
+# root-mean-square (RMS) error over the runs, at 25 values of $N$ from 10 to `--samples`, is
+# drawn on log-log axes beside the theory $\sigma_f / \sqrt{N}$, a line of slope $-1/2$. All
+# draws come from `mg.random`, all densities from `mg.distributions`.
+
+# %%
+def running_mean(values):
+    """Means of the first 1, 2, ..., N values along the last axis."""
+    return numpy.cumsum(values, axis=-1) / numpy.arange(1, values.shape[-1] + 1)
+
+
+def rms_error(estimates, truth, ns):
+    """Root-mean-square error over the R runs at each N in ns."""
+    return numpy.sqrt(((estimates[:, ns - 1] - truth) ** 2).mean(axis=0))
+
+
+def slope(ns, errors):
+    """The least-squares slope of log error against log N (-1/2 for the Monte Carlo rate)."""
+    return float(numpy.polyfit(numpy.log(ns), numpy.log(errors), 1)[0])
+
+
+# %% [markdown]
+# ## 1. $\pi$ from darts
+#
+# Throw $x, y \sim U(0, 1)$. The dart lands inside the quarter circle $x^2 + y^2 \le 1$ with
+# probability $\pi / 4$, so $f = 4 \cdot [x^2 + y^2 \le 1]$ has mean $\pi$ and standard deviation
+# $\sigma_f = 4 \sqrt{q (1 - q)}$ with $q = \pi / 4$, about 1.64.
+
+# %%
+def estimate_pi(runs, n):
+    """(R, N) running estimates of pi from darts in the unit square."""
+    x = mg.random.uniform((runs, n), dtype=mg.float64)
+    y = mg.random.uniform((runs, n), dtype=mg.float64)
+    inside = (x * x + y * y <= 1.0).numpy().astype(numpy.float64)
+    return 4.0 * running_mean(inside), x.numpy()[0], y.numpy()[0]
+
+
+# %% [markdown]
+# ## 2. A small probability: directly, and by importance sampling
+#
+# Take $p = P(X > 3) = 1.35 \times 10^{-3}$ for $X \sim \mathcal{N}(0, 1)$.
+#
+# **Directly**, $f = [x > 3]$, and the estimate is $K / N$ with $K \sim \mathrm{Binomial}(N, p)$
+# the number of draws above 3. It is unbiased with $\operatorname{Var} K = N p (1 - p)$, so its
+# RMS error is $\sqrt{p (1 - p) / N}$ at every $N$, from $N = 1$: the rate is $1/\sqrt{N}$
+# throughout. What is bad is the constant: the *relative* error $\sqrt{(1 - p) / (N p)}$ stays above
+# 100% until $N = (1 - p)/p \approx 740$. Below $N \sim 1/p$ most runs see no $x > 3$ at all
+# (probability $(1 - p)^N \approx e^{-Np}$) and return 0.
+#
+# **Importance sampling** draws where the integrand lives, from $q = \mathcal{N}(3.5, 1)$, and
+# reweights:
+#
+# $$\mathbb{E}_p[f(x)] = \mathbb{E}_q\!\left[f(y)\, \frac{p(y)}{q(y)}\right].$$
+#
+# Same mean, far smaller spread. Completing the square, $p(y)^2 / q(y) = e^{m^2}\,
+# \mathcal{N}(y \mid -m, 1)$ with $m = 3.5$, so one weighted term has variance
+# $e^{m^2} P(X > 3 + m) - p^2$: $\sigma_f \approx 0.0026$ against $\sqrt{p (1 - p)} \approx 0.037$
+# directly, about 200 times fewer draws for the same error.
+#
+# **What $R$ runs can measure.** While the $R$ runs together expect less than one draw above 3
+# ($R N p < 1$, $N < 19$ for $R = 40$), usually none has one, every estimate is 0, and the
+# measured RMS is flat at $p$, *below* the theory. Once they expect a few (`SEEN` = 3 hits,
+# $N > 3/(R p) = 56$) the measured RMS follows $\sqrt{p (1 - p) / N}$. More runs move the flat part
+# to smaller $N$: it belongs to the measurement, not to the estimator.
+
+# %%
 TAIL = 3.0
 TAIL_PROBABILITY = 0.5 * math.erfc(TAIL / math.sqrt(2))          # P(X > 3), X ~ N(0, 1): 1.35e-3
-MIXTURE = ((0.3, -2.0, 0.5), (0.7, 1.5, 1.0))                     # (weight, loc, scale) of the target
-MIXTURE_MEAN = sum(w * m for w, m, _ in MIXTURE)
-MIXTURE_SD = math.sqrt(sum(w * (s * s + m * m) for w, m, s in MIXTURE) - MIXTURE_MEAN ** 2)
 SHIFT = TAIL + 0.5                                                  # the importance proposal q = N(3.5, 1)
 # One importance term is w = [y > 3] p(y) / q(y), y ~ q. Its second moment is
 #   E_q[w^2] = int_3^inf p(y)^2 / q(y) dy,   p(y)^2 / q(y) = exp(SHIFT^2) N(y | -SHIFT, 1),
@@ -67,19 +143,6 @@ SHIFT = TAIL + 0.5                                                  # the import
 IMPORTANCE_SD = math.sqrt(math.exp(SHIFT ** 2) * 0.5 * math.erfc((TAIL + SHIFT) / math.sqrt(2))
                           - TAIL_PROBABILITY ** 2)
 SEEN = 3   # the runs together expect this many draws above 3: from here on their RMS can see the hits
-
-
-def running_mean(values):
-    """Means of the first 1, 2, ..., N values along the last axis."""
-    return numpy.cumsum(values, axis=-1) / numpy.arange(1, values.shape[-1] + 1)
-
-
-def estimate_pi(runs, n):
-    """(R, N) running estimates of pi from darts in the unit square."""
-    x = mg.random.uniform((runs, n), dtype=mg.float64)
-    y = mg.random.uniform((runs, n), dtype=mg.float64)
-    inside = (x * x + y * y <= 1.0).numpy().astype(numpy.float64)
-    return 4.0 * running_mean(inside), x.numpy()[0], y.numpy()[0]
 
 
 def estimate_tail(runs, n):
@@ -91,6 +154,22 @@ def estimate_tail(runs, n):
     weights = (p.log_prob(y) - q.log_prob(y)).exp()                 # p(y) / q(y), the importance weights
     weighted = ((y > TAIL).numpy() * weights.numpy())
     return running_mean(direct), running_mean(weighted)
+
+
+# %% [markdown]
+# ## 3. Rejection sampling
+#
+# The target $p$ is a mixture of two Gaussians, $0.3\, \mathcal{N}(-2, 0.5^2) + 0.7\,
+# \mathcal{N}(1.5, 1)$, and the proposal is $q = \mathcal{N}(0.5, 2.5^2)$. With a constant
+# $M \ge \max_x p(x) / q(x)$ (found on a grid), draw $x \sim q$ and $u \sim U(0, 1)$, and keep $x$
+# when $u < p(x) / (M q(x))$. The kept draws are exact draws from $p$, a fraction $1/M$ of the
+# proposals; their running mean estimates $\mathbb{E}_p[x]$ with $\sigma_f$ the standard deviation
+# of $p$. The comparison is done in logs, and $\log p$ is a `logsumexp` over the components.
+
+# %%
+MIXTURE = ((0.3, -2.0, 0.5), (0.7, 1.5, 1.0))                     # (weight, loc, scale) of the target
+MIXTURE_MEAN = sum(w * m for w, m, _ in MIXTURE)
+MIXTURE_SD = math.sqrt(sum(w * (s * s + m * m) for w, m, s in MIXTURE) - MIXTURE_MEAN ** 2)
 
 
 def mixture_log_prob(x):
@@ -119,16 +198,16 @@ def rejection_sample(runs, n):
     return running_mean(numpy.stack(accepted)), rate, math.exp(log_m), numpy.concatenate(accepted)
 
 
-def rms_error(estimates, truth, ns):
-    """Root-mean-square error over the R runs at each N in ns."""
-    return numpy.sqrt(((estimates[:, ns - 1] - truth) ** 2).mean(axis=0))
+# %% [markdown]
+# ## The demo: `main(argv)`
+#
+# `main` parses the arguments, runs the three experiments with one seed, writes the RMS errors
+# and the theory at every $N$ to `errors.csv`, draws one figure per experiment (the problem on
+# the left, the error against $N$ on the right) with matplotlib's file backend (Agg), and prints
+# the table of errors and fitted slopes and what the direct estimate of $P(X > 3)$ shows.
+# The helpers after it write that sentence and draw the error panels.
 
-
-def slope(ns, errors):
-    """The least-squares slope of log error against log N (-1/2 for the Monte Carlo rate)."""
-    return float(numpy.polyfit(numpy.log(ns), numpy.log(errors), 1)[0])
-
-
+# %%
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -207,7 +286,8 @@ def main(argv=None):
                    f"{0.5 * math.erfc((TAIL - SHIFT) / math.sqrt(2)):.0%} of the time", fontsize=10)
     left.legend(loc="upper left", fontsize=8)
     _error_panel(right, ns, {k: errors[k] for k in ("tail, direct", "tail, importance")}, experiments,
-                 {"tail, direct": "sd = sqrt(p (1 - p))", "tail, importance": f"sd of the weights = {IMPORTANCE_SD:.2g}"},
+                 {"tail, direct": "sd = sqrt(p (1 - p))",
+                  "tail, importance": f"sd of the weights = {IMPORTANCE_SD:.2g}"},
                  fitted_where={"tail, direct": seen})
     right.plot(ns[all_zero], errors["tail, direct"][all_zero], "o", markerfacecolor="white", color="tab:blue",
                markersize=6, label=f"all {runs} direct estimates are 0 (RMS = p)")
@@ -256,7 +336,7 @@ def main(argv=None):
 
 
 def tail_sentence(ns, error, all_zero, seen, runs):
-    """What the direct estimate of P(X > 3) shows, in the terms of the module docstring."""
+    """What the direct estimate of P(X > 3) shows, in the terms of section 2 above."""
     p = TAIL_PROBABILITY
     if all_zero.any():
         flat = (f"Measured over R = {runs} runs, the RMS is flat at p up to N = {ns[all_zero].max()}: no run had "
@@ -297,5 +377,48 @@ def _save(fig, plt, out, name):
     plt.close(fig)
 
 
-if __name__ == "__main__":
-    main()
+# %% [markdown]
+# ## Run it
+#
+# In a notebook, the next cell runs `main` with the program's defaults ($N$ up to 100,000,
+# $R = 40$ runs; a few seconds) and writes to `demo_out/monte_carlo`, under the folder the
+# kernel runs in. Change `ARGS` to try other settings, e.g. `["--runs", "200"]` to see the
+# flat part of the direct estimate move left. When the file runs as a program or is imported,
+# this cell and the three after it do nothing.
+
+# %%
+if NOTEBOOK:
+    from IPython.display import Image, display
+
+    ARGS = []
+    OUT = os.path.join("demo_out", "monte_carlo")
+    errors = main([*ARGS, "--out", OUT])
+
+# %% [markdown]
+# **$\pi$.** Left, the first darts of run 1; right, the RMS error of the estimate of $\pi$ against
+# $N$, on top of its theory line, with a fitted slope close to $-1/2$.
+
+# %%
+if NOTEBOOK:
+    display(Image(os.path.join(OUT, "pi.png")))
+
+# %% [markdown]
+# **$P(X > 3)$.** Left, the target and the proposal; right, both estimators' errors. The
+# importance-sampling line lies far below the direct one and parallel to it: the same rate, a
+# smaller constant. The open circles mark the $N$ at which every direct estimate was still 0.
+
+# %%
+if NOTEBOOK:
+    display(Image(os.path.join(OUT, "importance.png")))
+
+# %% [markdown]
+# **Rejection sampling.** Left, the histogram of the accepted draws over the target $p$, and
+# the envelope $M q$; right, the error of their mean.
+
+# %%
+if NOTEBOOK:
+    display(Image(os.path.join(OUT, "rejection.png")))
+
+# %%
+if __name__ == "__main__" and not NOTEBOOK:
+    main(sys.argv[1:])

@@ -1,18 +1,43 @@
+# %% [markdown]
+# # A variational autoencoder on binarized MNIST
+#
+# This demo trains the variational autoencoder (VAE) of Kingma & Welling (2014), "Auto-Encoding
+# Variational Bayes" ([arXiv:1312.6114](https://arxiv.org/abs/1312.6114)), on binarized digits,
+# with the model and schedule of the
+# [PyTorch example](https://github.com/pytorch/examples/tree/main/vae), and draws what it learned:
+# reconstructions, samples, the latent space, and with a 2-D code the learned manifold.
+# `docs/vae.md` explains the model and reports longer runs; `minigrad/models/vae.py` builds it.
+#
+# **Program, module and notebook.** This file is a [Jupytext](https://jupytext.readthedocs.io)
+# percent script: `# %%` starts a code cell, `# %% [markdown]` a text cell like this one.
+#
+# - Program: `python demos/vae.py` trains the 784-400-20 model for 30 epochs and writes
+#   `metrics.json`, `elbo.png`, `reconstructions.png`, `samples.png`, `latent.png` and a checkpoint
+#   to `demo_out/vae`; `python demos/vae.py --latent 2 --out demo_out/vae2d` trains a 2-D code and
+#   adds `manifold.png`; `python demos/vae.py --epochs 100 --resume` carries on from the
+#   checkpoint. `--help` lists the options.
+# - Module: importing the file only defines things; `main(argv)` runs the demo on a list of
+#   arguments and returns the metrics (the tests do this).
+# - Notebook: `jupytext --to notebook demos/vae.py`, or, with jupytext installed, open the `.py`
+#   file in Jupyter (right click, *Open With → Notebook*); run the cells top to bottom.
+#
+# The next cell sets `NOTEBOOK = __name__ == "__main__" and "ipykernel" in sys.modules`, and
+# both halves are needed. A notebook runs as `__main__`, as a program does, but its `sys.argv`
+# holds the Jupyter kernel's own arguments (`-f kernel.json`), which `argparse` would reject. A
+# module imported from a notebook has `ipykernel` loaded too, but its `__name__` is its own. The
+# cells at the end run `main` and show its pictures only when `NOTEBOOK` is true, and the last
+# cell reads the command line only when the file runs as a program.
+# (`%run demos/vae.py` inside Jupyter therefore counts as a notebook and ignores its
+# arguments; call `main([...])` there instead.)
+
+# %%
 """Train a variational autoencoder on binarized MNIST digits and draw what it learned.
 
     python demos/vae.py                                   # 30 epochs of the default 784-400-20 model, in demo_out/vae
     python demos/vae.py --latent 2 --out demo_out/vae2d   # a 2-D code: adds the manifold picture
     python demos/vae.py --epochs 100 --resume             # carry on from demo_out/vae/checkpoint.npz
 
-The default model and schedule are those of the PyTorch example (and of Kingma & Welling,
-2014): encoder 784-400-(20+20) with ReLU, decoder 20-400-784 giving Bernoulli logits,
-analytic KL, Adam(lr=1e-3), batches of 128, on the 8,000 training digits of
-``mg.data.load_mnist()``; test numbers are on its 2,000 test digits, binarized once.
-
-Written to --out: metrics.json, elbo.png, reconstructions.png, samples.png, latent.png and,
-with --latent 2, manifold.png. A checkpoint is saved after every epoch; --resume continues
-from it and gives the same numbers as a run that was never interrupted, because every epoch
-draws its randomness from generators seeded by (seed, epoch).
+The explanation is in the Markdown cells of this file, which opens as a notebook (see the first cell).
 """
 import argparse
 import json
@@ -22,12 +47,48 @@ import time
 
 import numpy
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))   # run from a checkout
+# Run from a checkout: put the repository on the path. A notebook has no __file__; Jupyter starts
+# its kernel in the notebook's folder (demos/).
+HERE = os.path.dirname(os.path.abspath(__file__)) if "__file__" in globals() else os.getcwd()
+sys.path.insert(0, os.path.join(HERE, ".."))
 import minigrad as mg  # noqa: E402
+
+NOTEBOOK = __name__ == "__main__" and "ipykernel" in sys.modules   # in a Jupyter kernel, not imported
 
 EVAL_SEED = 12345   # the test ELBO is estimated with the same draws after every epoch
 
 
+# %% [markdown]
+# ## The model, the bound and the options
+#
+# A code $z \in \mathbb{R}^{20}$ is drawn from the prior $p(z) = \mathcal{N}(0, I)$, and a decoder
+# MLP (20-400-784, ReLU) turns it into one Bernoulli logit $\ell_j(z)$ per pixel:
+# $p_\theta(x \mid z) = \prod_j \mathrm{Bernoulli}(x_j;\, \mathrm{sigmoid}(\ell_j(z)))$. The
+# posterior $p(z \mid x)$ is intractable, so an encoder MLP (784-400-(20+20)) maps each image to a
+# diagonal Gaussian $q_\phi(z \mid x) = \mathcal{N}(\mu(x), \operatorname{diag} s(x)^2)$ that stands
+# in for it. Encoder and decoder are trained together by maximizing the evidence lower bound
+#
+# $$\log p_\theta(x) \;\ge\; \mathcal{L}(x) = \mathbb{E}_{q_\phi(z \mid x)}[\log p_\theta(x \mid z)]
+# - \mathrm{KL}(q_\phi(z \mid x)\,\|\,p(z)),$$
+#
+# with the KL in closed form, $\tfrac{1}{2} \sum_j (\mu_j^2 + s_j^2 - 1 - \log s_j^2)$ (Kingma &
+# Welling, appendix B; `--kl mc` estimates it from the draw instead), and the first term from one
+# draw $z = \mu + s \odot \epsilon$, $\epsilon \sim \mathcal{N}(0, I)$. Written so, $z$ is a
+# differentiable function of the encoder's outputs and the gradient flows through the draw: the
+# pathwise (reparameterization) estimator. `--estimator score` uses the score function
+# (REINFORCE) instead, with the other digits of the batch as baseline; `demos/estimators.py`
+# compares the two.
+#
+# After training, the demo also reports the importance-weighted bound of Burda, Grosse &
+# Salakhutdinov (2016), [arXiv:1509.00519](https://arxiv.org/abs/1509.00519): with $k$ draws
+# $z_i \sim q$ (`--iwae-k`, 100), $\log \frac{1}{k} \sum_i p(x, z_i) / q(z_i \mid x)$, a tighter
+# bound on $\log p(x)$ than the ELBO. The optimizer is Adam (Kingma & Ba 2015,
+# [arXiv:1412.6980](https://arxiv.org/abs/1412.6980)), learning rate $10^{-3}$, batches of 128.
+# The data are the 8,000 training digits of `mg.data.load_mnist()`, binarized afresh every epoch
+# (a pixel is 1 with probability its grey level); test numbers are on its 2,000 test digits,
+# binarized once.
+
+# %%
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -57,8 +118,15 @@ def parse_args(argv):
     return parser.parse_args(argv)
 
 
-# ---------------------------------------------------------------- checkpoints
+# %% [markdown]
+# ## Checkpoints that resume exactly
+#
+# A checkpoint is saved after every epoch. `--resume` continues from it and gives the same
+# numbers as a run that was never interrupted, because every epoch draws its randomness from
+# generators seeded by (seed, epoch), not from whatever state the last run left behind. A
+# checkpoint of another model (other latent size, likelihood, ...) is refused.
 
+# %%
 def save_checkpoint(path, model, optimizer, epoch, history, config):
     """Everything needed to continue: weights, Adam's moments, the epoch reached (mg.save is atomic)."""
     mg.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch,
@@ -78,8 +146,14 @@ def load_checkpoint(path, model, optimizer, config):
     return state["epoch"], state["history"]
 
 
-# ---------------------------------------------------------------- training and evaluation
+# %% [markdown]
+# ## Training and evaluation
+#
+# One epoch binarizes and shuffles the training digits with this epoch's generator, then takes
+# one Adam step on $-\mathcal{L}$, averaged over each batch. The test ELBO uses one draw per digit,
+# the same draws after every epoch (`EVAL_SEED`), so that its changes come from the model.
 
+# %%
 def train_epoch(model, optimizer, images, epoch, args, tqdm):
     """One pass over freshly binarized, reshuffled training digits; returns the mean training ELBO."""
     rng = mg.backend.host_generator([args.seed, epoch])   # this epoch's shuffling and binarization ...
@@ -119,8 +193,16 @@ def evaluate_iwae(model, images, device, k, batch_size=50):
     return total / len(images)
 
 
-# ---------------------------------------------------------------- pictures
+# %% [markdown]
+# ## Pictures
+#
+# Every picture's title describes the run (model, likelihood, KL, encoder gradient, schedule),
+# so that pictures of two runs cannot be mistaken for each other. With more than two latent
+# dimensions, the latent picture shows the posterior means projected on their first two
+# principal components. With `--latent 2` the demo also decodes a grid of codes spaced by the
+# prior's quantiles, as in figure 4 of Kingma & Welling.
 
+# %%
 def grid(images, rows, cols, size=28):
     """Images (n, size*size) tiled into one (rows*size, cols*size) array."""
     tiles = numpy.zeros((rows * cols, size, size))
@@ -214,8 +296,15 @@ def draw_manifold(model, args, plt, run, n=20):
     plt.close(fig)
 
 
-# ---------------------------------------------------------------- main
+# %% [markdown]
+# ## The demo: `main(argv)`
+#
+# `main` parses the arguments, loads the data, builds the model and Adam, resumes if asked, then
+# trains and evaluates epoch by epoch, printing the train and test ELBO and saving a checkpoint.
+# It ends with the IWAE bound, `metrics.json` and the pictures, drawn with matplotlib's file
+# backend (Agg).
 
+# %%
 def main(argv=None):
     args = parse_args(argv)
     import matplotlib
@@ -274,5 +363,51 @@ def main(argv=None):
     return metrics
 
 
-if __name__ == "__main__":
-    main()
+# %% [markdown]
+# ## Run it
+#
+# In a notebook, the next cell runs `main` with the program's defaults, without the progress bar
+# (30 epochs; about 15 s on a 2-core machine), and writes to `demo_out/vae`, under the folder the
+# kernel runs in. Change `ARGS` to try other settings: `["--epochs", "3"]` for a quick look,
+# `["--latent", "2"]` for the manifold picture, `["--estimator", "score"]` to train the encoder
+# with REINFORCE. When the file runs as a program or is imported, this cell and the three after
+# it do nothing.
+
+# %%
+if NOTEBOOK:
+    from IPython.display import Image, display
+
+    ARGS = []
+    OUT = os.path.join("demo_out", "vae")
+    metrics = main([*ARGS, "--no-progress", "--out", OUT])
+
+# %% [markdown]
+# **The ELBO during training**, in nats per digit. The test curve is measured with the same
+# draws after every epoch.
+
+# %%
+if NOTEBOOK:
+    display(Image(os.path.join(OUT, "elbo.png")))
+
+# %% [markdown]
+# **Reconstructions and samples.** Test digits above what the decoder makes of their posterior
+# means; then the decoder's pixel probabilities for 64 codes drawn from the prior.
+
+# %%
+if NOTEBOOK:
+    display(Image(os.path.join(OUT, "reconstructions.png")))
+    display(Image(os.path.join(OUT, "samples.png")))
+
+# %% [markdown]
+# **The latent space**: the posterior means of the test digits, coloured by their labels; and,
+# for a 2-D code, the manifold.
+
+# %%
+if NOTEBOOK:
+    display(Image(os.path.join(OUT, "latent.png")))
+    if metrics["config"]["latent"] == 2:
+        display(Image(os.path.join(OUT, "manifold.png")))
+
+# %%
+if __name__ == "__main__" and not NOTEBOOK:
+    main(sys.argv[1:])

@@ -1,30 +1,43 @@
+# %% [markdown]
+# # What makes VAEs hard to train, on toy data that trains in seconds
+#
+# A variational autoencoder (Kingma & Welling 2014, "Auto-Encoding Variational Bayes",
+# [arXiv:1312.6114](https://arxiv.org/abs/1312.6114)) maximizes the evidence lower bound
+#
+# $$\mathcal{L}(x) = \mathbb{E}_{q(z \mid x)}[\log p(x \mid z)] - \mathrm{KL}(q(z \mid x)\,\|\,p(z))
+# \;\le\; \log p(x).$$
+#
+# Two ways it goes wrong are shown here, each with its fixes: a Gaussian likelihood whose
+# variance is learned, on data that takes a few exact values; and posterior collapse, where
+# the code is ignored. The background is J. Gordon's posts on stochastic backpropagation
+# (parts 1 and 2), which train a VAE on toy data and look at what goes wrong; the experiments
+# here are our own. `docs/vae.md`, section 8, discusses the printed numbers.
+#
+# **Program, module and notebook.** This file is a [Jupytext](https://jupytext.readthedocs.io)
+# percent script: `# %%` starts a code cell, `# %% [markdown]` a text cell like this one.
+#
+# - Program: `python demos/vae_pitfalls.py` (`--help` lists the options) writes `variance.png`,
+#   `collapse.png` and `summary.json` to `demo_out/vae_pitfalls`, and prints the final ELBOs.
+# - Module: importing the file only defines things; `main(argv)` runs the demo on a list of
+#   arguments and returns the summary (the tests do this).
+# - Notebook: `jupytext --to notebook demos/vae_pitfalls.py`, or, with jupytext installed, open the
+#   `.py` file in Jupyter (right click, *Open With → Notebook*); run the cells top to bottom.
+#
+# The next cell sets `NOTEBOOK = __name__ == "__main__" and "ipykernel" in sys.modules`, and
+# both halves are needed. A notebook runs as `__main__`, as a program does, but its `sys.argv`
+# holds the Jupyter kernel's own arguments (`-f kernel.json`), which `argparse` would reject. A
+# module imported from a notebook has `ipykernel` loaded too, but its `__name__` is its own. The
+# cells at the end run `main` and show its pictures only when `NOTEBOOK` is true, and the last
+# cell reads the command line only when the file runs as a program.
+# (`%run demos/vae_pitfalls.py` inside Jupyter therefore counts as a notebook and ignores its
+# arguments; call `main([...])` there instead.)
+
+# %%
 """What makes VAEs hard to train, shown on toy data small enough to train in seconds.
 
     python demos/vae_pitfalls.py      # writes demo_out/vae_pitfalls/variance.png, collapse.png, summary.json
 
-Two pitfalls, each with its fixes:
-
-1. A Gaussian likelihood with a *learned* variance, on data that takes a few exact values
-   (binary images here). A density is not a probability: when the decoder predicts a pixel
-   exactly, it can shrink that pixel's standard deviation towards 0 and its log-density grows
-   without bound (log N(x; x, s^2) = -log s - 0.92). The "ELBO" climbs past 0 and keeps
-   climbing, the gradients (which scale like 1/s^2) grow, and training turns erratic. The
-   number no longer measures anything. Fixes: a floor on the standard deviation, which bounds
-   the density; better, a likelihood that matches the data: Bernoulli for binary pixels, whose
-   log-probabilities are at most 0.
-
-2. Posterior collapse. The ELBO charges KL(q(z|x) || p(z)) for every nat of information the
-   code carries about x. When the decoder's noise is large (a fixed Gaussian standard
-   deviation much bigger than the data's detail), a code is not worth its price: the
-   encoder returns the prior for every x (KL = 0), the decoder outputs the mean of the data,
-   and the latent space is dead. KL warm-up (Bowman et al. 2016; Sonderby et al. 2016)
-   multiplies the KL by a weight rising from 0 to 1, so the code is used early on; here it
-   only delays the collapse, because ignoring z *is* the best ELBO for that likelihood. The
-   fix is the likelihood: a noise level that fits the data, or a learned one (with a floor,
-   see 1.).
-
-The background: J. Gordon's posts on stochastic backpropagation (parts 1 and 2), which
-train a VAE on toy data and look at what goes wrong. The experiments here are our own.
+The explanation is in the Markdown cells of this file, which opens as a notebook (see the first cell).
 """
 import argparse
 import json
@@ -33,13 +46,32 @@ import sys
 
 import numpy
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))   # run from a checkout
+# Run from a checkout: put the repository on the path. A notebook has no __file__; Jupyter starts
+# its kernel in the notebook's folder (demos/).
+HERE = os.path.dirname(os.path.abspath(__file__)) if "__file__" in globals() else os.getcwd()
+sys.path.insert(0, os.path.join(HERE, ".."))
 import minigrad as mg  # noqa: E402
 from minigrad.models import VAE  # noqa: E402
 
+NOTEBOOK = __name__ == "__main__" and "ipykernel" in sys.modules   # in a Jupyter kernel, not imported
 
-# ---------------------------------------------------------------- toy data
 
+# %% [markdown]
+# ## Toy data and one training run
+#
+# Two data sets, drawn from one seeded generator: 6×6 binary images of bars (a random set of
+# horizontal bars, or of vertical ones), and points near the unit circle, a 1-D curve in the
+# plane that a 2-D code can describe.
+#
+# `train` runs Adam on $-(\text{reconstruction} - \beta\, \mathrm{KL})$, averaged over a batch,
+# with $\beta$ rising linearly from 0 to 1 over `warmup_epochs` (KL warm-up, used in pitfall 2;
+# otherwise $\beta = 1$ and this is the negative ELBO). It records the ELBO (at $\beta = 1$), its
+# two terms, and whatever `watch(model)` measures after each epoch. A latent unit $u$ counts as
+# *active* when its posterior mean varies across the data, $\operatorname{Var}_x
+# \mathbb{E}_q[z_u] > 0.01$ (Burda, Grosse & Salakhutdinov 2016, "Importance Weighted
+# Autoencoders", [arXiv:1509.00519](https://arxiv.org/abs/1509.00519)).
+
+# %%
 def bars(n, size=6, rng=None):
     """Binary size x size images: a random set of horizontal bars, or of vertical bars (each bar on w.p. 0.3)."""
     images = numpy.zeros((n, size, size), dtype=numpy.float32)
@@ -58,8 +90,6 @@ def ring(n, noise=0.05, rng=None):
     points = numpy.stack([numpy.cos(angle), numpy.sin(angle)], axis=1)
     return (points + noise * rng.standard_normal((n, 2))).astype(numpy.float32)
 
-
-# ---------------------------------------------------------------- one training run
 
 def train(model, data, epochs, lr, seed, warmup_epochs=0, batch_size=100, watch=None):
     """Adam on -(reconstruction - beta * KL), beta rising linearly from 0 to 1 over ``warmup_epochs``.
@@ -107,8 +137,26 @@ def active_units(model, data, threshold=0.01):
     return int((means.var(axis=0) > threshold).sum())
 
 
-# ---------------------------------------------------------------- the two experiments
+# %% [markdown]
+# ## Pitfall 1: a learned Gaussian variance on binary data
+#
+# A density is not a probability. Give the decoder a Gaussian likelihood with a learned standard
+# deviation $s$ per pixel, on pixels that are exactly 0 or 1. Where the decoder predicts a pixel
+# exactly, that pixel contributes
+#
+# $$\log \mathcal{N}(x;\, x,\, s^2) = -\log s - \tfrac{1}{2} \log 2\pi = -\log s - 0.92,$$
+#
+# which grows without bound as $s \to 0$. The "ELBO" climbs past 0 and keeps climbing, the
+# gradients (which scale like $1/s^2$) grow, and training turns erratic; the number no longer
+# measures anything. Two fixes: a floor $s \ge s_{\min}$, which caps each pixel at
+# $-\log s_{\min} - 0.92$ nats (1.38 at $s_{\min} = 0.1$); better, a likelihood that matches the
+# data, Bernoulli for binary pixels, whose log-probabilities are at most 0.
+#
+# The experiment trains a 36-64-4 VAE on 1,000 bars images (`--n-bars`) three times, from the
+# same initial weights: learned std, learned std $\ge 0.1$, and Bernoulli. It watches the
+# smallest standard deviation the decoder gives any pixel of 200 images.
 
+# %%
 def variance_experiment(args, rng):
     """Binary bars images: learned Gaussian variance without and with a floor, against Bernoulli."""
     data = bars(args.n_bars, rng=rng)
@@ -125,30 +173,6 @@ def variance_experiment(args, rng):
         print(f"  {name:30s} final ELBO {results[name]['elbo'][-1]:8.2f} nats per image")
     return data, results
 
-
-def collapse_experiment(args, rng):
-    """Points on a ring: fixed Gaussian noise from small to large, KL warm-up, and a learned std."""
-    data = ring(args.n_ring, rng=rng)
-    runs = {"std 0.1": dict(likelihood="gaussian", obs_scale=0.1),
-            "std 0.5": dict(likelihood="gaussian", obs_scale=0.5),
-            "std 1.0": dict(likelihood="gaussian", obs_scale=1.0),
-            "std 1.0, KL warm-up": dict(likelihood="gaussian", obs_scale=1.0, warmup=True),
-            "learned std >= 0.01": dict(likelihood="gaussian-learned", min_scale=0.01)}
-    results, models = {}, {}
-    for name, options in runs.items():
-        options = dict(options)
-        warmup_epochs = args.epochs // 3 if options.pop("warmup", False) else 0
-        mg.random.seed(args.seed)
-        model = VAE(x_dim=2, hidden=64, latent=2, **options)
-        results[name] = train(model, data, args.epochs, lr=3e-3, seed=args.seed, warmup_epochs=warmup_epochs)
-        results[name]["active_units"] = active_units(model, data)
-        models[name] = model
-        print(f"  {name:22s} final ELBO {results[name]['elbo'][-1]:7.3f}  KL {results[name]['kl'][-1]:6.3f}  "
-              f"active units {results[name]['active_units']} of 2")
-    return data, results, models
-
-
-# ---------------------------------------------------------------- pictures
 
 def plot_variance(results, args, path, plt):
     from matplotlib.ticker import MaxNLocator
@@ -173,6 +197,51 @@ def plot_variance(results, args, path, plt):
                  f"Adam 3e-3, {args.epochs} epochs, seed {args.seed}", fontsize=11)
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+# %% [markdown]
+# ## Pitfall 2: posterior collapse
+#
+# The ELBO charges $\mathrm{KL}(q(z \mid x)\,\|\,p(z))$ for every nat of information the code
+# carries about $x$. With a decoder of fixed noise $\sigma$, knowing $z$ can raise the
+# reconstruction term by at most about $\mathbb{E}\|x - \bar{x}\|^2 / (2\sigma^2)$, half a nat for
+# the ring at $\sigma = 1$. When the code is not worth its price, the encoder returns the prior
+# for every $x$ (KL = 0), the decoder outputs the mean of the data, and no latent unit is active:
+# the ELBO is then $-\log 2\pi - 1/2 = -2.34$ at $\sigma = 1$.
+#
+# KL warm-up (Bowman et al. 2016, "Generating Sentences from a Continuous Space",
+# [arXiv:1511.06349](https://arxiv.org/abs/1511.06349); Sønderby et al. 2016, "Ladder Variational
+# Autoencoders", [arXiv:1602.02282](https://arxiv.org/abs/1602.02282)) multiplies the KL by a
+# weight $\beta$ rising from 0 to 1, so that early on the code is free and gets used. Here it
+# only delays the collapse, because ignoring $z$ *is* the best ELBO under that likelihood. The
+# fix is the likelihood: a noise level that fits the data, or a learned one (with a floor, see
+# pitfall 1).
+#
+# The experiment trains a 2-64-2 VAE on 2,000 ring points (`--n-ring`) with five Gaussian
+# decoders: fixed $\sigma$ = 0.1, 0.5 and 1.0, $\sigma = 1.0$ with warm-up over the first third of
+# the epochs, and a learned $\sigma \ge 0.01$.
+
+# %%
+def collapse_experiment(args, rng):
+    """Points on a ring: fixed Gaussian noise from small to large, KL warm-up, and a learned std."""
+    data = ring(args.n_ring, rng=rng)
+    runs = {"std 0.1": dict(likelihood="gaussian", obs_scale=0.1),
+            "std 0.5": dict(likelihood="gaussian", obs_scale=0.5),
+            "std 1.0": dict(likelihood="gaussian", obs_scale=1.0),
+            "std 1.0, KL warm-up": dict(likelihood="gaussian", obs_scale=1.0, warmup=True),
+            "learned std >= 0.01": dict(likelihood="gaussian-learned", min_scale=0.01)}
+    results, models = {}, {}
+    for name, options in runs.items():
+        options = dict(options)
+        warmup_epochs = args.epochs // 3 if options.pop("warmup", False) else 0
+        mg.random.seed(args.seed)
+        model = VAE(x_dim=2, hidden=64, latent=2, **options)
+        results[name] = train(model, data, args.epochs, lr=3e-3, seed=args.seed, warmup_epochs=warmup_epochs)
+        results[name]["active_units"] = active_units(model, data)
+        models[name] = model
+        print(f"  {name:22s} final ELBO {results[name]['elbo'][-1]:7.3f}  KL {results[name]['kl'][-1]:6.3f}  "
+              f"active units {results[name]['active_units']} of 2")
+    return data, results, models
 
 
 def plot_collapse(data, results, models, args, path, plt):
@@ -207,6 +276,14 @@ def plot_collapse(data, results, models, args, path, plt):
     plt.close(fig)
 
 
+# %% [markdown]
+# ## The demo: `main(argv)`
+#
+# `main` parses the arguments, runs the two experiments (60 epochs each by default), draws one
+# figure for each with matplotlib's file backend (Agg), and writes every history to
+# `summary.json`.
+
+# %%
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -235,5 +312,40 @@ def main(argv=None):
     return summary
 
 
-if __name__ == "__main__":
-    main()
+# %% [markdown]
+# ## Run it
+#
+# In a notebook, the next cell runs `main` with the program's defaults (about 5 s) and writes to
+# `demo_out/vae_pitfalls`, under the folder the kernel runs in. Change `ARGS` to try other
+# settings, e.g. `["--epochs", "200"]`. When the file runs as a program or is imported, this
+# cell and the two after it do nothing.
+
+# %%
+if NOTEBOOK:
+    from IPython.display import Image, display
+
+    ARGS = []
+    OUT = os.path.join("demo_out", "vae_pitfalls")
+    summary = main([*ARGS, "--out", OUT])
+
+# %% [markdown]
+# **Pitfall 1.** Left, the training ELBO: the two Gaussian "ELBO"s pass 0, which no
+# log-probability can; the Bernoulli one stays below. Right, the smallest learned standard
+# deviation heads for 0 unless it is floored.
+
+# %%
+if NOTEBOOK:
+    display(Image(os.path.join(OUT, "variance.png")))
+
+# %% [markdown]
+# **Pitfall 2.** Left, the KL of each run: at $\sigma = 1.0$ it falls to 0; with warm-up it
+# rises first, then falls too. Middle and right, the reconstructions at $\sigma = 0.1$, which follow the ring, and at
+# $\sigma = 1.0$, which all sit at the mean of the data.
+
+# %%
+if NOTEBOOK:
+    display(Image(os.path.join(OUT, "collapse.png")))
+
+# %%
+if __name__ == "__main__" and not NOTEBOOK:
+    main(sys.argv[1:])
