@@ -32,7 +32,6 @@ from .ops import (
 from .serialization import load, save
 
 
-
 def __getattr__(name):
     """mg.testing, imported on first use: it needs hypothesis, a test extra (PEP 562)."""
     if name == "testing":

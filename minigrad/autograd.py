@@ -26,6 +26,7 @@ from .tensor import Tensor, tensor
 
 _grad_enabled = True     # the one flag: checked in apply(), the only place that records
 _clock = 0               # ticks at every recorded op and every in-place change (see changed_in_place)
+NO_GRAD_NOTE = "computed under no_grad"   # the Tensor._note (for mg.viz) of a value no_grad cut off from the graph
 
 
 class _GradMode:
@@ -83,6 +84,11 @@ def apply(op, data, *edges):
                 out._op = op
                 _clock += 1
                 out._recorded_at = _clock
+                break
+    elif not _grad_enabled:   # for mg.viz: mark a value that no_grad cut off from the graph (and what follows it)
+        for x, _ in edges:
+            if x._requires_grad or x._note is NO_GRAD_NOTE:
+                out._note = NO_GRAD_NOTE
                 break
     if anomaly.enabled:
         anomaly.check_forward(op, out)

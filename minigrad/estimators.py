@@ -42,7 +42,9 @@ from .tensor import Tensor, tensor
 
 def magic_box(x):
     """x - x.detach(): 0 in value, x's gradient in the backward pass (the DiCE "magic box")."""
-    return x - x.detach()
+    box = x - x.detach()
+    box._note = "magic_box: value 0, gradient of its input"   # for mg.viz: where a score's gradient enters
+    return box
 
 
 def _check_samples(n, caller, at_least=1):

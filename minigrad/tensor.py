@@ -13,7 +13,7 @@ from .pytorch_names import numpy_axis_names
 
 class Tensor:
     __slots__ = ("_data", "_changed_at", "_requires_grad", "grad", "_edges", "_op", "_recorded_at", "_trace",
-                 "__weakref__")
+                 "_note", "__weakref__")
 
     def __init__(self, data, requires_grad=False):
         try:
@@ -31,6 +31,7 @@ class Tensor:
         self._op = None
         self._recorded_at = 0    # the tape's clock when the op that made it was recorded
         self._trace = None       # where the op was called, kept by detect_anomaly()
+        self._note = None        # a short text for pictures of the graph: what this tensor is (read by mg.viz)
 
     @property
     def requires_grad(self):
@@ -225,7 +226,9 @@ class Tensor:
 
     def detach(self):
         """The same values, cut from the graph (shares data, like PyTorch)."""
-        return Tensor(self._data)
+        cut = Tensor(self._data)
+        cut._note = "detached"   # for mg.viz: the graph stops here
+        return cut
 
     def requires_grad_(self, requires_grad=True):
         if requires_grad:

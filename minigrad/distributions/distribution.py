@@ -20,6 +20,8 @@ Shapes. A draw has shape ``sample_shape + batch_shape + event_shape``:
 ``log_prob`` of a value of shape ``sample_shape + batch_shape + event_shape`` has shape
 ``sample_shape + batch_shape``: the event axes are summed out.
 """
+import weakref
+
 import numpy
 
 from .. import backend
@@ -49,7 +51,9 @@ class Distribution:
         Distributions that cannot be reparameterized override this.
         """
         with no_grad():
-            return self.rsample(sample_shape)
+            x = self.rsample(sample_shape)
+        x._note = sample_note(self, *(p for p in vars(self).values() if isinstance(p, Tensor)))   # for mg.viz
+        return x
 
     def extended_shape(self, sample_shape=()):
         """sample_shape + batch_shape + event_shape (sample_shape may be an int)."""
@@ -111,6 +115,31 @@ def broadcast_all(*values):
             tensors.append(tensor(v, dtype=backend.get_default_dtype()))
     shape = numpy.broadcast_shapes(*(t.shape for t in tensors))
     return tuple(t if t.shape == shape else broadcast_to(t, shape) for t in tensors)
+
+
+# ------------------------------------------------------------ labels for pictures of the graph (mg.viz)
+
+def noted(t, text):
+    """``t``, labelled ``text`` for mg.viz (Tensor._note), unless no_grad already marked it as cut off."""
+    if t._note is None:
+        t._note = text
+    return t
+
+
+def sample_note(dist, *parameters):
+    """The label of a draw of ``sample()``: a random node drawn from ``parameters`` with no gradient path.
+
+    mg.viz draws a dashed "no gradient" line from each parameter to the draw. The
+    references are weak, so a kept draw keeps no graph alive.
+    """
+    return (f"z ~ {type(dist).__name__} (sample: no gradient path)", _WeakRefs(weakref.ref(p) for p in parameters))
+
+
+class _WeakRefs(tuple):
+    """A tuple of weak references that pickles (and copies) as an empty tuple, so a draw still pickles."""
+
+    def __reduce__(self):
+        return tuple, ()
 
 
 def check(condition, message):

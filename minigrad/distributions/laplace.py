@@ -6,7 +6,7 @@ import numpy
 from .. import random
 from ..ops import as_tensor
 from ..tensor import Tensor
-from .distribution import Distribution, broadcast_all, check_finite, check_positive
+from .distribution import Distribution, broadcast_all, check_finite, check_positive, noted
 
 
 class Laplace(Distribution):
@@ -34,12 +34,13 @@ class Laplace(Distribution):
         u = random.uniform(self.extended_shape(sample_shape), low=eps - 1.0, high=1.0,
                            dtype=self.loc.dtype, device=self.loc.device).data
         noise = Tensor(-xp.sign(u) * xp.log1p(-xp.abs(u)))   # standard Laplace draws, no parameters in them
-        return self.loc + self.scale * noise
+        noted(noise, "eps ~ Laplace(0, 1)")                                   # labels for mg.viz
+        return noted(self.loc + self.scale * noise, "z = loc + scale * eps (rsample)")
 
     def log_prob(self, value):
         """log p(x) = -|x - loc| / scale - log(2 scale)."""
         x = as_tensor(value, self.loc)
-        return -(x - self.loc).abs() / self.scale - self.scale.log() - math.log(2.0)
+        return noted(-(x - self.loc).abs() / self.scale - self.scale.log() - math.log(2.0), "log_prob of Laplace")
 
     def entropy(self):
         """H = 1 + log(2 scale)."""

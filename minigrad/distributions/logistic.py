@@ -5,7 +5,7 @@ import numpy
 
 from .. import random
 from ..ops import as_tensor, softplus
-from .distribution import Distribution, broadcast_all, check_finite, check_positive
+from .distribution import Distribution, broadcast_all, check_finite, check_positive, noted
 
 
 def logistic_noise(shape, dtype, device):
@@ -35,13 +35,14 @@ class Logistic(Distribution):
 
     def rsample(self, sample_shape=()):
         """x = loc + scale L with L ~ Logistic(0, 1)."""
-        return self.loc + self.scale * logistic_noise(self.extended_shape(sample_shape), self.loc.dtype,
-                                                      self.loc.device)
+        noise = logistic_noise(self.extended_shape(sample_shape), self.loc.dtype, self.loc.device)
+        noted(noise, "eps ~ Logistic(0, 1)")                                  # labels for mg.viz
+        return noted(self.loc + self.scale * noise, "z = loc + scale * eps (rsample)")
 
     def log_prob(self, value):
         """log p(x) = -z - 2 softplus(-z) - log scale  (log sigmoid(z) + log sigmoid(-z), stably)."""
         z = (as_tensor(value, self.loc) - self.loc) / self.scale
-        return -z - 2.0 * softplus(-z) - self.scale.log()
+        return noted(-z - 2.0 * softplus(-z) - self.scale.log(), "log_prob of Logistic")
 
     def entropy(self):
         """H = log scale + 2."""

@@ -7,7 +7,7 @@ from .. import random
 from ..linalg import diagonal, solve_triangular
 from ..ops import as_tensor, broadcast_to, expand_dims, matmul, squeeze, swapaxes
 from ..tensor import Tensor, tensor
-from .distribution import Distribution, check, check_finite
+from .distribution import Distribution, check, check_finite, noted
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -49,8 +49,9 @@ class MultivariateNormal(Distribution):
 
     def rsample(self, sample_shape=()):
         """x = loc + L eps with eps ~ N(0, I_d): then Cov(x) = L E[eps eps^T] L^T = L L^T."""
-        eps = random.normal(self.extended_shape(sample_shape), dtype=self.loc.dtype, device=self.loc.device)
-        return self.loc + squeeze(matmul(self.scale_tril, expand_dims(eps, -1)), -1)
+        shape = self.extended_shape(sample_shape) + (1,)   # eps as columns, for L @ eps
+        eps = noted(random.normal(shape, dtype=self.loc.dtype, device=self.loc.device), "eps ~ N(0, I)")   # for mg.viz
+        return noted(self.loc + squeeze(matmul(self.scale_tril, eps), -1), "z = loc + L eps (rsample)")
 
     def log_prob(self, value):
         """log p(x) = -1/2 (d log 2 pi + |z|^2) - sum_i log L_ii,  where L z = x - loc.
@@ -61,7 +62,7 @@ class MultivariateNormal(Distribution):
         x = as_tensor(value, self.loc)
         z = squeeze(solve_triangular(self.scale_tril, expand_dims(x - self.loc, -1)), -1)
         d = self.event_shape[0]
-        return -0.5 * ((z * z).sum(-1) + d * LOG_2PI) - self._half_log_det()
+        return noted(-0.5 * ((z * z).sum(-1) + d * LOG_2PI) - self._half_log_det(), "log_prob of MultivariateNormal")
 
     def entropy(self):
         """H = d/2 (1 + log 2 pi) + 1/2 log det C."""

@@ -3,7 +3,7 @@ import math
 
 from .. import random
 from ..ops import as_tensor
-from .distribution import Distribution, broadcast_all, check_finite, check_positive
+from .distribution import Distribution, broadcast_all, check_finite, check_positive, noted
 
 LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
@@ -34,13 +34,14 @@ class Normal(Distribution):
         x gives the pathwise gradient (Kingma & Welling 2014, section 2.4).
         """
         eps = random.normal(self.extended_shape(sample_shape), dtype=self.loc.dtype, device=self.loc.device)
-        return self.loc + self.scale * eps
+        noted(eps, "eps ~ N(0, 1)")                                            # labels for mg.viz
+        return noted(self.loc + self.scale * eps, "z = loc + scale * eps (rsample)")
 
     def log_prob(self, value):
         """log p(x) = -(x - loc)^2 / (2 scale^2) - log scale - log sqrt(2 pi)."""
         x = as_tensor(value, self.loc)
         z = (x - self.loc) / self.scale
-        return -0.5 * z * z - self.scale.log() - LOG_SQRT_2PI
+        return noted(-0.5 * z * z - self.scale.log() - LOG_SQRT_2PI, "log_prob of Normal")
 
     def entropy(self):
         """H = 1/2 + log sqrt(2 pi) + log scale = 1/2 log(2 pi e scale^2)."""

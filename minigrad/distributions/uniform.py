@@ -2,7 +2,7 @@
 from .. import random
 from ..ops import as_tensor, where
 from ..tensor import Tensor
-from .distribution import Distribution, broadcast_all, check
+from .distribution import Distribution, broadcast_all, check, noted
 
 
 class Uniform(Distribution):
@@ -23,13 +23,14 @@ class Uniform(Distribution):
     def rsample(self, sample_shape=()):
         """x = low + (high - low) u, u ~ U(0, 1): dx/dlow = 1 - u, dx/dhigh = u."""
         u = random.uniform(self.extended_shape(sample_shape), dtype=self.low.dtype, device=self.low.device)
-        return self.low + (self.high - self.low) * u
+        noted(u, "u ~ U(0, 1)")                                                # labels for mg.viz
+        return noted(self.low + (self.high - self.low) * u, "z = low + (high - low) * u (rsample)")
 
     def log_prob(self, value):
         """-log(high - low) inside [low, high), -inf outside."""
         x = as_tensor(value, self.low)
         inside = Tensor((x.data >= self.low.data) & (x.data < self.high.data))
-        return where(inside, -(self.high - self.low).log(), float("-inf"))
+        return noted(where(inside, -(self.high - self.low).log(), float("-inf")), "log_prob of Uniform")
 
     def entropy(self):
         return (self.high - self.low).log()
