@@ -25,35 +25,37 @@ from . import anomaly
 from .tensor import Tensor, tensor
 
 _grad_enabled = True     # the one flag: checked in apply(), the only place that records
+_marks_cuts = False      # inside a user's no_grad(): apply() labels what it cuts off, for mg.viz
 _clock = 0               # ticks at every recorded op and every in-place change (see changed_in_place)
 NO_GRAD_NOTE = "computed under no_grad"   # the Tensor._note (for mg.viz) of a value no_grad cut off from the graph
 
 
 class _GradMode:
-    """Context manager and decorator that sets grad mode for its body."""
+    """Context manager and decorator that sets grad mode for its body (and whether cuts are labelled)."""
 
-    def __init__(self, enabled):
-        self.enabled = enabled
+    def __init__(self, enabled, marks_cuts=False):
+        self.enabled, self.marks_cuts = enabled, marks_cuts
 
     def __enter__(self):
-        global _grad_enabled
-        self.previous, _grad_enabled = _grad_enabled, self.enabled
+        global _grad_enabled, _marks_cuts
+        self.previous = _grad_enabled, _marks_cuts
+        _grad_enabled, _marks_cuts = self.enabled, self.marks_cuts
 
     def __exit__(self, *exc):
-        global _grad_enabled
-        _grad_enabled = self.previous
+        global _grad_enabled, _marks_cuts
+        _grad_enabled, _marks_cuts = self.previous
 
     def __call__(self, function):
         @functools.wraps(function)
         def wrapper(*args, **kwargs):
-            with _GradMode(self.enabled):
+            with _GradMode(self.enabled, self.marks_cuts):
                 return function(*args, **kwargs)
         return wrapper
 
 
 def no_grad():
     """Record nothing inside: ``with mg.no_grad(): ...`` or ``@mg.no_grad()``."""
-    return _GradMode(False)
+    return _GradMode(False, marks_cuts=True)
 
 
 def enable_grad():
@@ -85,7 +87,7 @@ def apply(op, data, *edges):
                 _clock += 1
                 out._recorded_at = _clock
                 break
-    elif not _grad_enabled:   # for mg.viz: mark a value that no_grad cut off from the graph (and what follows it)
+    elif _marks_cuts:   # for mg.viz: mark a value that no_grad cut off from the graph (and what follows it)
         for x, _ in edges:
             if x._requires_grad or x._note is NO_GRAD_NOTE:
                 out._note = NO_GRAD_NOTE
@@ -133,7 +135,10 @@ def _backpropagate(roots, root_grads, retain_graph, create_graph, wanted=()):
             g = grads[id(t)] if id(t) in keep else grads.pop(id(t))
             for x, vjp in t._edges:                          # the chain rule: dL/dx += vjp(dL/dt)
                 if x._requires_grad:
-                    receive(x, _checked_cotangent(vjp(g, t), t, x, check_anomalies))
+                    gx = vjp(g, t)
+                    if gx._data.shape != x._data.shape or gx._data.dtype != x._data.dtype or check_anomalies:
+                        gx = _checked_cotangent(gx, t, x, check_anomalies)
+                    receive(x, gx)
             if not retain_graph:
                 t._edges = _RELEASED   # drop the vjps and the values they saved
     return grads, leaves

@@ -25,7 +25,8 @@ class Tensor:
         self._data = data
         self._changed_at = 0     # when its values were last overwritten; see autograd.changed_in_place
         self._requires_grad = False
-        self.requires_grad = requires_grad
+        if requires_grad:
+            self.requires_grad = True   # through the setter, which checks the dtype
         self.grad = None
         self._edges = None       # None for a leaf; ((input, vjp), ...) for a recorded op's output
         self._op = None
@@ -164,7 +165,7 @@ class Tensor:
         return int(self.item())
 
     def __round__(self, ndigits=None):
-        """round(t) and round(t, n) of a one-element tensor: a Python number (mg has no round op)."""
+        """round(t) and round(t, n) of a one-element tensor: a Python number (t.round() is the elementwise op)."""
         return round(self.item(), ndigits)
 
     def __format__(self, spec):
@@ -205,7 +206,7 @@ class Tensor:
     def __bool__(self):
         if self.size != 1:
             raise ValueError(f"the truth value of a tensor with {self.size} elements is ambiguous; "
-                             "use .any() or .all() on .data, or compare a scalar")
+                             "use .any() or .all(), or compare a scalar")
         return bool(self.item())
 
     __hash__ = object.__hash__   # == is elementwise, so hash by identity (as PyTorch does)
@@ -295,8 +296,19 @@ class Tensor:
     def relu(self): return ops.relu(self)
     def softplus(self): return ops.softplus(self)
     def abs(self): return ops.abs(self)
+    def square(self): return ops.square(self)
+    def erf(self): return ops.erf(self)
     def clip(self, min=None, max=None): return ops.clip(self, min, max)
     clamp = clip
+
+    # no gradient: constants (see ops/elementwise.py) and boolean tests
+    def sign(self): return ops.sign(self)
+    def floor(self): return ops.floor(self)
+    def ceil(self): return ops.ceil(self)
+    def round(self, decimals=0): return ops.round(self, decimals)
+    def isnan(self): return ops.isnan(self)
+    def isinf(self): return ops.isinf(self)
+    def isfinite(self): return ops.isfinite(self)
 
     # ------------------------------------------------------------ reductions
     @numpy_axis_names
@@ -306,9 +318,27 @@ class Tensor:
     @numpy_axis_names
     def var(self, axis=None, keepdims=False, ddof=0): return ops.var(self, axis, keepdims, ddof)
     @numpy_axis_names
-    def max(self, axis=None, keepdims=False): return ops.max(self, axis, keepdims)
+    def std(self, axis=None, keepdims=False, ddof=0): return ops.std(self, axis, keepdims, ddof)
     @numpy_axis_names
-    def min(self, axis=None, keepdims=False): return ops.min(self, axis, keepdims)
+    def prod(self, axis=None, keepdims=False): return ops.prod(self, axis, keepdims)
+    @numpy_axis_names
+    def norm(self, ord=None, axis=None, keepdims=False): return ops.norm(self, ord, axis, keepdims)
+    @numpy_axis_names
+    def max(self, axis=None, keepdims=False, return_indices=False):
+        return ops.max(self, axis, keepdims, return_indices)
+    @numpy_axis_names
+    def min(self, axis=None, keepdims=False, return_indices=False):
+        return ops.min(self, axis, keepdims, return_indices)
+    @numpy_axis_names
+    def argmax(self, axis=None, keepdims=False): return ops.argmax(self, axis, keepdims)
+    @numpy_axis_names
+    def argmin(self, axis=None, keepdims=False): return ops.argmin(self, axis, keepdims)
+    @numpy_axis_names
+    def any(self, axis=None, keepdims=False): return ops.any(self, axis, keepdims)
+    @numpy_axis_names
+    def all(self, axis=None, keepdims=False): return ops.all(self, axis, keepdims)
+    @numpy_axis_names
+    def cumsum(self, axis=None): return ops.cumsum(self, axis)
     @numpy_axis_names
     def logsumexp(self, axis=None, keepdims=False): return ops.logsumexp(self, axis, keepdims)
     @numpy_axis_names
@@ -323,6 +353,10 @@ class Tensor:
     def transpose(self, *axes):
         return ops.transpose(self, axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else (axes or None))
 
+    def permute(self, *axes):
+        """PyTorch's name for transpose with every axis given: x.permute(2, 0, 1) or x.permute((2, 0, 1))."""
+        return ops.transpose(self, axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else axes)
+
     T = property(lambda self: ops.transpose(self))
     def flatten(self): return ops.reshape(self, (-1,))
     @numpy_axis_names
@@ -331,19 +365,57 @@ class Tensor:
     def expand_dims(self, axis): return ops.expand_dims(self, axis)
     unsqueeze = expand_dims
     def broadcast_to(self, shape): return ops.broadcast_to(self, shape)
+    @numpy_axis_names
+    def flip(self, axis=None): return ops.flip(self, axis)
+    @numpy_axis_names
+    def split(self, indices_or_sections, axis=0):
+        """numpy.split's meaning (k equal pieces, or cut points), not torch.split's (pieces of length k)."""
+        return ops.split(self, indices_or_sections, axis)
+    @numpy_axis_names
+    def take_along_axis(self, indices, axis=-1): return ops.take_along_axis(self, indices, axis)
+
+    @numpy_axis_names
+    def gather(self, axis, indices):
+        """PyTorch's x.gather(dim, index): take_along_axis over the part of x that ``indices`` covers.
+
+        out[i, j] = x[i, indices[i, j]] for axis 1. PyTorch does not broadcast the indices: on
+        each other axis they may be shorter than x, and only x's leading part is read.
+        """
+        shape = tuple(indices.shape) if hasattr(indices, "shape") else numpy.shape(indices)
+        if self.ndim == 0 or len(shape) != self.ndim:
+            raise ValueError(f"gather: indices of shape {shape} for x of shape {self.shape}: they need x's axes")
+        axis = ops.normalize_axes(axis, self.ndim, "gather")[0]
+        if any(m > n for a, (m, n) in enumerate(zip(shape, self.shape)) if a != axis):
+            raise ValueError(f"gather: indices of shape {shape} are longer than x of shape {self.shape} on an "
+                             f"axis other than {axis}")
+        covered = tuple(slice(None) if a == axis else slice(0, m) for a, m in enumerate(shape))
+        return ops.take_along_axis(self[covered], indices, axis)
+
+    def copy(self):
+        """A copy in a new array, differentiable (NumPy's name; PyTorch's is clone)."""
+        return ops.copy(self)
+    clone = copy
+
+    def numel(self):
+        """The number of elements (PyTorch's name for size)."""
+        return self.size
 
 
 # NumPy's functions that have a minigrad op of the same meaning (numpy name -> minigrad name)
 _NUMPY_UFUNCS = {"add": "add", "subtract": "sub", "multiply": "mul", "divide": "div", "true_divide": "div",
                  "power": "pow", "negative": "neg", "matmul": "matmul", "absolute": "abs", "exp": "exp",
                  "log": "log", "log1p": "log1p", "expm1": "expm1", "sqrt": "sqrt", "sin": "sin", "cos": "cos",
-                 "tanh": "tanh", "maximum": "maximum", "minimum": "minimum", "less": "less",
+                 "tanh": "tanh", "maximum": "maximum", "minimum": "minimum", "less": "less", "square": "square",
+                 "sign": "sign", "floor": "floor", "ceil": "ceil", "isnan": "isnan", "isinf": "isinf",
+                 "isfinite": "isfinite",
                  "less_equal": "less_equal", "greater": "greater", "greater_equal": "greater_equal",
                  "equal": "equal", "not_equal": "not_equal"}
 _NUMPY_FUNCTIONS = {name: name for name in ("sum", "mean", "var", "max", "min", "reshape", "transpose", "squeeze",
                                             "expand_dims", "swapaxes", "broadcast_to", "concatenate", "stack",
-                                            "where", "clip")}
-_NUMPY_FUNCTIONS.update(amax="max", amin="min")
+                                            "where", "clip", "std", "prod", "argmax", "argmin", "any", "all",
+                                            "cumsum", "round", "einsum", "split", "flip", "take_along_axis", "pad",
+                                            "copy", "norm")}   # norm: numpy.linalg.norm
+_NUMPY_FUNCTIONS.update(amax="max", amin="min", around="round")
 
 
 def _check_differentiable_dtype(dtype, caller):

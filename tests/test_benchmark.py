@@ -1,13 +1,14 @@
-"""demos/benchmark.py: its hand-written gradients are right, and main() runs and writes JSON.
+"""demos/benchmark: its hand-written gradients are right, every peer computes the same loss, and main()
+runs and writes JSON.
 
 The benchmark's NumPy implementation - forward pass, backward pass derived by hand, Adam -
 is the yardstick every engine is measured against, so it must do exactly the work of the
 minigrad model: the same loss and the same gradients, for the same weights and noise.
 """
-import importlib.util
 import json
 import os
 import pathlib
+import subprocess
 import sys
 
 import numpy
@@ -17,32 +18,41 @@ from hypothesis import strategies as st
 
 import minigrad as mg
 
-_PATH = pathlib.Path(__file__).resolve().parent.parent / "demos" / "benchmark.py"
-_spec = importlib.util.spec_from_file_location("benchmark", _PATH)
-benchmark = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(benchmark)
+# demos/benchmark is a package of its own, not installed: it is imported by its name from demos/.
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "demos"))
+import benchmark
+from benchmark import model, presets
+from benchmark.peers import IMPLEMENTATIONS, dezero_step, minigrad_ops_step
+from benchmark.runner import Skip
+
+DEMOS = pathlib.Path(benchmark.__file__).parent.parent
 
 sizes = st.tuples(st.integers(1, 12), st.integers(1, 9), st.integers(1, 4), st.integers(1, 6))   # D, H, Z, B
 
 
+def drawn_noise(seed, batch, latent):
+    """The eps that mg.models.VAE's rsample draws after mg.random.seed(seed): shape (k=1, B, Z)."""
+    mg.random.seed(seed)
+    return mg.random.normal((1, batch, latent), dtype=mg.float64).numpy()[0]
+
+
 def minigrad_model_gradients(params, x, seed):
     """Loss and gradients of mg.models.VAE, as a user trains it: loss = -elbo.mean(); loss.backward()."""
-    D, H = params["encoder.layers.0.weight"].shape
-    Z = params["decoder.layers.0.weight"].shape[0]
+    D, H, Z = presets.sizes_of(params)
     model = mg.models.VAE(D, H, Z, dtype=mg.float64)
     model.load_state_dict(params)
     mg.random.seed(seed)
     loss = -model.elbo(mg.tensor(x)).elbo.mean()
     loss.backward()
     grads = dict((name, p.grad.numpy()) for name, p in model.named_parameters())
-    return loss.item(), [grads[name] for name in benchmark.PARAMETER_NAMES]
+    return loss.item(), [grads[name] for name in presets.PARAMETER_NAMES]
 
 
 def minigrad_ops_gradients(params, x, seed):
     """Loss and gradients of the raw-ops version the benchmark times as "minigrad-ops"."""
-    tensors = [mg.tensor(params[name], requires_grad=True) for name in benchmark.PARAMETER_NAMES]
-    mg.random.seed(seed)
-    loss = benchmark.minigrad_ops_loss(tensors, mg.tensor(x), params["decoder.layers.0.weight"].shape[0])
+    tensors = [mg.tensor(params[name], requires_grad=True) for name in presets.PARAMETER_NAMES]
+    eps = drawn_noise(seed, x.shape[0], presets.sizes_of(params)[2])
+    loss = minigrad_ops_step.vae_loss(tensors, mg.tensor(x), mg.tensor(eps))
     loss.backward()
     return loss.item(), [t.grad.numpy() for t in tensors]
 
@@ -53,20 +63,42 @@ def test_hand_written_gradients_equal_minigrads(minigrad_gradients, sizes, seed)
     """In float64, on random sizes: HandWrittenVAE's loss and gradients == minigrad's autograd ones,
     with the same weights, the same batch and the same noise eps."""
     D, H, Z, B = sizes
-    config = benchmark.Config(D, H, Z, B)
-    params = benchmark.initial_parameters(config, seed, dtype=numpy.float64)
-    x = benchmark.binary_batch(config, seed, dtype=numpy.float64)
+    config = presets.Config(D, H, Z, B)
+    params = presets.initial_parameters(config, seed, dtype=numpy.float64)
+    x = presets.binary_batch(config, seed, dtype=numpy.float64)
 
     loss, grads = minigrad_gradients(params, x, seed)
-    mg.random.seed(seed)                      # the draw minigrad's rsample made: eps of shape (k=1, B, Z)
-    eps = mg.random.normal((1, B, Z), dtype=mg.float64).numpy()[0]
-    hand = benchmark.HandWrittenVAE([params[name].copy() for name in benchmark.PARAMETER_NAMES])
-    hand_loss, hand_grads = hand.loss_and_grads(x, eps)
+    hand = model.HandWrittenVAE([params[name].copy() for name in presets.PARAMETER_NAMES])
+    hand_loss, hand_grads = hand.loss_and_grads(x, drawn_noise(seed, B, Z))
 
     numpy.testing.assert_allclose(hand_loss, loss, rtol=1e-12)
-    for name, expected, got in zip(benchmark.PARAMETER_NAMES, grads, hand_grads):
+    for name, expected, got in zip(presets.PARAMETER_NAMES, grads, hand_grads):
         assert got.shape == expected.shape, name
         numpy.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("name", [name for name in IMPLEMENTATIONS if name != "numpy"])
+def test_every_peer_computes_the_hand_written_loss(name):
+    """Each framework's VAE, at the same float32 weights, batch and noise, gives the hand-written
+    loss: it does the same work, so timing it against the others is fair. A peer that is not
+    installed is skipped with its reason."""
+    for config in (presets.Config(64, 32, 4, 16), presets.Config(7, 5, 3, 2)):
+        params, x, eps = presets.initial_parameters(config), presets.binary_batch(config), presets.noise(config)
+        try:
+            theirs = IMPLEMENTATIONS[name].loss(params, x, eps)
+        except Skip as e:
+            pytest.skip(str(e))
+        assert numpy.isclose(theirs, model.loss(params, x, eps), rtol=1e-5), (name, config)
+
+
+def test_dezero_is_imported_without_leaving_numpy_int_behind():
+    """DeZero 0.0.13 needs numpy.int (gone since NumPy 1.24) while it imports; afterwards NumPy is as it was."""
+    had_it = hasattr(numpy, "int")
+    try:
+        dezero_step._dezero()
+    except Skip as e:
+        pytest.skip(str(e))
+    assert hasattr(numpy, "int") == had_it
 
 
 def test_array_adam_makes_the_updates_of_mg_optim_adam():
@@ -75,9 +107,9 @@ def test_array_adam_makes_the_updates_of_mg_optim_adam():
     start = rng.standard_normal((3, 4))
     grads = [rng.standard_normal((3, 4)) for _ in range(3)]
     ours = start.copy()
-    adam = benchmark.ArrayAdam([ours])
+    adam = model.ArrayAdam([ours])
     theirs = mg.tensor(start, requires_grad=True)
-    reference = mg.optim.Adam([theirs], lr=benchmark.LR)
+    reference = mg.optim.Adam([theirs], lr=presets.LR)
     for g in grads:
         adam.step([g])
         theirs.grad = mg.tensor(g)
@@ -87,10 +119,10 @@ def test_array_adam_makes_the_updates_of_mg_optim_adam():
 
 
 def test_main_runs_every_preset_kind_and_writes_json(tmp_path):
-    """A tiny run of each mode: the VAE table, the chain and the memory check, with valid JSON."""
+    """A tiny run of each mode: the VAE table, the chain, the fused ops and the memory check, with valid JSON."""
     path = tmp_path / "bench.json"
     cores = os.sched_getaffinity(0)
-    report = benchmark.main(["--presets", "tiny", "chain", "--impls", "numpy,minigrad", "--steps", "4",
+    report = benchmark.main(["--presets", "tiny", "chain", "fused", "--impls", "numpy,minigrad", "--steps", "4",
                              "--warmup", "1", "--rounds", "2", "--chain-ops", "40", "--json", str(path)])
     assert os.sched_getaffinity(0) == cores    # main() pins the process to one core, then gives the cores back
     written = json.loads(path.read_text())
@@ -102,9 +134,13 @@ def test_main_runs_every_preset_kind_and_writes_json(tmp_path):
     for row in rows.values():
         assert row["steps"] == 4 and 0 < row["q1_ms"] <= row["median_ms"] <= row["q3_ms"]
         assert numpy.isfinite(row["loss_after"]) and row["peak_bytes"] > 0
+        assert row["loss_start_agrees"] and row["loss_start"] == pytest.approx(rows["numpy"]["loss_start"], rel=1e-5)
     assert rows["numpy"]["x_numpy"] == 1.0 and rows["minigrad"]["x_torch"] is None
     chain = {row["impl"]: row for row in written["presets"]["chain"]["results"]}
     assert set(chain) == {"numpy", "minigrad"} and chain["minigrad"]["backward_us_per_op"] > 0
+    fused = {row["op"]: row for row in written["presets"]["fused"]["results"]}
+    assert set(fused) == {"linear", "bernoulli_log_prob", "kl_to_standard_normal"}
+    assert all(row["fused_us"] > 0 and row["composite_us"] > 0 for row in fused.values())
 
     assert written["malloc"] in ("keeps freed memory", "default")   # "default" where malloc is not glibc's
     memory_run = benchmark.main(["--presets", "tiny", "--memory-steps", "3", "--warmup", "1", "--malloc-default"])
@@ -124,14 +160,22 @@ def test_a_peer_that_does_not_import_is_skipped_with_its_reason(monkeypatch):
     assert "mygrad is not installed" in tiny["skipped"]["mygrad"]
 
 
+def test_both_documented_commands_start():
+    """`python demos/benchmark` from the root and `python -m benchmark` from demos/ find the package."""
+    for command, cwd in (([sys.executable, "demos/benchmark", "--help"], DEMOS.parent),
+                         ([sys.executable, "-m", "benchmark", "--help"], DEMOS)):
+        done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert "--presets" in done.stdout and "dezero" in done.stdout
+
+
 def test_asking_for_a_device_that_is_not_here_is_an_error_that_says_what_to_do():
     """`--device cuda` where minigrad has no GPU (CUDA_VISIBLE_DEVICES="" hides any GPU from CuPy)
     must not print an empty table and exit 0: it exits non-zero and says what was asked, which
     devices there are, and how to get the GPU backend."""
-    import subprocess
     env = dict(os.environ, CUDA_VISIBLE_DEVICES="")
-    done = subprocess.run([sys.executable, str(_PATH), "--device", "cuda", "--presets", "tiny", "--steps", "1"],
-                          capture_output=True, text=True, env=env, timeout=120)
+    done = subprocess.run([sys.executable, str(DEMOS / "benchmark"), "--device", "cuda", "--presets", "tiny",
+                           "--steps", "1"], capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode != 0
     assert "--device cuda" in done.stderr and "['cpu']" in done.stderr
     assert "cupy" in done.stderr.lower() and ("pip install" in done.stderr or "getDeviceCount" in done.stderr)

@@ -35,7 +35,7 @@ def as_tensor(value, like=None):
 def as_float(x):
     """x, with integers and booleans turned into the default float dtype: for ops whose result is a
     float whatever the input (exp, division, mean)."""
-    return x.astype(backend.get_default_dtype()) if x.dtype.kind in "biu" else x
+    return x.astype(backend.get_default_dtype()) if x._data.dtype.kind in "biu" else x
 
 
 def operands(a, b, op, broadcast=True):
@@ -56,7 +56,8 @@ def operands(a, b, op, broadcast=True):
         b = as_tensor(b, a)
     if type(a._data) is not type(b._data):
         check_same_device((a, b), op)
-    if broadcast and a._data.shape != b._data.shape and not _broadcastable(a._data.shape, b._data.shape):
+    shape_a, shape_b = a._data.shape, b._data.shape
+    if broadcast and shape_a != shape_b and shape_a and shape_b and not _broadcastable(shape_a, shape_b):
         raise ValueError(f"{op}: shapes {a.shape} and {b.shape} do not broadcast; counting from the right, "
                          "each pair of axis lengths must be equal or contain a 1")
     return a, b
@@ -69,7 +70,10 @@ def _as_float_beside(value, t):
 
 
 def _broadcastable(shape_a, shape_b):
-    return all(m == n or m == 1 or n == 1 for m, n in zip(reversed(shape_a), reversed(shape_b)))
+    for m, n in zip(reversed(shape_a), reversed(shape_b)):
+        if m != n and m != 1 and n != 1:
+            return False
+    return True
 
 
 def check_same_device(tensors, op):

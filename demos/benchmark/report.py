@@ -1,0 +1,78 @@
+"""The tables printed: columns padded to their widest cell."""
+
+PEAK_AND_LOSS_NOTE = (
+    "peak MiB: the most memory one step held beyond what was held before it (activations, gradients, temporaries), "
+    "by tracemalloc on the CPU (it sees NumPy arrays, not PyTorch's or XLA's: '-') and by the allocator on CUDA. "
+    "start loss: every implementation at the same weights, batch and noise eps (must agree: '!' where it does not). "
+    "loss: after the last step (the noise differs). Compare ratios within one run: the clock depends on the load.")
+
+
+def table(headers, rows):
+    """Columns padded to their widest cell: the first left-aligned, the others right-aligned."""
+    cells = [headers] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = []
+    for r in cells:
+        lines.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
+    lines.insert(1, "-" * len(lines[0]))
+    return "\n".join(lines)
+
+
+def _number(value, digits=2):
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _mib(value):
+    return "-" if value is None else f"{value / 2**20:.1f}"
+
+
+def print_skipped(skipped):
+    for name, reason in skipped.items():
+        print(f"  skipped {name}: {reason}")
+
+
+def print_step_table(preset, config, rows, skipped, args):
+    print(f"\n[{preset}] VAE {config}: one training step (forward, backward, Adam), float32, {args.device}, "
+          f"{args.threads} thread(s); median of {args.steps} steps after {args.warmup} warm-up")
+    if args.device == "cuda":
+        print("(numpy: the hand-written version run on CuPy; minigrad on CuPy; PyTorch on CUDA)")
+    body = [[r["impl"], _number(r["median_ms"], 3), _number(r["iqr_ms"], 3), _number(r["min_ms"], 3),
+             _number(r["x_numpy"]), _number(r["x_torch"]), _mib(r["peak_bytes"]),
+             _number(r["loss_start"], 3) + ("" if r["loss_start_agrees"] else " !"), _number(r["loss_after"], 1)]
+            for r in rows]
+    print(table(["impl", "median ms", "IQR ms", "min ms", "x numpy", "x torch", "peak MiB", "start loss", "loss"],
+                body))
+    for r in rows:
+        if not r["loss_start_agrees"]:
+            print(f"  ! {r['impl']}: its loss at the start differs from the hand-written one: it does other work")
+    print_skipped(skipped)
+
+
+def print_chain_table(rows, skipped, args):
+    print(f"\n[chain] {args.chain_ops} elementwise ops (x2, exp, log, x0.5, ...) on {args.chain_size} float32 "
+          f"numbers, then backward; median of {args.steps} chains")
+    body = [[r["impl"], _number(r["forward_us_per_op"]), _number(r["backward_us_per_op"]),
+             _number(r["total_us_per_op"]), _number(r["x_numpy"], 1)] for r in rows]
+    print(table(["impl", "forward us/op", "backward us/op", "total us/op", "x numpy"], body))
+    print_skipped(skipped)
+
+
+def print_fused_table(config, rows, args):
+    print(f"\n[fused] minigrad's fused primitives against the composites they replace, on the arrays of the "
+          f"VAE {config}: op(...).sum() and its backward, float32, {args.device}; median of {args.steps} calls")
+    body = [[r["op"], _number(r["fused_forward_us"], 1), _number(r["fused_backward_us"], 1), _number(r["fused_us"], 1),
+             _number(r["composite_forward_us"], 1), _number(r["composite_backward_us"], 1),
+             _number(r["composite_us"], 1), _number(r["saved_us"], 1)] for r in rows]
+    print(table(["op", "fused fwd us", "bwd us", "total us", "composite fwd us", "bwd us", "total us", "saved us"],
+                body))
+    for r in rows:
+        print(f"  {r['op']}: {r['what']}")
+
+
+def print_memory_table(config, results, skipped):
+    print(f"\n[memory] VAE {config}: resident memory (/proc/self/statm) after the warm-up and after the steps;"
+          " a leak keeps growing in the second half, allocators settling do not")
+    body = [[r["impl"], r["steps"], _mib(r["rss_start_bytes"]), _mib(r["rss_end_bytes"]),
+             f"{r['growth_bytes'] / 2**20:+.2f}", f"{r['second_half_growth_bytes'] / 2**20:+.2f}"] for r in results]
+    print(table(["impl", "steps", "start MiB", "end MiB", "growth MiB", "2nd half MiB"], body))
+    print_skipped(skipped)
