@@ -1,4 +1,4 @@
-"""MNIST loading (embedded and from IDX files), binarization and batches."""
+"""MNIST loading (embedded and from IDX files; test images binarized or grey), binarization and batches."""
 import gzip
 import os
 import struct
@@ -142,3 +142,25 @@ def test_batches_in_order_and_drop_last():
 def test_batches_refuse_arrays_of_different_lengths():
     with pytest.raises(ValueError, match="different lengths"):
         data.BatchIterator(np.zeros(3), np.zeros(4))
+
+
+# ---------------------------------------------------------------- MNIST for a classifier
+
+def test_grey_test_images_are_the_grey_originals():
+    grey, binary = data.load_mnist(binarize_test=False), data.load_mnist()
+    with np.load(data.EMBEDDED, allow_pickle=False) as f:
+        images = f["images"]
+    test = np.random.default_rng(0).permutation(10000)[8000:]
+    assert grey.test_images.shape == (2000, 784) and grey.test_images.dtype == np.float32
+    np.testing.assert_allclose(grey.test_images, images[test].reshape(2000, 784) / 255.0, rtol=1e-6)
+    assert grey.test_images.min() >= 0.0 and grey.test_images.max() <= 1.0
+    assert len(np.unique(grey.test_images)) > 2                              # grey levels, not only 0 and 1
+    assert set(np.unique(binary.test_images)) == {0.0, 1.0}                  # the default: binarized, for the VAE
+    for field in ("train_images", "train_labels", "test_labels"):
+        np.testing.assert_array_equal(getattr(grey, field), getattr(binary, field))
+
+
+def test_grey_test_images_from_idx_files(tmp_path):
+    arrays = write_mnist_folder(tmp_path, compress=True)
+    grey = data.load_mnist(str(tmp_path), binarize_test=False)
+    np.testing.assert_allclose(grey.test_images, arrays["t10k-images-idx3-ubyte"].reshape(3, 784) / 255.0, rtol=1e-6)
