@@ -1,0 +1,173 @@
+"""Make every figure of the site again: the demos' own pictures and the pictures of the tape.
+
+    python docs/make_figures.py                  # all of them (about a minute on a 2-core machine)
+    python docs/make_figures.py vae graphs       # only these (names: see DEMOS, and "graphs")
+
+Each demo is imported from demos/ and its ``main(argv)`` run with the arguments in DEMOS,
+writing into demo_out/site/<demo> (git ignores demo_out/). Its PNGs are copied to
+docs/figures/<demo>/, and what it printed to docs/figures/<demo>/output.txt, which the Demos
+page includes as it is. So every picture and every number on the site comes from code in the
+repository, and a change to a demo shows on the site after one command. Each PNG must stay
+under MAX_PNG_BYTES (one over it is saved with a 256-colour palette, and the command fails if
+that is not enough).
+
+The pictures of the tape (docs/figures/graphs/*.svg) are drawn by ``mg.viz.render``, which
+needs Graphviz's ``dot`` (``apt-get install graphviz``); without it they are skipped with a
+message, and the committed ones stay. The text of each graph (``mg.viz.tape``) is written
+beside it either way.
+
+The figures are committed, so building the site (``mkdocs build --strict``) needs neither the
+demos' run time nor ``dot``. Needs the demos extra (``pip install -e ".[demos]"``).
+"""
+import argparse
+import contextlib
+import importlib.util
+import io
+import os
+import pathlib
+import shutil
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+FIGURES = ROOT / "docs" / "figures"
+MAX_PNG_BYTES = 300_000   # a figure is committed: keep each one small
+
+sys.path.insert(0, str(ROOT))
+import minigrad as mg  # noqa: E402
+
+# figures folder: (file in demos/, arguments of main besides --out, PNGs to keep). The
+# arguments are each demo's defaults, made quicker only where the defaults take long: the VAE
+# trains 10 epochs instead of 30, which still shows digits; vae2d adds the 2-D manifold.
+DEMOS = {
+    "vae": ("vae.py", ["--epochs", "10", "--no-progress"],
+            ["elbo.png", "reconstructions.png", "samples.png", "latent.png"]),
+    "vae2d": ("vae.py", ["--latent", "2", "--epochs", "10", "--iwae-k", "10", "--no-progress"],
+              ["latent.png", "manifold.png"]),
+    "vae_pitfalls": ("vae_pitfalls.py", [], ["variance.png", "collapse.png"]),
+    "estimators": ("estimators.py", ["--samples", "20000"],
+                   ["variance_square.png", "variance_exp.png", "variance_cos.png"]),
+    "monte_carlo": ("monte_carlo.py", ["--samples", "100000"], ["pi.png", "importance.png", "rejection.png"]),
+}
+
+
+class Tee(io.TextIOBase):
+    """Writes to the console and keeps a copy."""
+
+    def __init__(self, console):
+        self.console, self.kept = console, io.StringIO()
+
+    def write(self, text):
+        self.console.write(text)
+        self.kept.write(text)
+        return len(text)
+
+    def flush(self):
+        self.console.flush()
+
+
+def load_demo(filename):
+    """The module demos/<filename>, imported under a name of its own (importing it runs nothing)."""
+    path = ROOT / "demos" / filename
+    spec = importlib.util.spec_from_file_location(f"demo_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_demo(name):
+    filename, argv, pictures = DEMOS[name]
+    target = FIGURES / name
+    target.mkdir(parents=True, exist_ok=True)
+    out = f"demo_out/site/{name}"   # relative, so that what the demo prints names it as the command does
+    argv = [*argv, "--out", out]
+    command = " ".join(["python", f"demos/{filename}", *argv])
+    print(f"\n== {name}: {command}", flush=True)
+    tee = Tee(sys.stdout)
+    with contextlib.redirect_stdout(tee):
+        load_demo(filename).main(argv)
+    (target / "output.txt").write_text(f"$ {command}\n{tee.kept.getvalue()}")
+    for picture in pictures:
+        copy_png(ROOT / out / picture, target / picture)
+
+
+def copy_png(source, target):
+    """Copy a PNG; one over MAX_PNG_BYTES is saved with a 256-colour palette instead (plots lose nothing visible)."""
+    shutil.copyfile(source, target)
+    if target.stat().st_size > MAX_PNG_BYTES:
+        from PIL import Image  # matplotlib's own dependency
+        Image.open(source).convert("RGB").quantize(256).save(target, optimize=True)
+    size = target.stat().st_size
+    print(f"   {target.relative_to(ROOT)}  {size / 1000:.0f} kB")
+    if size > MAX_PNG_BYTES:
+        raise SystemExit(f"{target} is {size} bytes, over {MAX_PNG_BYTES}: make the demo's figure smaller")
+
+
+# ---------------------------------------------------------------- pictures of the tape
+
+def graphs():
+    """The graphs the chapters explain, drawn by mg.viz: one SVG and one Wengert list (.txt) each."""
+    import numpy as np
+
+    from minigrad.distributions import Normal
+
+    target = FIGURES / "graphs"
+    target.mkdir(parents=True, exist_ok=True)
+    print("\n== graphs: mg.viz.render and mg.viz.tape", flush=True)
+    mg.random.seed(0)
+    rng = np.random.default_rng(0)
+
+    def draw(name, outputs, names=None):
+        text = mg.viz.tape(*outputs if isinstance(outputs, list) else [outputs], names=names)
+        (target / f"{name}.txt").write_text(text + "\n")
+        if shutil.which("dot") is None:
+            print(f"   Graphviz's `dot` is not installed: {name}.svg not drawn ({mg.viz.INSTALL_GRAPHVIZ})")
+            return
+        svg = target / f"{name}.svg"
+        mg.viz.render(outputs, svg, names=names)
+        print(f"   {svg.relative_to(ROOT)}  {svg.stat().st_size / 1000:.0f} kB")
+
+    # The running example of "How minigrad differentiates": loss = ((x @ W + b).relu() ** 2).sum()
+    x = mg.tensor(rng.standard_normal((4, 3)))
+    W = mg.nn.Parameter(mg.tensor(rng.standard_normal((3, 2))))
+    b = mg.nn.Parameter(mg.zeros(2, dtype=mg.float64))
+    loss = ((x @ W + b).relu() ** 2).sum()
+    draw("tape", loss, names={"x": x, "W": W, "b": b, "loss": loss})
+
+    # A gradient of a gradient: y = sum(x sin x); g = dy/dx = sin x + x cos x, itself a graph
+    x = mg.tensor([0.5, 1.0, 2.0], dtype=mg.float64, requires_grad=True)
+    y = (x * x.sin()).sum()
+    (g,) = mg.autograd.grad(y, x, create_graph=True)
+    draw("grad_of_grad", [y, g], names={"x": x, "y": y, "g": g})
+
+    # The two estimators of d/dloc, d/dscale E[(z - 1)^2], z ~ N(loc, scale^2), as graphs
+    loc = mg.tensor([0.5, 1.0], dtype=mg.float64, requires_grad=True)
+    scale = mg.tensor([1.0, 2.0], dtype=mg.float64, requires_grad=True)
+    names = {"loc": loc, "scale": scale}
+    draw("pathwise", mg.estimators.pathwise(lambda z: (z - 1.0) ** 2, Normal(loc, scale), n=3), names)
+    draw("score_function", mg.estimators.score_function(lambda z: (z - 1.0) ** 2, Normal(loc, scale), n=3), names)
+
+    # The VAE's ELBO, the model of demos/vae.py (784-400-20) on a batch of 128 binarized digits
+    model = mg.models.VAE(784, 400, 20)
+    images = mg.data.load_mnist().train_images[:128]
+    x = mg.tensor(mg.data.binarize(images, np.random.default_rng(0)))
+    draw("vae_elbo", model.elbo(x), names=model)
+
+
+def main(argv=None):
+    os.chdir(ROOT)   # the demos' --out and data paths are relative to the repository root
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("only", nargs="*", metavar="NAME",
+                        help=f"make only these: {', '.join(DEMOS)}, graphs (default: all)")
+    args = parser.parse_args(argv)
+    unknown = set(args.only) - {*DEMOS, "graphs"}
+    if unknown:
+        parser.error(f"no figures called {', '.join(sorted(unknown))}; the names are {', '.join(DEMOS)}, graphs")
+    for name in args.only or [*DEMOS, "graphs"]:
+        graphs() if name == "graphs" else run_demo(name)
+    pngs = list(FIGURES.rglob("*.png")) + list(FIGURES.rglob("*.svg"))
+    total = sum(p.stat().st_size for p in pngs)
+    print(f"\n{len(pngs)} figures in {FIGURES.relative_to(ROOT)}, {total / 1e6:.2f} MB in all")
+
+
+if __name__ == "__main__":
+    main()
