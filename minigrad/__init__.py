@@ -23,11 +23,13 @@ from .backend import (
 )
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .ops import (
-    abs, add, arange, astype, bernoulli_log_prob, broadcast_to, clip, concatenate, cos, div, equal, exp, expand_dims,
-    expm1, eye, full, full_like, getitem, greater, greater_equal, leaky_relu, less, less_equal, linear, log, log1p,
-    log_sigmoid, log_softmax, logsumexp, matmul, max, maximum, mean, min, minimum, mul, neg, not_equal, ones,
-    ones_like, pow, relu, reshape, sigmoid, sin, softmax, softplus, sqrt, squeeze, stack, sub, sum, sum_to, swapaxes,
-    tanh, to_device, transpose, var, where, zeros, zeros_like,
+    abs, add, all, any, arange, argmax, argmin, astype, bernoulli_log_prob, broadcast_to, ceil, clip, concatenate,
+    copy, cos, cumsum, div, einsum, elu, equal, erf, exp, expand_dims, expm1, eye, flip, floor, full, full_like,
+    gelu, getitem, greater, greater_equal, isfinite, isinf, isnan, leaky_relu, less, less_equal, linear, log, log1p,
+    log_sigmoid, log_softmax, logsumexp, matmul, max, maximum, mean, min, minimum, mul, neg, norm, not_equal, ones,
+    ones_like, pad, pow, prod, relu, reshape, round, sigmoid, sign, silu, sin, softmax, softplus, split, sqrt,
+    square, squeeze, stack, std, sub, sum, sum_to, swapaxes, take_along_axis, tanh, to_device, transpose, var,
+    where, zeros, zeros_like,
 )
 from .serialization import load, save
 
@@ -42,11 +44,13 @@ def __getattr__(name):
 __all__ = ["Tensor", "tensor", "autograd", "backend", "random", "AnomalyError", "detect_anomaly", "enable_grad",
            "is_grad_enabled", "no_grad", "bool_", "devices", "float16", "float32", "float64", "get_default_device",
            "get_default_dtype", "int8", "int16", "int32", "int64", "set_default_device", "set_default_dtype",
-           "uint8", "GradcheckError", "gradcheck", "gradgradcheck", "abs", "add", "arange", "astype",
-           "bernoulli_log_prob", "broadcast_to", "clip", "concatenate", "cos", "div", "equal", "exp",
-           "expand_dims", "expm1", "eye", "full", "full_like", "getitem", "greater", "greater_equal", "leaky_relu",
-           "less", "less_equal", "linear", "log", "log1p", "log_sigmoid", "log_softmax", "logsumexp", "matmul",
-           "max", "maximum", "mean", "min", "minimum", "mul", "neg", "not_equal", "ones", "ones_like", "pow",
-           "relu", "reshape", "sigmoid", "sin", "softmax", "softplus", "sqrt", "squeeze", "stack", "sub", "sum",
-           "sum_to", "swapaxes", "tanh", "to_device", "transpose", "var", "where", "zeros", "zeros_like", "load",
-           "save", "distributions", "estimators", "linalg", "data", "models", "nn", "optim", "viz"]
+           "uint8", "GradcheckError", "gradcheck", "gradgradcheck", "abs", "add", "all", "any", "arange", "argmax",
+           "argmin", "astype", "bernoulli_log_prob", "broadcast_to", "ceil", "clip", "concatenate", "copy", "cos",
+           "cumsum", "div", "einsum", "elu", "equal", "erf", "exp", "expand_dims", "expm1", "eye", "flip", "floor",
+           "full", "full_like", "gelu", "getitem", "greater", "greater_equal", "isfinite", "isinf", "isnan",
+           "leaky_relu", "less", "less_equal", "linear", "log", "log1p", "log_sigmoid", "log_softmax", "logsumexp",
+           "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg", "norm", "not_equal", "ones",
+           "ones_like", "pad", "pow", "prod", "relu", "reshape", "round", "sigmoid", "sign", "silu", "sin",
+           "softmax", "softplus", "split", "sqrt", "square", "squeeze", "stack", "std", "sub", "sum", "sum_to",
+           "swapaxes", "take_along_axis", "tanh", "to_device", "transpose", "var", "where", "zeros", "zeros_like",
+           "load", "save", "distributions", "estimators", "linalg", "data", "models", "nn", "optim", "viz"]

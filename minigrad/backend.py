@@ -8,8 +8,8 @@ CPU, CuPy on an NVIDIA GPU. The two share an API, so an op written as
 
 serves both (Chainer's ``get_array_module`` idea). Everything that differs between
 backends - which device an array lives on, moving arrays between devices, random
-number generators, scatter-add - is answered here and nowhere else. No other file
-imports cupy or calls ``numpy.random``.
+number generators, scatter-add, the error function CuPy has and NumPy lacks - is
+answered here and nowhere else. No other file imports cupy or calls ``numpy.random``.
 
 A device is a name: ``"cpu"``, ``"cuda"`` when CuPy and a GPU are present, and any
 name a test registers with :func:`register_device`.
@@ -25,7 +25,7 @@ class Device:
     """What minigrad needs to know of one backend."""
 
     def __init__(self, name, xp, array_type, to_host, from_host, new_rng, scatter_add,
-                 get_rng_state=None, set_rng_state=None):
+                 get_rng_state=None, set_rng_state=None, erf=None):
         self.name = name
         self.xp = xp                    # the array module: numpy, cupy, ...
         self.array_type = array_type    # the class of its arrays
@@ -36,6 +36,7 @@ class Device:
         self.rng = new_rng(None)
         self.get_rng_state = get_rng_state  # generator -> JSON-able state (None: not supported)
         self.set_rng_state = set_rng_state  # (generator, state) -> None
+        self.erf = erf                  # array -> erf(array), where the backend has its own (None: mg.erf's formula)
 
 
 def _numpy_scatter_add(target, index, values):
@@ -80,8 +81,12 @@ def _register_cuda():
         def random(self, size, dtype):
             return self.state.random_sample(size, dtype=dtype)
 
+    def erf(array):   # cupyx.scipy.special is imported on first use, not with minigrad: few programs need it
+        import cupyx.scipy.special
+        return cupyx.scipy.special.erf(array)
+
     register_device(Device("cuda", cupy, cupy.ndarray, to_host=cupy.asnumpy, from_host=cupy.asarray,
-                           new_rng=CupyGenerator, scatter_add=cupyx.scatter_add))
+                           new_rng=CupyGenerator, scatter_add=cupyx.scatter_add, erf=erf))
 
 
 _register_cuda()

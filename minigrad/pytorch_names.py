@@ -14,6 +14,7 @@ TORCH_KEYWORDS = {
     "keepdim": "keepdims=",
     "unbiased": "ddof= (unbiased=True is ddof=1, unbiased=False is ddof=0)",
     "correction": "ddof=",
+    "p": "ord= (the order of a norm)",
 }
 
 

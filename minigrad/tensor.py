@@ -376,20 +376,8 @@ class Tensor:
 
     @numpy_axis_names
     def gather(self, axis, indices):
-        """PyTorch's x.gather(dim, index): take_along_axis over the part of x that ``indices`` covers.
-
-        out[i, j] = x[i, indices[i, j]] for axis 1. PyTorch does not broadcast the indices: on
-        each other axis they may be shorter than x, and only x's leading part is read.
-        """
-        shape = tuple(indices.shape) if hasattr(indices, "shape") else numpy.shape(indices)
-        if self.ndim == 0 or len(shape) != self.ndim:
-            raise ValueError(f"gather: indices of shape {shape} for x of shape {self.shape}: they need x's axes")
-        axis = ops.normalize_axes(axis, self.ndim, "gather")[0]
-        if any(m > n for a, (m, n) in enumerate(zip(shape, self.shape)) if a != axis):
-            raise ValueError(f"gather: indices of shape {shape} are longer than x of shape {self.shape} on an "
-                             f"axis other than {axis}")
-        covered = tuple(slice(None) if a == axis else slice(0, m) for a, m in enumerate(shape))
-        return ops.take_along_axis(self[covered], indices, axis)
+        """PyTorch's x.gather(dim, index): take_along_axis without broadcasting (see ops.shape.gather)."""
+        return ops.shape.gather(self, axis, indices)
 
     def copy(self):
         """A copy in a new array, differentiable (NumPy's name; PyTorch's is clone)."""

@@ -2,7 +2,15 @@
 
 For y = f(x) elementwise the Jacobian is diagonal, so the vjp is just ``g * f'(x)``,
 written with minigrad ops (f'(x) often reuses the output: exp' = exp, tanh' = 1 - tanh^2).
+
+Functions that are piecewise constant (sign, floor, ceil, round) and tests (isnan,
+comparisons) have no useful derivative: they return constants, never recorded.
 """
+import math
+
+import numpy
+
+from .. import backend
 from ..autograd import apply
 from ..tensor import Tensor
 from .common import as_float, as_tensor, operands
@@ -62,6 +70,81 @@ def tanh(x):
     return apply("tanh", x.xp.tanh(x.data), (x, lambda g, out: g * (1.0 - out * out)))
 
 
+def square(x):
+    """x^2.   d/dx = 2x.  (A primitive: x * x would record the product of two uses of x.)"""
+    x = as_tensor(x)
+    return apply("square", x.xp.square(x.data), (x, lambda g, out: g * (2.0 * x)))
+
+
+def erf(x):
+    """The error function, 2/sqrt(pi) times the integral of e^(-t^2) from 0 to x.   d/dx = 2/sqrt(pi) e^(-x^2).
+
+    NumPy has no erf, so on the CPU it is :func:`erf_array`'s rational approximation,
+    within a few units in the last place of float64 (math.erf element by element would be
+    a Python loop, and could not run on a GPU); CuPy has its own (see ``backend``).
+    """
+    x = as_float(as_tensor(x))
+    native = backend.device_of(x.data).erf
+    data = native(x.data) if native is not None else erf_array(x.xp, x.data)
+    return apply("erf", data, (x, lambda g, out: g * exp(-x * x) * _TWO_OVER_SQRT_PI))
+
+
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+# W. J. Cody, "Rational Chebyshev approximations for the error function", Math. Comp. 23 (1969)
+# 631-638, as in his Fortran CALERF (netlib specfun): numerator and denominator coefficients,
+# highest power first, for three intervals of |x|.
+_ERF_NEAR_0 = ((0.185777706184603153, 3.16112374387056560, 113.864154151050156, 377.485237685302021,
+                3209.37758913846947),
+               (1.0, 23.6012909523441209, 244.024637934444173, 1282.61652607737228, 2844.23683343917062))
+_ERFC_MIDDLE = ((2.15311535474403846e-8, 0.564188496988670089, 8.88314979438837594, 66.1191906371416295,
+                 298.635138197400131, 881.952221241769090, 1712.04761263407058, 2051.07837782607147,
+                 1230.33935479799725),
+                (1.0, 15.7449261107098347, 117.693950891312499, 537.181101862009858, 1621.38957456669019,
+                 3290.79923573345963, 4362.61909014324716, 3439.36767414372164, 1230.33935480374942))
+_ERFC_TAIL = ((0.0163153871373020978, 0.305326634961232344, 0.360344899949804439, 0.125781726111229246,
+               0.0160837851487422766, 6.58749161529837803e-4),
+              (1.0, 2.56852019228982242, 1.87295284992346047, 0.527905102951428412, 0.0605183413124413191,
+               0.00233520497626869185))
+
+
+def erf_array(xp, a):
+    """erf of the array ``a`` with the array module ``xp``, computed in float64 (Cody's approximations).
+
+        |x| <= 0.46875:       erf(x) = x P(x^2) / Q(x^2)
+        0.46875 < |x| <= 4:   erfc(|x|) = e^(-x^2) P(|x|) / Q(|x|)
+        |x| > 4:              erfc(|x|) = e^(-x^2) / |x| (1/sqrt(pi) - z P(z) / Q(z)),  z = 1/x^2
+
+    and erf(x) = sign(x) (1 - erfc(|x|)) in the outer intervals. Each formula is evaluated
+    on every element, its argument clipped to its interval (so nothing overflows), and
+    ``where`` keeps the right one. Checked against SciPy to 1e-15 (tests/test_ops_more.py).
+    """
+    x = a.astype(numpy.float64)
+    y = xp.abs(x)
+    near_0 = x * _rational(_ERF_NEAR_0, xp.minimum(y, 0.46875) ** 2)
+    middle = xp.clip(y, 0.46875, 4.0)
+    erfc_middle = xp.exp(-middle * middle) * _rational(_ERFC_MIDDLE, middle)
+    tail = xp.clip(y, 4.0, 30.0)   # erfc(6) < 1e-17 already: erf is 1 in float64
+    z = 1.0 / (tail * tail)
+    erfc_tail = xp.exp(-tail * tail) / tail * (1.0 / math.sqrt(math.pi) - z * _rational(_ERFC_TAIL, z))
+    erfc = xp.where(y <= 4.0, erfc_middle, erfc_tail)
+    return xp.where(y <= 0.46875, near_0, xp.copysign(1.0 - erfc, x)).astype(a.dtype)
+
+
+def _rational(coefficients, t):
+    """P(t) / Q(t) by Horner's rule; ``coefficients`` = (P's, Q's), highest power first."""
+    numerator, denominator = (_polynomial(c, t) for c in coefficients)
+    return numerator / denominator
+
+
+def _polynomial(coefficients, t):
+    result = coefficients[0] * t + coefficients[1]
+    for c in coefficients[2:]:
+        result *= t
+        result += c
+    return result
+
+
 def abs(x):
     """|x|.   d/dx = sign(x) (0 at 0)."""
     x = as_tensor(x)
@@ -118,6 +201,39 @@ def leaky_relu(x, negative_slope=0.01):
     positive = x.data > 0
     return apply("leaky_relu", xp.where(positive, x.data, x.data * negative_slope),
                  (x, lambda g, out: g * _constant(x, xp.where(positive, 1.0, negative_slope))))
+
+
+def elu(x, alpha=1.0):
+    """x where x > 0, else alpha (e^x - 1).   d/dx = 1 where x > 0, else alpha e^x = out + alpha.
+
+    A primitive: as the composite where(x > 0, x, alpha * expm1(x)), e^x of a large x
+    would overflow in the branch not taken, and its gradient there, 0 * inf, is NaN.
+    """
+    x = as_float(as_tensor(x))
+    xp = x.xp
+    positive = x.data > 0
+    data = xp.where(positive, x.data, alpha * xp.expm1(xp.minimum(x.data, 0)))
+    return apply("elu", data, (x, lambda g, out: g * where(Tensor(positive), 1.0, out + alpha)))
+
+
+def silu(x):
+    """x sigmoid(x), also called swish (a composite)."""
+    x = as_tensor(x)
+    return x * sigmoid(x)
+
+
+def gelu(x, approximate="none"):
+    """x Phi(x) = x/2 (1 + erf(x / sqrt 2)), Phi the standard normal CDF (Hendrycks & Gimpel 2016; a composite).
+
+    ``approximate="tanh"`` is their cheaper x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+    The names are PyTorch's (``torch.nn.functional.gelu``), whose default is the exact form too.
+    """
+    x = as_tensor(x)
+    if approximate == "none":
+        return 0.5 * x * (1.0 + erf(x * (1.0 / math.sqrt(2.0))))
+    if approximate == "tanh":
+        return 0.5 * x * (1.0 + tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x * x * x)))
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
 def maximum(a, b):
@@ -221,7 +337,57 @@ def where(condition, a, b):
                  (b, lambda g, out: sum_to(where(c, 0.0, g), b.shape)))
 
 
-# ---------------------------------------------------------------- comparisons (no gradient)
+# ---------------------------------------------------------------- piecewise constant (no gradient)
+# Their derivative is 0 wherever it exists (and undefined at the jumps), so they return constants
+# and record nothing: a result never requires grad. PyTorch instead records them with a zero
+# gradient, so there sign(x).sum().backward() runs and gives zeros, where here it says that no
+# graph leads to the result. Either way nothing flows back through them; a straight-through
+# estimator says so explicitly: x + (round(x) - x).detach().
+# Integers (and booleans, for floor and ceil) are their own floor, ceiling and rounding: returned
+# unchanged in their dtype, as NumPy 2 does, on every backend (CuPy's floor would make floats).
+
+def sign(x):
+    """-1, 0 or 1 as x is negative, zero or positive (NaN stays NaN); a constant."""
+    x = as_tensor(x)
+    return Tensor(x.xp.sign(x.data))
+
+
+def floor(x):
+    """The largest integer <= x, in x's dtype; a constant."""
+    x = as_tensor(x)
+    return Tensor(x.data.copy() if x.dtype.kind in "biu" else x.xp.floor(x.data))
+
+
+def ceil(x):
+    """The smallest integer >= x, in x's dtype; a constant."""
+    x = as_tensor(x)
+    return Tensor(x.data.copy() if x.dtype.kind in "biu" else x.xp.ceil(x.data))
+
+
+def round(x, decimals=0):
+    """x rounded to ``decimals`` decimals, halves to even as in NumPy (round(2.5) = 2); a constant."""
+    x = as_tensor(x)
+    whole = x.dtype.kind in "iu" and decimals >= 0
+    return Tensor(x.data.copy() if whole else x.xp.round(x.data, decimals))
+
+
+# ---------------------------------------------------------------- tests and comparisons (boolean, no gradient)
+
+def isnan(x):
+    x = as_tensor(x)
+    return Tensor(x.xp.isnan(x.data))
+
+
+def isinf(x):
+    x = as_tensor(x)
+    return Tensor(x.xp.isinf(x.data))
+
+
+def isfinite(x):
+    """True where x is neither infinite nor NaN."""
+    x = as_tensor(x)
+    return Tensor(x.xp.isfinite(x.data))
+
 
 def less(a, b):
     a, b = operands(a, b, "less")

@@ -1,14 +1,18 @@
-"""Reductions along axes (NumPy's ``axis`` and ``keepdims``) and the softmax family.
+"""Reductions along axes (NumPy's ``axis`` and ``keepdims``), the softmax family, and cumsum.
 
 A reduction's vjp sends g back to every element that was reduced, so it first puts
 the reduced axes back as length-1 axes and then broadcasts (``_spread``).
+
+In this module sum, max, min, any, all and abs are minigrad's ops, not Python's builtins.
 """
+import math
+
 from ..autograd import apply
 from ..pytorch_names import numpy_axis_names
 from ..tensor import Tensor
 from .common import as_float, as_tensor, kept_shape, normalize_axes
-from .elementwise import exp
-from .shape import reshape
+from .elementwise import abs, exp, where
+from .shape import flip, pad, reshape, transpose
 
 
 def _spread(g, x, axes, scale=1.0):
@@ -63,22 +67,145 @@ def var(x, axis=None, keepdims=False, ddof=0):
 
 
 @numpy_axis_names
-def max(x, axis=None, keepdims=False):
-    """Largest element over ``axis``.  Ties share the gradient equally (each of k ties gets g/k)."""
-    x = as_tensor(x)
-    return _extremum("max", x, axis, keepdims)
+def std(x, axis=None, keepdims=False, ddof=0):
+    """Standard deviation over ``axis``: sqrt(var), written as |x - mean| / sqrt(count - ddof) (a composite).
+
+    Through the 2-norm, its gradient where all values are equal (std = 0, a kink, where
+    d/dx sqrt is infinite) is 0 rather than NaN, as in PyTorch.
+    """
+    x = as_float(as_tensor(x))
+    axes = normalize_axes(axis, x.ndim, "std")
+    count = math.prod(x.shape[a] for a in axes)
+    factor = 1.0 / math.sqrt(count - ddof) if count > ddof else float("nan")   # as var: NaN without freedom
+    return _norm2(x - mean(x, axes, keepdims=True), axes, keepdims) * factor
 
 
 @numpy_axis_names
-def min(x, axis=None, keepdims=False):
-    """Smallest element over ``axis``.  Ties share the gradient equally."""
+def norm(x, ord=None, axis=None, keepdims=False):
+    """The norm of x over ``axis``, as ``numpy.linalg.norm``: by default the 2-norm sqrt(sum x^2).
+
+    Vector norms (one axis, or a 1-D x with axis=None): ``ord`` None or 2 is sqrt(sum x^2),
+    1 is sum |x|, inf is max |x|, -inf is min |x|. Over two axes, or a 2-D x with
+    axis=None, ord None or "fro" is the Frobenius norm (the 2-norm of the entries); NumPy's
+    other matrix norms (1, 2, inf, "nuc": largest column sum, singular values...) are not
+    here. With ord None, any axes are allowed (the 2-norm of all their entries).
+
+    The 2-norm's gradient is x / norm, taken as 0 where the norm is 0: there it has a kink
+    (as |x| at 0), 0 is a subgradient, and x / 0 would be NaN. PyTorch makes the same choice.
+    """
+    x = as_float(as_tensor(x))
+    axes = normalize_axes(axis, x.ndim, "norm")
+    if ord is None:
+        return _norm2(x, axes, keepdims)
+    if len(axes) == 1:
+        if ord == 2:
+            return _norm2(x, axes, keepdims)
+        if ord == 1:
+            return sum(abs(x), axes, keepdims)
+        if ord == math.inf:
+            return max(abs(x), axes, keepdims)
+        if ord == -math.inf:
+            return min(abs(x), axes, keepdims)
+        raise ValueError(f"norm: vector norm ord={ord!r} is not supported; use None or 2, 1, inf or -inf")
+    if len(axes) == 2:
+        if ord == "fro":
+            return _norm2(x, axes, keepdims)
+        raise NotImplementedError(f"norm: the matrix norm ord={ord!r} is not implemented (only None and 'fro', "
+                                  "the Frobenius norm); for a vector norm of all the entries, flatten x first")
+    raise ValueError(f"norm: ord={ord!r} needs one axis (a vector norm) or two (a matrix norm), got "
+                     f"axis={axis!r} for a tensor of shape {x.shape}")
+
+
+def _norm2(x, axes, keepdims):
+    """sqrt(sum x^2) over ``axes``.   d/dx = x / out, and 0 where out = 0 (see norm).
+
+    A primitive because the composite sqrt(sum(x * x)) gives 0 * inf = NaN there. Only the
+    vjp's divisor is made safe, where(out == 0, 1, out), and only where out is 0, so second
+    derivatives elsewhere go through out as usual.
+    """
+    kept = x.xp.sqrt((x.data * x.data).sum(axis=axes, keepdims=True))
+    data = kept if keepdims else kept.reshape([n for i, n in enumerate(x.shape) if i not in axes])
+    return apply("norm", data, (x, lambda g, out: _spread(g / where(out == 0, 1.0, out), x, axes) * x))
+
+
+@numpy_axis_names
+def prod(x, axis=None, keepdims=False):
+    """Product over ``axis``, computed as a tree of products of halves (a composite).
+
+    d/dx_i = the product of the other elements. The familiar out / x_i divides by zero
+    wherever an element is 0. Multiplying pairs needs no division: the derivatives are
+    those of mul (d(ab)/da = b), exact at zeros and to every order. The reduced axes are
+    moved last and flattened into one of length n, which is halved log2(n) times, an odd
+    length first padded with a 1. Integer and boolean tensors get NumPy's product (no gradient).
+    """
     x = as_tensor(x)
-    return _extremum("min", x, axis, keepdims)
+    axes = normalize_axes(axis, x.ndim, "prod")
+    if x.dtype.kind not in "fc":
+        return Tensor(x.data.prod(axis=axes, keepdims=keepdims))
+    kept = [a for a in range(x.ndim) if a not in axes]
+    y = transpose(x, kept + list(axes)) if kept + list(axes) != list(range(x.ndim)) else x
+    y = reshape(y, [x.shape[a] for a in kept] + [math.prod(x.shape[a] for a in axes)])
+    one_more = [(0, 0)] * (y.ndim - 1) + [(0, 1)]   # pad_width: a 1 after the last element
+    if y.shape[-1] == 0:   # the product of nothing is 1
+        y = pad(y, one_more, constant_values=1)
+    while y.shape[-1] > 1:
+        if y.shape[-1] % 2:   # an odd length: a 1 at the end changes no product
+            y = pad(y, one_more, constant_values=1)
+        half = y.shape[-1] // 2
+        y = y[..., :half] * y[..., half:]
+    return reshape(y, kept_shape(x.shape, axes) if keepdims else [x.shape[a] for a in kept])
+
+
+@numpy_axis_names
+def max(x, axis=None, keepdims=False, return_indices=False):
+    """Largest element over ``axis``.  Ties share the gradient equally (each of k ties gets g/k).
+
+    ``return_indices=True`` returns (values, indices), the indices being ``argmax``'s
+    (for one axis, or None: into the flattened x). PyTorch's ``x.max(dim)`` returns that
+    pair; NumPy has argmax beside max; this keeps NumPy's max and offers the pair on
+    request. The values' gradient is the same either way (PyTorch's goes to the one
+    index only).
+    """
+    x = as_tensor(x)
+    values = _extremum("max", x, axis, keepdims)
+    return (values, argmax(x, axis, keepdims)) if return_indices else values
+
+
+@numpy_axis_names
+def min(x, axis=None, keepdims=False, return_indices=False):
+    """Smallest element over ``axis``.  Ties share the gradient equally.  ``return_indices``: see max."""
+    x = as_tensor(x)
+    values = _extremum("min", x, axis, keepdims)
+    return (values, argmin(x, axis, keepdims)) if return_indices else values
+
+
+@numpy_axis_names
+def argmax(x, axis=None, keepdims=False):
+    """The index of the largest element along ``axis`` (None: into the flattened x); the first of ties.
+
+    An integer tensor: no gradient.
+    """
+    return _arg_extremum("argmax", as_tensor(x), axis, keepdims)
+
+
+@numpy_axis_names
+def argmin(x, axis=None, keepdims=False):
+    """The index of the smallest element along ``axis`` (None: into the flattened x); the first of ties."""
+    return _arg_extremum("argmin", as_tensor(x), axis, keepdims)
+
+
+def _arg_extremum(op, x, axis, keepdims):
+    if isinstance(axis, (tuple, list)):
+        raise TypeError(f"{op}: axis must be an int or None (one axis, as in NumPy), got {axis!r}")
+    normalize_axes(axis, x.ndim, op)   # an axis out of range gets minigrad's message
+    if x.size == 0:
+        raise ValueError(f"{op}: cannot take the {op} of an empty tensor (shape {x.shape})")
+    return Tensor(getattr(x.data, op)(axis=axis, keepdims=keepdims))
 
 
 def _extremum(op, x, axis, keepdims):
     axes = normalize_axes(axis, x.ndim, op)
-    if any(x.shape[a] == 0 for a in axes):
+    if 0 in [x.shape[a] for a in axes]:
         raise ValueError(f"{op}: cannot reduce over an axis of length 0 (shape {x.shape}, axis {axis}): "
                          f"there is no {op}imum of nothing")
     kept = getattr(x.data, op)(axis=axes, keepdims=True)
@@ -89,6 +216,20 @@ def _extremum(op, x, axis, keepdims):
 
     data = kept if keepdims else kept.reshape([n for i, n in enumerate(x.shape) if i not in axes])
     return apply(op, data, (x, lambda g, out: _spread(g, x, axes) * share()))
+
+
+@numpy_axis_names
+def any(x, axis=None, keepdims=False):
+    """Whether any element over ``axis`` is true (nonzero); a boolean tensor, no gradient."""
+    x = as_tensor(x)
+    return Tensor(x.data.any(axis=normalize_axes(axis, x.ndim, "any"), keepdims=keepdims))
+
+
+@numpy_axis_names
+def all(x, axis=None, keepdims=False):
+    """Whether every element over ``axis`` is true (nonzero); a boolean tensor, no gradient."""
+    x = as_tensor(x)
+    return Tensor(x.data.all(axis=normalize_axes(axis, x.ndim, "all"), keepdims=keepdims))
 
 
 @numpy_axis_names
@@ -127,3 +268,19 @@ def softmax(x, axis=-1):
     """exp(x_i) / sum_j exp(x_j) along ``axis``, as exp(log_softmax(x)) (a composite)."""
     x = as_tensor(x)
     return exp(log_softmax(x, axis))
+
+
+@numpy_axis_names
+def cumsum(x, axis=None):
+    """Running sums along ``axis`` (None: of the flattened x), as NumPy's cumsum.
+
+    out_k = x_0 + ... + x_k, so x_i reaches every out_k with k >= i:
+    d/dx_i = g_i + g_(i+1) + ... , the running sums of g taken from the end: flip, cumsum, flip.
+    """
+    x = as_tensor(x)
+    if axis is None or x.ndim == 0:   # NumPy flattens a 0-d x for axis 0 or -1 too
+        normalize_axes(axis, x.ndim, "cumsum")
+        return cumsum(reshape(x, (-1,)), 0)
+    (axis,) = normalize_axes(axis, x.ndim, "cumsum")
+    return apply("cumsum", x.xp.cumsum(x.data, axis=axis),
+                 (x, lambda g, out: flip(cumsum(flip(g, axis), axis), axis)))

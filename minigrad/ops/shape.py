@@ -135,6 +135,139 @@ def stack(tensors, axis=0):
     return concatenate([expand_dims(t, axis) for t in tensors], axis=axis)
 
 
+@numpy_axis_names
+def split(x, indices_or_sections, axis=0):
+    """x cut along ``axis`` into a list of tensors, as ``numpy.split``: each piece is a slice (getitem).
+
+    An int k cuts into k equal pieces (the axis length must divide by k); a list of
+    indices gives the cut points ([2, 5] -> x[:2], x[2:5], x[5:]). PyTorch's
+    ``torch.split(x, n)`` means pieces of length n, and a list there gives lengths.
+    Each piece's vjp scatters g back into zeros of x's shape; backward adds them up.
+    """
+    x = as_tensor(x)
+    if x.ndim == 0:
+        raise ValueError("split: a 0-d tensor has no axis to split")
+    (axis,) = normalize_axes(axis, x.ndim, "split")
+    n = x.shape[axis]
+    if isinstance(indices_or_sections, (int, numpy.integer)):
+        sections = int(indices_or_sections)
+        if sections <= 0 or n % sections:
+            raise ValueError(f"split: axis {axis} of length {n} does not divide into {sections} equal pieces; "
+                             "give the cut points as a list instead (numpy.split's meaning)")
+        cuts = [n // sections * i for i in range(1, sections)]
+    else:
+        cuts = [int(i) for i in indices_or_sections]
+    bounds = [0] + cuts + [n]
+    return [getitem(x, (slice(None),) * axis + (slice(start, stop),)) for start, stop in zip(bounds, bounds[1:])]
+
+
+@numpy_axis_names
+def flip(x, axis=None):
+    """x with the order of its elements reversed along ``axis`` (None: every axis).  vjp: flip(g, axis)."""
+    x = as_tensor(x)
+    axes = normalize_axes(axis, x.ndim, "flip")
+    index = tuple(slice(None, None, -1) if a in axes else slice(None) for a in range(x.ndim))
+    return apply("flip", x.data[index], (x, lambda g, out: flip(g, axes)))
+
+
+@numpy_axis_names
+def take_along_axis(x, indices, axis=-1):
+    """Pick values of x along ``axis`` at ``indices``, as ``numpy.take_along_axis`` (a getitem).
+
+    ``indices`` (integers, x's number of axes) says which element of each line along
+    ``axis`` to take; on the other axes it broadcasts against x. axis=None takes from the
+    flattened x with 1-D indices. ``out[i, j] = x[i, indices[i, j]]`` for axis 1 of a
+    matrix: the log-probability of each example's label is
+    ``take_along_axis(log_p, labels[:, None], 1)``. It is x[a, indices] with a the aranges
+    of the other axes, so its vjp is getitem's: g added back where each value came from.
+    PyTorch's ``x.gather(axis, indices)`` is the same with indices not broadcast.
+    """
+    x = as_tensor(x)
+    if isinstance(indices, Tensor):
+        check_same_device((x, indices), "take_along_axis")
+        indices = indices.data
+    else:
+        indices = backend.to_device(numpy.asarray(indices), x.device)
+    if indices.dtype.kind not in "iu":
+        raise IndexError(f"take_along_axis: indices must be integers, got dtype {indices.dtype}")
+    if axis is None:
+        x, axis = reshape(x, (-1,)), 0
+    if indices.ndim != x.ndim:
+        raise ValueError(f"take_along_axis: indices have {indices.ndim} axes and x (shape {x.shape}) has "
+                         f"{x.ndim}; they must have as many (use indices[:, None] for one per row)")
+    (axis,) = normalize_axes(axis, x.ndim, "take_along_axis")
+    index = tuple(indices if a == axis else x.xp.arange(n).reshape((1,) * a + (n,) + (1,) * (x.ndim - a - 1))
+                  for a, n in enumerate(x.shape))
+    return getitem(x, index)
+
+
+@numpy_axis_names
+def gather(x, axis, indices):
+    """PyTorch's ``x.gather(dim, index)``: take_along_axis over the part of x that ``indices`` covers.
+
+    ``out[i, j] = x[i, indices[i, j]]`` for axis 1, over the indices' own shape. PyTorch
+    does not broadcast them: on each axis but ``axis`` they may be shorter than x, and only
+    x's leading part is read. It is the Tensor method of that name; minigrad's function is
+    NumPy's take_along_axis.
+    """
+    x = as_tensor(x)
+    shape = tuple(indices.shape) if hasattr(indices, "shape") else numpy.shape(indices)
+    if x.ndim == 0 or len(shape) != x.ndim:
+        raise ValueError(f"gather: indices of shape {shape} do not fit x of shape {x.shape}: they need x's axes")
+    (axis,) = normalize_axes(axis, x.ndim, "gather")
+    if any(m > n for a, (m, n) in enumerate(zip(shape, x.shape)) if a != axis):
+        raise ValueError(f"gather: indices of shape {shape} are longer than x of shape {x.shape} on an axis "
+                         f"other than {axis}")
+    return take_along_axis(getitem(x, tuple(slice(None) if a == axis else slice(m) for a, m in enumerate(shape))),
+                           indices, axis)
+
+
+def pad(x, pad_width, mode="constant", constant_values=0):
+    """x with values added before and after each axis, as ``numpy.pad``.
+
+    ``pad_width`` is NumPy's: ((before_0, after_0), (before_1, after_1), ...) for every
+    axis, or one (before, after) or one int for all of them. ``mode`` "constant" fills
+    with the number ``constant_values``: x sits in the middle of the result, and the vjp is
+    that slice of g. "edge", "reflect", "symmetric" and "wrap" repeat values of x, as
+    NumPy's modes of those names (PyTorch calls two of them "replicate" and "circular"):
+    each is an index into x along each axis, so the vjp adds g back where it came from.
+    """
+    x = as_tensor(x)
+    widths = numpy.asarray(pad_width)
+    if widths.dtype.kind not in "iu":
+        raise TypeError(f"pad: pad_width must be integers, got {pad_width!r}")
+    try:
+        widths = numpy.broadcast_to(widths, (x.ndim, 2))
+    except ValueError:
+        raise ValueError(f"pad: pad_width {pad_width!r} does not fit a tensor of {x.ndim} dimensions: give "
+                         "((before, after),) per axis, one (before, after), or one int") from None
+    if (widths < 0).any():
+        raise ValueError(f"pad: pad_width {pad_width!r} has a negative width")
+    widths = [(int(before), int(after)) for before, after in widths]
+    if mode == "constant":
+        data = x.xp.full([b + n + a for n, (b, a) in zip(x.shape, widths)], constant_values, dtype=x.dtype)
+        inner = tuple(slice(b, b + n) for n, (b, _) in zip(x.shape, widths))
+        data[inner] = x.data
+        return apply("pad", data, (x, lambda g, out: getitem(g, inner)))
+    if mode not in ("edge", "reflect", "symmetric", "wrap"):
+        hint = {"replicate": " (NumPy's name: 'edge')", "circular": " (NumPy's name: 'wrap')"}.get(mode, "")
+        raise ValueError(f"pad: mode {mode!r} is not supported{hint}; use 'constant', 'edge', 'reflect', "
+                         "'symmetric' or 'wrap'")
+    if constant_values != 0:
+        raise ValueError(f"pad: constant_values is for mode 'constant', not {mode!r}")
+    for axis, (n, (before, after)) in enumerate(zip(x.shape, widths)):
+        if before or after:   # where each position of the padded axis takes its value from: NumPy pads the aranges
+            source = backend.to_device(numpy.pad(numpy.arange(n), (before, after), mode=mode), x.device)
+            x = getitem(x, (slice(None),) * axis + (source,))
+    return x
+
+
+def copy(x):
+    """A copy of x in a new array (PyTorch: ``x.clone()``).  vjp: g, unchanged."""
+    x = as_tensor(x)
+    return apply("copy", x.data.copy(), (x, lambda g, out: g))
+
+
 def index_data(index):
     """Replace tensors inside an index by their arrays."""
     if isinstance(index, Tensor):
