@@ -368,9 +368,15 @@ class Tensor:
     @numpy_axis_names
     def flip(self, axis=None): return ops.flip(self, axis)
     @numpy_axis_names
-    def split(self, indices_or_sections, axis=0):
-        """numpy.split's meaning (k equal pieces, or cut points), not torch.split's (pieces of length k)."""
-        return ops.split(self, indices_or_sections, axis)
+    def split(self, *args, **kwargs):
+        """Refused: PyTorch's x.split(k) cuts pieces of length k, NumPy's split cuts k pieces.
+
+        The same name with two meanings would give a PyTorch user a silently different answer,
+        so the method names the function instead: mg.split(x, sections_or_cut_points, axis).
+        """
+        raise TypeError("Tensor.split: PyTorch's x.split(k) cuts pieces of length k, NumPy's numpy.split(x, k) "
+                        "cuts k equal pieces; minigrad follows NumPy: call mg.split(x, k, axis) for k pieces, or "
+                        "mg.split(x, [i, j], axis) to cut before positions i and j")
     @numpy_axis_names
     def take_along_axis(self, indices, axis=-1): return ops.take_along_axis(self, indices, axis)
 
