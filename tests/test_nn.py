@@ -226,3 +226,143 @@ def test_linear_with_zero_features_has_empty_weights_and_the_right_gradients(dev
 def test_linear_refuses_sizes_that_are_not_counts(sizes):
     with pytest.raises(ValueError, match=r"Linear: (in|out)_features must be an integer >= 0"):
         nn.Linear(*sizes)
+
+
+# ---------------------------------------------------------------- the package: old imports keep working
+
+def test_the_nn_package_keeps_its_old_names():
+    import minigrad.nn as nn_module
+    from minigrad.nn import Module, Parameter
+    assert nn_module is mg.nn and Module is mg.nn.Module and Parameter is mg.nn.Parameter
+    assert mg.nn.Linear is nn.layers.Linear and mg.nn.functional.relu is mg.relu
+    assert {"relu", "leaky_relu", "tanh", "sigmoid", "softplus", "identity"} <= set(nn.ACTIVATIONS)
+
+
+# ---------------------------------------------------------------- named_modules, apply, requires_grad_
+
+class Encoder(nn.Module):
+    def __init__(self):
+        self.body = nn.Sequential(nn.Linear(4, 3), nn.ReLU())
+        self.heads = nn.ModuleDict({"loc": nn.Linear(3, 2), "scale": nn.Linear(3, 2)})
+        self.blocks = nn.ModuleList([nn.Linear(2, 2), nn.Dropout(0.5)])
+
+    def forward(self, x):
+        h = self.body(x)
+        loc = self.heads["loc"](h)
+        for block in self.blocks:
+            loc = block(loc)
+        return loc, self.heads["scale"](h)
+
+
+def test_named_modules_lists_every_module_once_parents_first():
+    model = Encoder()
+    names = [name for name, _ in model.named_modules()]
+    assert names == ["", "body", "body.layers.0", "body.layers.1", "heads", "heads.loc", "heads.scale", "blocks",
+                     "blocks.0", "blocks.1"]
+    assert [m for _, m in model.named_modules()] == model.modules()
+    lin = nn.Linear(2, 2)
+    assert [name for name, _ in nn.Sequential(lin, nn.ReLU(), lin).named_modules("net")] == [
+        "net", "net.layers.0", "net.layers.1"]                        # the shared layer once, first name
+
+
+def test_containers_register_their_parameters_under_pytorchs_names():
+    model = Encoder()
+    assert [name for name, _ in model.named_parameters()] == [
+        "body.layers.0.weight", "body.layers.0.bias", "heads.loc.weight", "heads.loc.bias", "heads.scale.weight",
+        "heads.scale.bias", "blocks.0.weight", "blocks.0.bias"]
+    loc, scale = model(mg.ones((5, 4)))
+    (loc.sum() + scale.sum()).backward()
+    assert all(p.grad is not None for p in model.parameters())
+    assert len(model.blocks) == 2 and isinstance(model.blocks[-1], nn.Dropout)
+    assert isinstance(model.blocks[:1], nn.ModuleList) and len(model.blocks[:1]) == 1
+    model.blocks.append(nn.Linear(2, 2))
+    model.heads["extra"] = nn.Linear(3, 1)
+    assert "extra" in model.heads and list(model.heads) == ["loc", "scale", "extra"]
+    assert "blocks.2.weight" in model.state_dict() and "heads.extra.bias" in model.state_dict()
+    with pytest.raises(TypeError, match="expected a Module"):
+        model.blocks.append(lambda x: x)
+    with pytest.raises(KeyError, match="without '.'"):
+        model.heads["a.b"] = nn.Linear(1, 1)
+
+
+def test_apply_visits_children_before_parents_each_once():
+    lin = nn.Linear(2, 2)
+    model = nn.Sequential(lin, nn.Sequential(nn.ReLU(), lin))
+    visited = []
+    assert model.apply(visited.append) is model
+    assert [type(m).__name__ for m in visited] == ["Linear", "ReLU", "Sequential", "Sequential"]
+    assert visited[-1] is model
+
+    def init_weights(module):                                          # the usual use: initialise by type
+        if isinstance(module, nn.Linear):
+            nn.init.zeros_(module.weight)
+    model.apply(init_weights)
+    assert not lin.weight.numpy().any()
+
+
+def test_requires_grad_freezes_and_unfreezes_parameters():
+    model = nn.MLP([3, 4, 2])
+    model.layers[0].requires_grad_(False)
+    assert not any(p.requires_grad for p in model.layers[0].parameters())
+    model(mg.ones((2, 3))).sum().backward()
+    assert model.layers[0].weight.grad is None and model.layers[2].weight.grad is not None
+    assert model.requires_grad_() is model and all(p.requires_grad for p in model.parameters())
+
+
+def test_train_and_eval_reach_modules_inside_containers():
+    model = Encoder()
+    model.eval()
+    assert not model.blocks[1].training and not model.heads["loc"].training
+    x = mg.ones((4, 4))
+    np.testing.assert_array_equal(model(x)[0].numpy(), model(x)[0].numpy())   # no dropout in eval
+    model.train()
+    assert all(m.training for m in model.modules())
+
+
+# ---------------------------------------------------------------- buffers
+
+class Counter(nn.Module):
+    def __init__(self, device=None):
+        self.scale = nn.Parameter(mg.ones(2, device=device))
+        self.register_buffer("count", mg.zeros(2, device=device))
+        self.register_buffer("cache", mg.ones(3, device=device), persistent=False)
+        self.register_buffer("nothing", None)
+
+    def forward(self, x):
+        with mg.no_grad():
+            self.count += 1.0
+        return x * self.scale
+
+
+def test_buffers_are_kept_saved_and_loaded_but_not_trained(device):
+    model = nn.Sequential(Counter(device), Counter(device))
+    assert [name for name, _ in model.named_buffers()] == ["layers.0.count", "layers.0.cache", "layers.1.count",
+                                                          "layers.1.cache"]
+    assert [name for name, _ in model.named_parameters()] == ["layers.0.scale", "layers.1.scale"]
+    model(mg.ones(2, device=device))
+    state = model.state_dict()
+    assert list(state) == ["layers.0.scale", "layers.0.count", "layers.1.scale", "layers.1.count"]   # not cache
+    np.testing.assert_array_equal(state["layers.1.count"], [1.0, 1.0])
+    other = nn.Sequential(Counter(device), Counter(device)).load_state_dict(state)
+    np.testing.assert_array_equal(other.layers[0].count.numpy(), [1.0, 1.0])
+    assert other.layers[0].count.device == device
+    with pytest.raises(ValueError, match="layers.0.count"):
+        other.load_state_dict({k: v for k, v in state.items() if k != "layers.0.count"})
+    model.layers[0].count = mg.full((2,), 7.0, device=device)           # a new tensor stays a buffer
+    assert model.state_dict()["layers.0.count"].tolist() == [7.0, 7.0]
+
+
+def test_to_moves_buffers_with_parameters():
+    model = Counter("strict")
+    model.to("cpu")
+    assert all(t.device == "cpu" for t in model.parameters() + model.buffers())
+
+
+def test_register_buffer_refuses_what_is_not_a_buffer():
+    module = nn.Module()
+    with pytest.raises(TypeError, match="not a Parameter"):
+        module.register_buffer("w", nn.Parameter(mg.ones(2)))
+    with pytest.raises(TypeError, match="must be a Tensor"):
+        module.register_buffer("w", [1.0])
+    with pytest.raises(ValueError, match="attribute name"):
+        module.register_buffer("a.b", mg.ones(2))

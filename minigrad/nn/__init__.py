@@ -1,0 +1,36 @@
+"""Layers: modules that own parameters, as in PyTorch's ``torch.nn``. One file per chapter:
+
+- ``module``: :class:`Module` (what a layer owns: parameters, buffers, sub-modules;
+  train/eval; state_dict) and :class:`Parameter`; the containers :class:`Sequential`,
+  :class:`ModuleList`, :class:`ModuleDict`;
+- ``functional`` (``mg.nn.functional``, PyTorch's ``F``): the functions behind the layers:
+  activations, dropout, pad, convolution and pooling, normalization, embedding, losses;
+- ``init`` (``mg.nn.init``): initial weights (Glorot/Xavier, He/Kaiming);
+- ``layers``: :class:`Linear`, the activations, :class:`MLP`, :class:`Flatten`,
+  :class:`Dropout`, :class:`Embedding`;
+- ``conv``: :class:`Conv2d`, :class:`ConvTranspose2d`, :class:`MaxPool2d`, :class:`AvgPool2d`;
+- ``normalization``: :class:`BatchNorm1d`, :class:`BatchNorm2d`, :class:`LayerNorm`;
+- ``loss``: :class:`CrossEntropyLoss`, :class:`NLLLoss`, :class:`BCEWithLogitsLoss`, :class:`MSELoss`.
+
+A :class:`Module` finds what it owns by walking its attributes; nothing is registered by magic.
+
+    model = mg.nn.Sequential(mg.nn.Conv2d(1, 16, 3, padding=1), mg.nn.ReLU(), mg.nn.MaxPool2d(2),
+                             mg.nn.Flatten(), mg.nn.Linear(16 * 14 * 14, 10))
+    loss = mg.nn.functional.cross_entropy(model(x), y)
+    loss.backward()                 # fills p.grad for p in model.parameters()
+
+Weights of Linear are stored as (in_features, out_features), so a layer is ``x @ W + b`` with
+no transpose (PyTorch stores the transpose). Convolution weights have PyTorch's layouts.
+"""
+from . import functional, init
+from .conv import AvgPool2d, Conv2d, ConvTranspose2d, MaxPool2d
+from .layers import (ACTIVATIONS, ELU, GELU, MLP, Dropout, Embedding, Flatten, Identity, LeakyReLU, Linear, ReLU,
+                     Sigmoid, SiLU, Softplus, Tanh)
+from .loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from .module import Module, ModuleDict, ModuleList, Parameter, Sequential
+from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+
+__all__ = ["functional", "init", "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "Linear",
+           "Identity", "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Softplus", "ELU", "GELU", "SiLU", "ACTIVATIONS",
+           "MLP", "Flatten", "Dropout", "Embedding", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d",
+           "BatchNorm1d", "BatchNorm2d", "LayerNorm", "CrossEntropyLoss", "NLLLoss", "BCEWithLogitsLoss", "MSELoss"]
