@@ -47,6 +47,16 @@ DEMOS = {
     "estimators": ("estimators.py", ["--samples", "20000"],
                    ["variance_square.png", "variance_exp.png", "variance_cos.png"]),
     "monte_carlo": ("monte_carlo.py", ["--samples", "100000"], ["pi.png", "importance.png", "rejection.png"]),
+    # the studies (minutes each on one core: vae_estimators about 6, discrete_vae about 7)
+    "vae_estimators": ("vae_estimators.py", ["--no-progress"], ["curves.png", "variance.png", "reconstructions.png"]),
+    "discrete_vae": ("discrete_vae.py", ["--no-progress"],
+                     ["elbo.png", "temperature.png", "gradients.png", "reconstructions.png"]),
+    "bayes_logreg": ("bayes_logreg.py", ["--no-progress"],
+                     ["elbo.png", "gradient_variance.png", "correlations.png", "weights.png"]),
+    "second_order": ("second_order.py", ["--no-progress"], ["hvp.png", "newton_cg.png", "identities.png"]),
+    "bnn": ("bnn.py", ["--no-progress"],
+            ["regression.png", "gradient_variance.png", "training.png", "entropy.png", "ood_inputs.png",
+             "rotation.png"]),
 }
 
 
