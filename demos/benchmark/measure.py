@@ -19,7 +19,13 @@ def _quartiles(samples):
 
 
 def _to_float(loss):
-    return float(numpy.asarray(loss.get() if hasattr(loss, "get") else loss))   # .get(): CuPy -> host
+    """A peer's loss as a Python float: CuPy arrays come back with .get(), framework tensors
+    (PyTorch on CUDA too) with .item(), everything else through NumPy."""
+    if hasattr(loss, "get"):
+        loss = loss.get()
+    if hasattr(loss, "item"):
+        return float(loss.item())
+    return float(numpy.asarray(loss))
 
 
 def time_steps(runners, steps, warmup, rounds):

@@ -304,7 +304,7 @@ def clip(x, min=None, max=None):
         else:
             tie = kept == high.data
             from_x = x_first == 1.0
-            kept_last = ((kept < high.data) | xp.isnan(kept) | (tie & from_x)) + 0.5 * (tie & ~from_x)
+            kept_last = ((kept < high.data) | xp.isnan(kept) | (tie & from_x)) + 0.5 * (tie & xp.logical_not(from_x))
         return x_first * kept_last, (1.0 - x_first) * kept_last, 1.0 - kept_last
 
     def share(g, i):
