@@ -15,7 +15,8 @@
 #   `metrics.json`, `elbo.png`, `reconstructions.png`, `samples.png`, `latent.png` and a checkpoint
 #   to `demo_out/vae`; `python demos/vae.py --latent 2 --out demo_out/vae2d` trains a 2-D code and
 #   adds `manifold.png`; `python demos/vae.py --epochs 100 --resume` carries on from the
-#   checkpoint. `--help` lists the options.
+#   checkpoint; `python demos/vae.py --arch conv --out demo_out/vae-conv` trains a convolutional
+#   encoder and decoder instead of the MLPs. `--help` lists the options.
 # - Module: importing the file only defines things; `main(argv)` runs the demo on a list of
 #   arguments and returns the metrics (the tests do this).
 # - Notebook: `jupytext --to notebook demos/vae.py`, or, with jupytext installed, open the `.py`
@@ -36,6 +37,7 @@
     python demos/vae.py                                   # 30 epochs of the default 784-400-20 model, in demo_out/vae
     python demos/vae.py --latent 2 --out demo_out/vae2d   # a 2-D code: adds the manifold picture
     python demos/vae.py --epochs 100 --resume             # carry on from demo_out/vae/checkpoint.npz
+    python demos/vae.py --arch conv --out demo_out/vae-conv   # convolutional encoder and decoder
 
 The explanation is in the Markdown cells of this file, which opens as a notebook (see the first cell).
 """
@@ -87,14 +89,85 @@ EVAL_SEED = 12345   # the test ELBO is estimated with the same draws after every
 # The data are the 8,000 training digits of `mg.data.load_mnist()`, binarized afresh every epoch
 # (a pixel is 1 with probability its grey level); test numbers are on its 2,000 test digits,
 # binarized once.
+#
+# **A convolutional VAE** (`--arch conv`). The MLPs see an image as 784 unrelated numbers. A
+# convolutional encoder reads it as a picture: `Conv2d(1, 32, 4, stride=2, padding=1)` (28x28 →
+# 14x14) - ReLU - `Conv2d(32, 64, 4, stride=2, padding=1)` (→ 7x7) - ReLU - `Linear(64·7·7,
+# 2·latent)`. The decoder runs the same way back, with transposed convolutions (each the adjoint
+# of a strided convolution: it doubles the height and width): `Linear(latent, 64·7·7)` - ReLU -
+# `ConvTranspose2d(64, 32, 4, stride=2, padding=1)` (→ 14x14) - ReLU - `ConvTranspose2d(32, 1, 4,
+# stride=2, padding=1)` (→ 28x28 logits). The layout is that of the DCGAN generator and
+# discriminator (Radford, Metz & Chintala 2016, [arXiv:1511.06434](https://arxiv.org/abs/1511.06434)),
+# without batch normalization. Everything else (bound, likelihood, estimators, evaluation) is
+# `mg.models.VAE`'s: `ConvVAE` below only swaps its two networks, which take and give images as
+# rows of 784 values like the MLPs.
 
 # %%
+class ConvEncoder(mg.nn.Module):
+    """Images as rows (..., 784) -> (..., 2 latent): conv 32 (4x4, stride 2) - conv 64 (4x4, stride 2) - linear."""
+
+    def __init__(self, latent, dtype=None, device=None):
+        self.conv1 = mg.nn.Conv2d(1, 32, 4, stride=2, padding=1, dtype=dtype, device=device)    # 28x28 -> 14x14
+        self.conv2 = mg.nn.Conv2d(32, 64, 4, stride=2, padding=1, dtype=dtype, device=device)   # 14x14 -> 7x7
+        self.linear = mg.nn.Linear(64 * 7 * 7, 2 * latent, dtype=dtype, device=device)
+
+    def forward(self, x):
+        batch = x.shape[:-1]
+        h = mg.relu(self.conv1(x.reshape(-1, 1, 28, 28)))
+        h = mg.relu(self.conv2(h))
+        return self.linear(h.reshape(h.shape[0], -1)).reshape(*batch, -1)
+
+
+class ConvDecoder(mg.nn.Module):
+    """Codes (n, latent) -> pixel parameters as rows (n, channels 784): linear - convT 32 - convT ``channels``."""
+
+    def __init__(self, latent, channels=1, dtype=None, device=None):
+        self.linear = mg.nn.Linear(latent, 64 * 7 * 7, dtype=dtype, device=device)
+        self.deconv1 = mg.nn.ConvTranspose2d(64, 32, 4, stride=2, padding=1, dtype=dtype, device=device)  # -> 14x14
+        self.deconv2 = mg.nn.ConvTranspose2d(32, channels, 4, stride=2, padding=1, dtype=dtype,
+                                             device=device)                                               # -> 28x28
+
+    def forward(self, z):
+        h = mg.relu(self.linear(z)).reshape(-1, 64, 7, 7)
+        h = mg.relu(self.deconv1(h))
+        return self.deconv2(h).reshape(z.shape[0], -1)   # channel by channel: (mean, log std) for gaussian-learned
+
+
+class ConvVAE(mg.models.VAE):
+    """mg.models.VAE with a convolutional encoder and decoder for 28x28 images.
+
+    VAE's methods (encode, decode, elbo, iwae_bound, sample, ...) use only the attributes set
+    here: the two networks, which take and give images as rows of 784 values as the MLPs do, and
+    the sizes and options. So nothing else changes; VAE.__init__, which builds MLPs, is not called.
+    """
+
+    def __init__(self, latent=20, likelihood="bernoulli", estimator="pathwise", obs_scale=1.0, min_scale=0.0,
+                 dtype=None, device=None):
+        if likelihood not in mg.models.vae.LIKELIHOODS or estimator not in mg.models.vae.ESTIMATORS:
+            raise ValueError(f"ConvVAE: likelihood {likelihood!r} or estimator {estimator!r} is unknown")
+        self.x_dim, self.latent, self.likelihood, self.estimator = 784, latent, likelihood, estimator
+        self.obs_scale, self.min_scale = obs_scale, min_scale
+        self.encoder = ConvEncoder(latent, dtype, device)
+        self.decoder = ConvDecoder(latent, 2 if likelihood == "gaussian-learned" else 1, dtype, device)
+
+
+def build_model(args):
+    """The VAE of ``--arch``: mg.models.VAE with MLPs of ``--hidden`` widths, or the ConvVAE."""
+    options = dict(likelihood=args.likelihood, estimator=args.estimator, obs_scale=args.obs_scale,
+                   min_scale=args.min_scale, device=args.device)
+    if args.arch == "conv":
+        return ConvVAE(args.latent, **options)
+    return mg.models.VAE(784, args.hidden, args.latent, **options)
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--latent", type=int, default=20, help="size of the code z")
-    parser.add_argument("--hidden", type=int, nargs="+", default=[400], help="hidden width(s)")
+    parser.add_argument("--arch", choices=("mlp", "conv"), default="mlp",
+                        help="MLP encoder and decoder, or convolutional ones (see ConvVAE)")
+    parser.add_argument("--hidden", type=int, nargs="+", default=[400], help="hidden width(s) of the MLPs")
     parser.add_argument("--likelihood", choices=mg.models.vae.LIKELIHOODS, default="bernoulli")
     parser.add_argument("--obs-scale", type=float, default=0.2, help="std of the 'gaussian' likelihood")
     parser.add_argument("--min-scale", type=float, default=0.05,
@@ -138,7 +211,8 @@ def load_checkpoint(path, model, optimizer, config):
     state = mg.load(path)
     ignored = ("device", "epochs", "out", "checkpoint", "resume", "no_progress", "no_pictures", "iwae_k")
     wanted = {k: v for k, v in config.items() if k not in ignored}
-    saved = {k: state["config"].get(k) for k in wanted}
+    saved_config = {"arch": "mlp", **state["config"]}   # checkpoints from before --arch are of MLPs
+    saved = {k: saved_config.get(k) for k in wanted}
     if saved != wanted:
         raise ValueError(f"--resume: the checkpoint {path} was made with {saved}, this run asks for {wanted}")
     model.load_state_dict(state["model"])
@@ -215,7 +289,9 @@ def describe_run(args, epochs, train_size):
     gradient estimator and the schedule. Every picture carries it, so that two runs can be told apart."""
     estimator = {"pathwise": "pathwise (reparameterized)", "score": "score-function (REINFORCE)"}[args.estimator]
     likelihood = args.likelihood + (f" (std {args.obs_scale:g})" if args.likelihood == "gaussian" else "")
-    return (f"VAE 784-{'-'.join(map(str, args.hidden))}-{args.latent}, {likelihood} likelihood, {args.kl} KL, "
+    model = (f"conv VAE: conv 32-64 / convT 32-1 (4x4, stride 2), latent {args.latent}\n" if args.arch == "conv"
+             else f"VAE 784-{'-'.join(map(str, args.hidden))}-{args.latent}, ")
+    return (f"{model}{likelihood} likelihood, {args.kl} KL, "
             f"{estimator} encoder gradient\n{epochs} epochs on {train_size} digits, batch {args.batch_size}, "
             f"Adam lr {args.lr:g}, seed {args.seed}")
 
@@ -319,15 +395,14 @@ def main(argv=None):
         n = args.test_size
         data = data._replace(test_images=data.test_images[:n], test_labels=data.test_labels[:n])
     train_images = data.train_images[:args.train_size]
-    config = {"latent": args.latent, "hidden": args.hidden, "likelihood": args.likelihood, "kl": args.kl,
-              "obs_scale": args.obs_scale, "min_scale": args.min_scale,
+    config = {"arch": args.arch, "latent": args.latent, "hidden": args.hidden, "likelihood": args.likelihood,
+              "kl": args.kl, "obs_scale": args.obs_scale, "min_scale": args.min_scale,
               "estimator": args.estimator, "seed": args.seed, "batch_size": args.batch_size, "lr": args.lr,
               "device": args.device, "train_size": len(train_images), "test_size": len(data.test_images),
               "data": args.data or "embedded mnist10k (minigrad/data/ATTRIBUTION.md)"}
 
     mg.random.seed(args.seed)   # the initial weights
-    model = mg.models.VAE(784, args.hidden, args.latent, likelihood=args.likelihood, estimator=args.estimator,
-                          obs_scale=args.obs_scale, min_scale=args.min_scale, device=args.device)
+    model = build_model(args)
     optimizer = mg.optim.Adam(model.parameters(), lr=args.lr)
     history = {"train_elbo": [], "test_elbo": [], "train_seconds": []}
     start = 0
@@ -370,8 +445,9 @@ def main(argv=None):
 # (30 epochs; about 15 s on a 2-core machine), and writes to `demo_out/vae`, under the folder the
 # kernel runs in. Change `ARGS` to try other settings: `["--epochs", "3"]` for a quick look,
 # `["--latent", "2"]` for the manifold picture, `["--estimator", "score"]` to train the encoder
-# with REINFORCE. When the file runs as a program or is imported, this cell and the three after
-# it do nothing.
+# with REINFORCE, `["--arch", "conv"]` for the convolutional VAE (several seconds per epoch: put
+# another folder in `OUT`). When the file runs as a program or is imported, this cell and the
+# three after it do nothing.
 
 # %%
 if NOTEBOOK:

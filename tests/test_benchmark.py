@@ -21,8 +21,8 @@ import minigrad as mg
 # demos/benchmark is a package of its own, not installed: it is imported by its name from demos/.
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "demos"))
 import benchmark
-from benchmark import model, presets
-from benchmark.peers import IMPLEMENTATIONS, dezero_step, minigrad_ops_step
+from benchmark import cnn, model, presets
+from benchmark.peers import CNN_IMPLEMENTATIONS, IMPLEMENTATIONS, dezero_step, minigrad_ops_step
 from benchmark.runner import Skip
 
 DEMOS = pathlib.Path(benchmark.__file__).parent.parent
@@ -180,3 +180,30 @@ def test_asking_for_a_device_that_is_not_here_is_an_error_that_says_what_to_do()
     assert "--device cuda" in done.stderr and "['cpu']" in done.stderr
     assert "cupy" in done.stderr.lower() and ("pip install" in done.stderr or "getDeviceCount" in done.stderr)
     assert "[tiny]" not in done.stdout     # no table at all
+
+
+@pytest.mark.parametrize("name", [name for name in CNN_IMPLEMENTATIONS if name != "minigrad"])
+def test_every_cnn_peer_computes_minigrads_loss(name):
+    """The cnn preset's step in each framework, at the same float32 weights, digits and labels, gives
+    minigrad's cross-entropy: the same model, so the timings compare the same work."""
+    params = cnn.initial_parameters()
+    x, y = cnn.digits(16)
+    try:
+        theirs = CNN_IMPLEMENTATIONS[name].loss(params, x, y)
+    except Skip as e:
+        pytest.skip(str(e))
+    assert numpy.isclose(theirs, CNN_IMPLEMENTATIONS["minigrad"].loss(params, x, y), rtol=1e-5), name
+
+
+def test_main_runs_the_cnn_preset_and_profiles_minigrad(tmp_path):
+    """A tiny run of the cnn preset: a row per implementation asked for, seconds per epoch, and the profile."""
+    path = tmp_path / "cnn.json"
+    benchmark.main(["--presets", "cnn", "--impls", "minigrad", "numpy", "--steps", "2", "--warmup", "1",
+                    "--rounds", "1", "--json", str(path)])
+    written = json.loads(path.read_text())["presets"]["cnn"]
+    (row,) = written["results"]   # the yardstick has no CNN step: only minigrad's row
+    assert row["impl"] == "minigrad" and row["loss_start_agrees"] and row["steps"] == 2
+    assert row["epoch_s"] == pytest.approx(row["median_ms"] / 1e3 * 8000 / 128)
+    functions = written["minigrad_profile"]["functions"]
+    assert functions and all(0 < f["share"] <= 1 for f in functions)
+    assert any("matmul" in f["function"] for f in functions)

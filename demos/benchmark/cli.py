@@ -9,7 +9,7 @@ import sys
 
 import minigrad as mg
 
-from . import fused, machine, measure, report
+from . import cnn, fused, machine, measure, report
 from .peers import IMPLEMENTATIONS
 from .presets import PRESETS
 
@@ -131,6 +131,13 @@ def run(args, argv):
                 result["presets"]["fused"] = {"config": dataclasses.asdict(config), "steps": args.steps,
                                               "warmup": args.warmup, "results": rows}
                 continue
+            if preset == "cnn":
+                rows, skipped, profile = cnn.run_cnn(args)
+                report.print_cnn_table(rows, skipped, profile, args)
+                result["presets"]["cnn"] = {"batch": cnn.BATCH, "epoch_images": cnn.EPOCH, "steps": args.steps,
+                                            "warmup": args.warmup, "results": rows, "skipped": skipped,
+                                            "minigrad_profile": profile}
+                continue
             entries = []
             for config in configs:
                 rows, skipped = measure.run_config(config, args)
@@ -138,7 +145,7 @@ def run(args, argv):
                 entries.append({"config": dataclasses.asdict(config), "steps": args.steps, "warmup": args.warmup,
                                 "results": rows, "skipped": skipped})
             result["presets"][preset] = entries
-        if any(preset not in ("chain", "fused") for preset in args.presets):
+        if any(preset not in ("chain", "fused", "cnn") for preset in args.presets):
             print("\n" + report.PEAK_AND_LOSS_NOTE)
     if args.json:
         with open(args.json, "w") as f:

@@ -32,6 +32,7 @@ PRESETS = {   # name -> (sizes, timed steps when --steps is not given)
     "gpu": ([Config(784, 2048, 20, 1024)], 100),
     "chain": (None, 5),   # not a VAE: see measure.run_chain; its steps are repeats of the whole chain
     "fused": ([Config(784, 400, 20, 128)], 200),   # minigrad's fused ops against their composites: see fused.py
+    "cnn": (None, 50),    # not a VAE: a small CNN classifier's step on 128 digits, see cnn.py
 }
 
 # The parameters in one order for every implementation: mg.models.VAE's names, so that

@@ -69,6 +69,27 @@ def print_fused_table(config, rows, args):
         print(f"  {r['op']}: {r['what']}")
 
 
+def print_cnn_table(rows, skipped, profile, args):
+    print(f"\n[cnn] conv16-pool-conv32-pool-linear10 (demos/classifier.py) on 128 grey digits: one training step "
+          f"(forward, cross-entropy, backward, Adam), float32, {args.device}, {args.threads} thread(s); median of "
+          f"{args.steps} steps after {args.warmup} warm-up; an epoch is 8,000 digits (62.5 steps)")
+    body = [[r["impl"], _number(r["median_ms"], 1), _number(r["iqr_ms"], 1), _number(r["min_ms"], 1),
+             _number(r["epoch_s"], 2), _number(r["x_torch"]),
+             _number(r["loss_start"], 4) + ("" if r["loss_start_agrees"] else " !"), _number(r["loss_after"], 4)]
+            for r in rows]
+    print(table(["impl", "median ms", "IQR ms", "min ms", "s per epoch", "x torch", "start loss", "loss"], body))
+    for r in rows:
+        if not r["loss_start_agrees"]:
+            print(f"  ! {r['impl']}: its loss at the start differs from minigrad's: it does other work")
+    print_skipped(skipped)
+    if profile:
+        print(f"\n[cnn] where minigrad's step goes: cProfile, the functions with the most own time "
+              f"({profile['ms_per_step_profiled']:.1f} ms per step under the profiler)")
+        body = [[f["function"], _number(f["calls_per_step"], 1), _number(f["own_ms_per_step"], 2),
+                 f"{100 * f['share']:.1f}"] for f in profile["functions"]]
+        print(table(["function (file:line)", "calls/step", "own ms/step", "%"], body))
+
+
 def print_memory_table(config, results, skipped):
     print(f"\n[memory] VAE {config}: resident memory (/proc/self/statm) after the warm-up and after the steps;"
           " a leak keeps growing in the second half, allocators settling do not")

@@ -8,12 +8,16 @@ Each file writes the same VAE step (model.py) with its framework and gives the h
 
 No file imports its framework until it is built, so a framework that is not installed is a
 skipped row, not an error.
+
+The cnn preset (cnn.py) times another step, a small convolutional classifier, in the frameworks
+that have convolutions: ``<name>_cnn.py`` gives ``build(setup)`` and ``loss(params, x, y)`` for it.
 """
 import dataclasses
 
 from .. import model
 from ..chain import chain_numpy
-from . import autograd_step, dezero_step, jax_step, minigrad_ops_step, minigrad_step, mygrad_step, torch_step
+from . import (autograd_step, dezero_cnn, dezero_step, jax_step, minigrad_cnn, minigrad_ops_step, minigrad_step,
+               mygrad_step, torch_cnn, torch_step)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,4 +48,20 @@ IMPLEMENTATIONS = {
                              "MyGrad backward + in-place NumPy Adam"),
     "dezero": Implementation(dezero_step.build, dezero_step.loss, dezero_step.chain,
                              "DeZero (Deep Learning from Scratch 3): dezero.Model + dezero.optimizers.Adam"),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class CNNImplementation:
+    build: object
+    loss: object       # loss(params, x, y) -> float: the cross-entropy at these weights, images and labels
+    about: str
+
+
+CNN_IMPLEMENTATIONS = {   # the cnn preset: conv-pool-conv-pool-linear on 128 digits (cnn.py)
+    "minigrad": CNNImplementation(minigrad_cnn.build, minigrad_cnn.loss,
+                                  "mg.nn Conv2d/MaxPool2d/Linear (im2col + matmul), F.cross_entropy, mg.optim.Adam"),
+    "torch": CNNImplementation(torch_cnn.build, torch_cnn.loss, "PyTorch eager torch.nn, torch.optim.Adam"),
+    "dezero": CNNImplementation(dezero_cnn.build, dezero_cnn.loss,
+                                "DeZero L.Conv2d (im2col) + F.pooling, dezero.optimizers.Adam"),
 }
