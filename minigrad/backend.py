@@ -118,6 +118,11 @@ def device_of(array):
     return device
 
 
+def is_array(value):
+    """Whether ``value`` is an array of one of the devices (NumPy, CuPy, a registered test device)."""
+    return type(value) in _by_type or isinstance(value, numpy.generic)
+
+
 def as_array0d(value):
     """NumPy ufuncs turn 0-d arrays into NumPy scalars; turn them back so .data is always an array."""
     if isinstance(value, numpy.generic):

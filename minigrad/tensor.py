@@ -428,9 +428,9 @@ def tensor(data, requires_grad=False, dtype=None, device=None):
     if isinstance(data, Tensor):
         data = data.data
     if device is None:
-        device = backend.device_of(data).name if _is_backend_array(data) else backend.get_default_device()
+        device = backend.device_of(data).name if backend.is_array(data) else backend.get_default_device()
     target = backend.get_device(device)
-    if _is_backend_array(data):
+    if backend.is_array(data):
         array = backend.to_device(data, target.name)
         array = array.astype(dtype) if dtype is not None else array.copy()
     else:
@@ -443,14 +443,6 @@ def tensor(data, requires_grad=False, dtype=None, device=None):
     if requires_grad:
         _check_differentiable_dtype(array.dtype, "tensor(requires_grad=True)")
     return Tensor(array, requires_grad=requires_grad)
-
-
-def _is_backend_array(data):
-    try:
-        backend.device_of(data)
-        return True
-    except TypeError:
-        return False
 
 
 # The one tie that runs back: Tensor's methods (x + y, x.exp(), x.backward()) call the ops and the tape,

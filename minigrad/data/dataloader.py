@@ -45,17 +45,9 @@ def _as_tensor(value):
     """A tensor of ``value`` that shares its memory when it is an array of a device (a list is copied)."""
     if isinstance(value, Tensor):
         return value
-    if _is_backend_array(value):
+    if backend.is_array(value):
         return Tensor(value)
     return tensor(value, device="cpu")
-
-
-def _is_backend_array(value):
-    try:
-        backend.device_of(value)
-        return True
-    except TypeError:
-        return False
 
 
 class DataLoader:
@@ -130,7 +122,7 @@ class DataLoader:
         if isinstance(first, dict):
             raise TypeError(f"{type(self).__name__}: items that are dicts cannot be batched here; return tuples "
                             "(x, y) from the dataset's __getitem__")
-        if isinstance(first, Tensor) or _is_backend_array(first):
+        if isinstance(first, Tensor) or backend.is_array(first):
             arrays = [v.data if isinstance(v, Tensor) else v for v in values]
             batch = backend.device_of(arrays[0]).xp.stack(arrays)
             return Tensor(batch if self.device is None else backend.to_device(batch, self.device))

@@ -157,7 +157,7 @@ class Optimizer:
                 if name == "step":
                     state[p][name] = int(value)
                     continue
-                array = value if _is_backend_array(value) else numpy.asarray(value)
+                array = value if backend.is_array(value) else numpy.asarray(value)
                 if array.shape != p.shape:
                     raise ValueError(f"{owner}: buffer {name} of parameter {i} has shape {array.shape}, the "
                                      f"parameter {p.shape}")
@@ -181,14 +181,6 @@ class Optimizer:
             if name:
                 state.setdefault(int(index) if index.isdigit() else index, {})[renamed.get(name, name)] = value
         return {"state": state, "param_groups": [{**group, "params": list(range(len(steps)))}]}
-
-
-def _is_backend_array(value):
-    try:
-        backend.device_of(value)
-        return True
-    except TypeError:
-        return False
 
 
 def _param_groups(owner, params):
