@@ -57,6 +57,7 @@ DEMOS = {
     "bnn": ("bnn.py", ["--no-progress"],
             ["regression.png", "gradient_variance.png", "training.png", "entropy.png", "ood_inputs.png",
              "rotation.png"]),
+    "ssvae": ("ssvae.py", ["--no-progress"], ["error.png", "analogies.png"]),
 }
 
 
