@@ -9,7 +9,6 @@ The independent answers, all in float64 NumPy (and SciPy for the slow test):
   - the best Gaussian by the ELBO, found by SciPy's L-BFGS-B on the quadrature ELBO with the Gaussian
     gradient identities written by hand (slow test, the real data).
 """
-import importlib.util
 import json
 import math
 import os
@@ -23,19 +22,15 @@ pytest.importorskip("tqdm")
 
 import minigrad as mg  # noqa: E402
 
-from figures import data_under_legends  # noqa: E402  (after the skips: it needs matplotlib)
+from demo_helpers import data_under_legends, load_demo  # noqa: E402  (after the skips: it needs matplotlib)
 
-DEMOS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "demos")
 ALL_RUNS = {"diagonal/pathwise", "diagonal/score", "diagonal/score+baseline", "diagonal/measure-valued",
             "full/pathwise", "full/score", "full/score+baseline"}
 
 
 @pytest.fixture(scope="module")
 def demo():
-    spec = importlib.util.spec_from_file_location("bayes_logreg", os.path.join(DEMOS, "bayes_logreg.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_demo("bayes_logreg")
 
 
 @pytest.fixture(scope="module")

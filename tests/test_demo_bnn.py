@@ -16,10 +16,8 @@ What is checked, in the bodies below:
 - (slow) on a minibatch the local trick and Flipout have a lower gradient variance than plain
   reparameterization, and the plain one shrinks less than 1 / batch size.
 """
-import importlib.util
 import json
 import math
-import os
 
 import numpy
 import pytest
@@ -29,9 +27,8 @@ import minigrad as mg
 pytest.importorskip("matplotlib")
 pytest.importorskip("tqdm")
 
-from figures import data_under_legends  # noqa: E402  (after the skips: it needs matplotlib)
+from demo_helpers import data_under_legends, load_demo  # noqa: E402  (after the skips: it needs matplotlib)
 
-DEMOS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "demos")
 TINY = ["--reg-points", "40", "--reg-hidden", "16", "--reg-steps", "20", "--train-size", "300", "--test-size", "100",
         "--hidden", "16", "--epochs", "1", "--variance-repeats", "4", "--variance-batch-sizes", "10", "30",
         "--samples", "3", "--rotation-digits", "20", "--no-progress"]
@@ -39,11 +36,6 @@ PICTURES = ("regression.png", "gradient_variance.png", "training.png", "entropy.
             "rotation.png")
 
 
-def load_demo(name):
-    spec = importlib.util.spec_from_file_location(name, os.path.join(DEMOS, name + ".py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,6 @@
 """demos/classifier.py: both models run end to end with tiny settings and draw readable pictures; the CNN
 has the shapes it claims; and (slow) a few hundred MLP steps learn the digits."""
-import importlib.util
 import json
-import os
 
 import numpy
 import pytest
@@ -12,17 +10,11 @@ import minigrad as mg
 pytest.importorskip("matplotlib")
 pytest.importorskip("tqdm")
 
-from figures import data_under_legends  # noqa: E402  (after the skips: it needs matplotlib)
+from demo_helpers import data_under_legends, load_demo  # noqa: E402  (after the skips: it needs matplotlib)
 
-DEMOS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "demos")
 TINY = ["--train-size", "256", "--test-size", "100", "--no-progress"]
 
 
-def load_demo(name):
-    spec = importlib.util.spec_from_file_location(name, os.path.join(DEMOS, name + ".py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.parametrize("model", ["mlp", "cnn"])

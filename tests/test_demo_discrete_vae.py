@@ -1,9 +1,7 @@
 """demos/discrete_vae.py: it runs end to end, scores every model on hard draws, and its score-function
 estimators are unbiased for the gradient of the discrete ELBO, which a tiny model lets us compute exactly."""
-import importlib.util
 import itertools
 import json
-import os
 
 import numpy
 import pytest
@@ -13,19 +11,13 @@ import minigrad as mg
 pytest.importorskip("matplotlib")
 pytest.importorskip("tqdm")
 
-from figures import data_under_legends  # noqa: E402  (after the skips: it needs matplotlib)
+from demo_helpers import data_under_legends, load_demo  # noqa: E402  (after the skips: it needs matplotlib)
 
-DEMOS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "demos")
 TINY = ["--epochs", "2", "--train-size", "200", "--test-size", "50", "--hidden", "32", "--batch-size", "50",
         "--study-digits", "2", "--study-repeats", "10", "--study-reference", "40",
         "--study-temperatures", "0.5", "1", "--no-progress"]
 
 
-def load_demo(name="discrete_vae"):
-    spec = importlib.util.spec_from_file_location(name, os.path.join(DEMOS, name + ".py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def tiny_model(demo, seed=1):
@@ -62,7 +54,7 @@ def elbo_by_enumeration(model, x, logits):
 
 
 def test_tiny_run_writes_metrics_and_pictures_and_starts_every_model_at_one_number(tmp_path, saved_figures):
-    demo = load_demo()
+    demo = load_demo("discrete_vae")
     metrics = demo.main([*TINY, "--out", str(tmp_path)])
     for name in ("metrics.json", "elbo.png", "temperature.png", "gradients.png", "reconstructions.png"):
         assert (tmp_path / name).stat().st_size > 0, name
@@ -92,7 +84,7 @@ def test_tiny_run_writes_metrics_and_pictures_and_starts_every_model_at_one_numb
 
 
 def test_the_discrete_elbo_feeds_the_decoder_one_hot_codes_and_matches_the_exact_bound():
-    demo = load_demo()
+    demo = load_demo("discrete_vae")
     model = tiny_model(demo)
     seen = []
     log_likelihood = model.log_likelihood
@@ -158,7 +150,7 @@ def test_score_function_estimators_are_unbiased_for_the_exact_gradient(name):
     """20,000 estimates of the encoder's logit gradient (12 numbers) and 20 averages of the decoder's
     gradient (110 numbers) each lie within 4.5 and 5 standard errors of the gradient of the 9-term sum. Any
     baseline that ignores the draw keeps REINFORCE unbiased: here an untrained NVIL net plus c = -3."""
-    demo = load_demo()
+    demo = load_demo("discrete_vae")
     model = tiny_model(demo)
     baseline = demo.NVILBaseline(x_dim=6, hidden=4, dtype=mg.float64)
     baseline.centre = -3.0
@@ -172,13 +164,13 @@ def test_score_function_estimators_are_unbiased_for_the_exact_gradient(name):
 @pytest.mark.parametrize("name", ["gumbel-softmax", "straight-through"])
 def test_the_same_check_rejects_the_relaxed_estimators(name):
     """The test above has the power to see a bias: at tau = 1 both relaxations miss by many standard errors."""
-    demo = load_demo()
+    demo = load_demo("discrete_vae")
     logit_rows, _, exact_logits, _ = estimates_and_exact(demo, tiny_model(demo), name, temperature=1.0)
     assert largest_z_score(logit_rows, exact_logits) > 20
 
 
 def test_the_gumbel_softmax_bias_shrinks_as_the_temperature_falls_while_its_variance_grows():
-    demo = load_demo()
+    demo = load_demo("discrete_vae")
     model = tiny_model(demo)
     bias2, variance = [], []
     for tau in (2.0, 1.0, 0.5, 0.2):
@@ -193,7 +185,7 @@ def test_the_gumbel_softmax_bias_shrinks_as_the_temperature_falls_while_its_vari
 def test_the_study_measures_no_bias_for_rloo_and_some_for_gumbel_softmax():
     """gradient_study with the exact reference: the unbiased estimator's bias^2 is noise around 0, the
     relaxed one's is clearly positive; each variance is positive."""
-    demo = load_demo()
+    demo = load_demo("discrete_vae")
     model = tiny_model(demo)
     x = mg.tensor(X)
     leaf = model.encode(x).detach().requires_grad_()

@@ -5,7 +5,6 @@ written out by hand, an SPD system solved by NumPy, the gradient of a logistic r
 NumPy, the derivatives of Gaussian expectations derived by hand), then the whole demo is run
 with tiny settings and its pictures are looked at as the other demo tests do.
 """
-import importlib.util
 import json
 import math
 import os
@@ -20,17 +19,7 @@ import minigrad as mg
 pytest.importorskip("matplotlib")
 pytest.importorskip("tqdm")
 
-from figures import data_under_legends  # noqa: E402  (after the skips: it needs matplotlib)
-
-DEMOS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "demos")
-
-
-def load_demo(name):
-    spec = importlib.util.spec_from_file_location(name, os.path.join(DEMOS, name + ".py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
+from demo_helpers import data_under_legends, load_demo  # noqa: E402  (after the skips: it needs matplotlib)
 
 so = load_demo("second_order")
 

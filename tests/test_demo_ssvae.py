@@ -1,23 +1,14 @@
 """The semi-supervised VAE demo (demos/ssvae.py): its bounds against hand computations, the labelled
 subset, and a tiny run end to end (files, metrics, pictures as a student sees them)."""
-import importlib.util
 import json
 import math
-import os
 
 import numpy
 import pytest
 
 import minigrad as mg
 
-DEMOS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "demos")
-
-
-def load_demo(name):
-    spec = importlib.util.spec_from_file_location(name, os.path.join(DEMOS, name + ".py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from demo_helpers import load_demo
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +122,7 @@ def test_the_labelled_subset_has_its_count_of_each_class_and_is_fixed_by_the_see
 def test_tiny_run_writes_metrics_per_seed_and_readable_pictures(ssvae, tmp_path, saved_figures):
     pytest.importorskip("matplotlib")
     pytest.importorskip("tqdm")
-    from figures import data_under_legends
+    from demo_helpers import data_under_legends
     metrics = ssvae.main(["--seeds", "0", "1", "--epochs", "2", "--train-size", "400", "--test-size", "100",
                           "--labels-per-class", "2", "--hidden", "16", "--latent", "4", "--iwae-k", "2",
                           "--no-progress", "--out", str(tmp_path)])

@@ -1,28 +1,22 @@
 """demos/vae.py --arch conv: the convolutional encoder and decoder have the claimed shapes, plug into
 mg.models.VAE's bound, and the demo runs end to end with them."""
-import importlib.util
 import json
-import os
 
 import pytest
 
 import minigrad as mg
 
+from demo_helpers import load_demo
+
 pytest.importorskip("matplotlib")
 pytest.importorskip("tqdm")
 
-DEMOS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "demos")
 
 
-def load_vae_demo():
-    spec = importlib.util.spec_from_file_location("vae", os.path.join(DEMOS, "vae.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_conv_encoder_and_decoder_halve_and_double_the_image():
-    vae = load_vae_demo()
+    vae = load_demo("vae")
     mg.random.seed(0)
     model = vae.ConvVAE(latent=3)
     x = mg.random.uniform((4, 784))
@@ -36,7 +30,7 @@ def test_conv_encoder_and_decoder_halve_and_double_the_image():
 
 
 def test_conv_elbo_gradient_reaches_every_weight():
-    vae = load_vae_demo()
+    vae = load_demo("vae")
     mg.random.seed(1)
     model = vae.ConvVAE(latent=2)
     x = (mg.random.uniform((3, 784)) < 0.5).astype(mg.float32)
@@ -46,7 +40,7 @@ def test_conv_elbo_gradient_reaches_every_weight():
 
 
 def test_vae_demo_runs_the_conv_architecture(tmp_path, saved_figures):
-    vae = load_vae_demo()
+    vae = load_demo("vae")
     metrics = vae.main(["--arch", "conv", "--epochs", "1", "--latent", "2", "--train-size", "128",
                         "--test-size", "50", "--iwae-k", "2", "--no-progress", "--out", str(tmp_path)])
     saved = json.loads((tmp_path / "metrics.json").read_text())

@@ -1,8 +1,6 @@
 """demos/vae_estimators.py: it runs end to end with tiny settings, and its five encoder-gradient
 estimators estimate the same gradient (the baselines change the noise, not the mean)."""
-import importlib.util
 import json
-import os
 
 import numpy
 import pytest
@@ -12,22 +10,16 @@ import minigrad as mg
 pytest.importorskip("matplotlib")
 pytest.importorskip("tqdm")
 
-from figures import data_under_legends  # noqa: E402  (after the skips: it needs matplotlib)
+from demo_helpers import data_under_legends, load_demo  # noqa: E402  (after the skips: it needs matplotlib)
 
-DEMOS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "demos")
 TINY = ["--train-size", "256", "--test-size", "100", "--hidden", "32", "--latent", "4", "--epochs", "2",
         "--estimates", "4", "--checkpoints", "3", "--variance-batch", "32", "--baseline-hidden", "8",
         "--no-progress"]
 
 
-def load_demo():
-    spec = importlib.util.spec_from_file_location("vae_estimators", os.path.join(DEMOS, "vae_estimators.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
-demo = load_demo()
+demo = load_demo("vae_estimators")
 
 
 def test_runs_end_to_end_and_writes_metrics_and_pictures(tmp_path, saved_figures):

@@ -7,7 +7,6 @@ tests/test_demos_vae.py live here (``load_demo``, ``saved_figures``, ``data_unde
 """
 import argparse
 import csv
-import importlib.util
 import math
 import os
 import re
@@ -17,17 +16,12 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
-from figures import data_under_legends  # noqa: E402  (after the skip: it needs matplotlib)
+from demo_helpers import data_under_legends, load_demo  # noqa: E402  (after the skip: it needs matplotlib)
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 DEMOS = os.path.join(ROOT, "demos")
 
 
-def load_demo(name):
-    spec = importlib.util.spec_from_file_location(name, os.path.join(DEMOS, name + ".py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_estimator_panels_label_the_variance_and_show_an_exact_zero_as_zero(tmp_path, saved_figures):

@@ -1,24 +1,16 @@
 """The VAE demos run end to end with tiny settings, write every file, and resume exactly."""
-import importlib.util
 import json
-import os
 
 import pytest
 
 pytest.importorskip("matplotlib")
 pytest.importorskip("tqdm")
 
-from figures import data_under_legends  # noqa: E402  (after the skips: it needs matplotlib)
+from demo_helpers import data_under_legends, load_demo  # noqa: E402  (after the skips: it needs matplotlib)
 
-DEMOS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "demos")
 TINY = ["--train-size", "256", "--test-size", "100", "--iwae-k", "3", "--hidden", "32", "--no-progress"]
 
 
-def load_demo(name):
-    spec = importlib.util.spec_from_file_location(name, os.path.join(DEMOS, name + ".py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_vae_demo_writes_every_file(tmp_path):

@@ -12,9 +12,7 @@ theorem); the seeds are fixed, so runs are deterministic. Over the ~300 such che
 default run, a correct implementation would fail a fresh seed with probability below 2e-4.
 """
 import csv
-import importlib.util
 import math
-import pathlib
 
 import numpy as np
 import pytest
@@ -33,6 +31,8 @@ from minigrad.distributions import (
     RelaxedBernoulli,
     Uniform,
 )
+
+from demo_helpers import load_demo
 
 FIVE_SE = 5.0
 
@@ -318,17 +318,11 @@ def test_every_estimator_is_unbiased_for_smooth_and_oscillating_costs(device, mu
 
 # ---------------------------------------------------------------- the demos run end to end
 
-def _load_demo(name):
-    path = pathlib.Path(__file__).resolve().parent.parent / "demos" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"demo_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_estimators_demo_writes_its_figures_and_tables(tmp_path, capsys):
     pytest.importorskip("matplotlib")
-    demo = _load_demo("estimators")
+    demo = load_demo("estimators")
     demo.main(["--out", str(tmp_path), "--samples", "4000", "--points", "3"])
     for name in ("variance.csv", "variance_exact.csv", "variance_square.png", "variance_exp.png", "variance_cos.png"):
         assert (tmp_path / name).stat().st_size > 0, name
@@ -355,7 +349,7 @@ def test_estimators_demo_writes_its_figures_and_tables(tmp_path, capsys):
 
 def test_monte_carlo_demo_shows_the_square_root_rate(tmp_path):
     pytest.importorskip("matplotlib")
-    demo = _load_demo("monte_carlo")
+    demo = load_demo("monte_carlo")
     errors = demo.main(["--out", str(tmp_path), "--samples", "4000", "--runs", "20"])
     for name in ("pi.png", "importance.png", "rejection.png", "errors.csv"):
         assert (tmp_path / name).stat().st_size > 0, name

@@ -1,5 +1,18 @@
-"""Checks of the pictures the demos write, shared by the demo tests."""
+"""What the demo tests share: loading a demo from demos/ as a module, and checking its pictures."""
+import importlib.util
+import os
+
 import numpy
+
+DEMOS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "demos")
+
+
+def load_demo(name):
+    """demos/<name>.py imported as a module (demos/ is not a package), so a test can call its main(argv)."""
+    spec = importlib.util.spec_from_file_location(f"demo_{name}", os.path.join(DEMOS, name + ".py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def data_under_legends(fig):
