@@ -234,7 +234,8 @@ def flat_gradient(family):
 # parameters' `.grad` (`docs/estimators.md`). Every step uses $n$ draws (`--samples`, 16).
 #
 # - **pathwise** (reparameterization; Kingma & Welling 2014, Rezende et al. 2014): the mean of
-#   $f(\mu + R\epsilon_k)$, backpropagated through the draw. In the slides' notation,
+#   $f(\mu + R\epsilon_k)$, backpropagated through the draw. In the notation of K. Fan's slides
+#   (course reading) and of Fan et al. (2015, arXiv:1509.02866),
 #   $\nabla_\mu \mathbb{E}[f] = \mathbb{E}[g]$ and $\nabla_R \mathbb{E}[f] = \mathbb{E}[g\, \epsilon^\top]$
 #   with $g = \nabla f(\mu + R\epsilon)$: the tape computes exactly these.
 # - **score** (REINFORCE; Williams 1992, [doi:10.1007/BF00992696](https://doi.org/10.1007/BF00992696)):

@@ -20,8 +20,9 @@
 # VIMCO, Mnih & Rezende 2016, [arXiv:1602.06725](https://arxiv.org/abs/1602.06725); the
 # Gumbel-softmax, Jang, Gu & Poole 2017, [arXiv:1611.01144](https://arxiv.org/abs/1611.01144), and
 # the same relaxation as the Concrete distribution, Maddison, Mnih & Teh 2017,
-# [arXiv:1611.00712](https://arxiv.org/abs/1611.00712); straight-through, Bengio, Léonard &
-# Courville 2013, [arXiv:1308.3432](https://arxiv.org/abs/1308.3432).
+# [arXiv:1611.00712](https://arxiv.org/abs/1611.00712); straight-through Gumbel-softmax, Jang et
+# al. 2017 (section 2.2), after the straight-through estimator of Bengio, Léonard & Courville
+# 2013, [arXiv:1308.3432](https://arxiv.org/abs/1308.3432).
 #
 # At the end it measures, on one batch of test digits and one set of weights, the bias and the
 # variance of each estimator's gradient, and how the relaxations' bias and variance move with
@@ -197,8 +198,9 @@ def exact_elbo(model, x, logits):
 # other draws' $f$, which is independent of it:
 # $\frac{1}{k}\sum_i \big(f(z_i) - \frac{1}{k-1}\sum_{j \ne i} f(z_j)\big) \nabla_\phi \log q(z_i \mid x)$
 # (`mg.estimators.leave_one_out`). Unbiased for the ELBO's gradient, and no extra network. VIMCO
-# (Mnih & Rezende 2016, [arXiv:1602.06725](https://arxiv.org/abs/1602.06725)) builds the same
-# leave-one-out baselines for the *multi-sample* bound $\log \frac{1}{k} \sum_i w_i$; training on
+# (Mnih & Rezende 2016, [arXiv:1602.06725](https://arxiv.org/abs/1602.06725)) builds analogous
+# leave-one-out baselines for the *multi-sample* bound $\log \frac{1}{k} \sum_i w_i$ (draw $i$'s
+# baseline replaces $w_i$ by the geometric mean of the other weights); training on
 # that bound would give a model tuned for another objective, so, to compare estimators of one
 # gradient, this demo uses RLOO on the ELBO. Its $k$ draws cost $k$ decoder passes per step.
 #
@@ -215,8 +217,10 @@ def exact_elbo(model, x, logits):
 # **Straight-through Gumbel.** The forward pass uses the exact one-hot draw
 # $\operatorname{onehot}(\arg\max y)$, so the value is the discrete ELBO; the backward pass
 # pretends the draw was $y$ (`straight_through(hard, soft)`, `RelaxedOneHotCategorical(hard=True)`).
-# The decoder's gradient is now exact, the encoder's is biased at every $\tau$: it uses the
-# decoder's slope at the hard code as if the decoder were linear between codes.
+# The decoder's gradient is now unbiased, the encoder's is biased at every $\tau > 0$, for two
+# reasons: it uses the decoder's slope at the hard code as if the decoder were linear between
+# codes, and even for a linear decoder the soft draw's mean Jacobian is not that of $\pi$ (for
+# two classes at logits $(0, 0)$ and $\tau = 1$: $1/6$ against $1/4$; `docs/discrete_vae.md`).
 
 # %%
 class Estimate(NamedTuple):

@@ -237,11 +237,13 @@ def check_hvp(seed=0):
 # gives superlinear convergence (Nocedal & Wright, algorithm 7.1), and if CG meets a direction of
 # non-positive curvature it returns the step so far (or $-g$). A backtracking (Armijo) line
 # search from the full step keeps each step a descent; near the minimum the full step is taken
-# and convergence is quadratic.
+# and convergence is superlinear (of order 1.5 with this forcing term; quadratic would need
+# $\eta_k \propto \lVert g\rVert$: Nocedal & Wright, theorem 7.2).
 #
 # **Cost.** Each outer step makes one gradient with a graph, then one extra backward pass per CG
-# iteration. The slides quote CG's rate: the error falls like $\exp(-2K/\sqrt{\kappa})$ after
-# $K$ iterations, $\kappa$ the condition number of (the preconditioned) $H$, so a preconditioner
+# iteration. CG's error in the $H$-norm falls at least like $2\exp(-2K/\sqrt{\kappa})$ after
+# $K$ iterations (Nocedal & Wright, equation 5.36; K. Fan's slides in the course reading quote
+# it without the 2), $\kappa$ the condition number of (the preconditioned) $H$, so a preconditioner
 # that shrinks $\kappa$ shrinks $K$. The demo also runs Newton-CG with a Jacobi preconditioner
 # $M = \operatorname{diag}(H)$, the diagonal estimated from Hessian-vector products alone by
 # Hutchinson's estimator (Bekas, Kokiopoulou & Saad 2007),
@@ -502,7 +504,8 @@ def summarise(name, run, tol):
 # and with $x = \mu + R\epsilon$, $\epsilon \sim \mathcal{N}(0, I)$, $C = RR^\top$:
 # $\frac{\partial}{\partial R_{ij}} \mathbb{E}[f] = \mathbb{E}[g_i \epsilon_j]$, i.e.
 # $\nabla_R \mathbb{E}[f] = \mathbb{E}[g\, \epsilon^\top]$ with $g = \nabla f(\mu + R\epsilon)$
-# (the slides write $\mathbb{E}[\epsilon g^\top]$: the same numbers laid out transposed).
+# (K. Fan's slides in the course reading write $\mathbb{E}[\epsilon g^\top]$: the same numbers
+# laid out transposed).
 # $\nabla_C$ is the symmetric matrix $G$ with $d\,\mathbb{E}[f] = \operatorname{tr}(G\, dC)$ for
 # symmetric $dC$; by the chain rule through $C = RR^\top$, $\nabla_R = 2GR = \mathbb{E}[\nabla^2 f] R$,
 # which is Stein's lemma $\mathbb{E}[g \epsilon^\top] = \mathbb{E}[\nabla^2 f] R$ again.

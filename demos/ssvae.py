@@ -3,8 +3,9 @@
 #
 # This demo trains model M2 of Kingma, Rezende, Mohamed & Welling (2014), "Semi-Supervised
 # Learning with Deep Generative Models" ([arXiv:1406.5298](https://arxiv.org/abs/1406.5298)),
-# as the slides in the course reading present it: a VAE whose generative model has two latent
-# variables, the digit's class $y$ and its style $z$, and whose inference model has a classifier
+# as K. Fan's slides in the course reading present it (*Variational Inference via Stochastic
+# Backpropagation*, 2016, the slide *Semi-supervised VAE*): a VAE whose generative model has two
+# latent variables, the digit's class $y$ and its style $z$, and whose inference model has a classifier
 # $q(y \mid x)$. Only 100 of the 8,000 training digits keep their label (10 of each class); the
 # other 7,900 are used without it. The demo reports the test error of the classifier $q(y \mid x)$
 # and, as control, the test error of the same classifier trained on the 100 labelled digits
@@ -114,8 +115,9 @@ PAPER_NN_ERROR = 25.80   # % test error of their neural-network baseline on the 
 # Every $\mathcal{L}(x, y)$ uses one draw $z = \mu + \sigma \odot \epsilon$ (the reparameterization
 # trick) and the KL in closed form (Kingma & Welling 2014, appendix B,
 # [arXiv:1312.6114](https://arxiv.org/abs/1312.6114)). In $\mathcal{U}$ the gradient reaches the
-# classifier through the weights $q(y \mid x)$ and the entropy, exactly, because the sum over $y$
-# is exact: no score-function estimator is needed for the discrete $y$.
+# classifier through the weights $q(y \mid x)$ and the entropy, because the sum over $y$ is
+# computed, not drawn: no score-function estimator is needed for the discrete $y$. The gradient
+# is unbiased, not exact, since each $\mathcal{L}(x, y)$ still rests on one draw of $z$.
 
 # %%
 class Bounds(NamedTuple):
@@ -237,19 +239,19 @@ def objective(model, x_l, y_l, x_u, n_labelled, n_unlabelled, alpha):
 # %% [markdown]
 # ## The options
 #
-# The paper trains on 50,000 digits for 3,000 epochs with one hidden layer of 500 softplus units
-# in every network and a 50-dimensional $z$. A step costs ten decoder passes per unlabelled digit,
-# one per class, so the default here keeps the 50-dimensional $z$ and softplus but takes one
-# hidden layer of 256 units and 20 epochs: about 75 s per seed on an idle 2-core machine. Each
-# step takes 50 unlabelled digits and all 100 labelled ones (so every term of
-# $\mathcal{J}^\alpha$ gets a gradient at every step), and makes one Adam step at learning rate
-# $3 \times 10^{-3}$ on $-\mathcal{J}^\alpha / N$.
+# The paper trains on 50,000 digits with one hidden layer of 500 softplus units in every network
+# and a 50-dimensional $z$; the authors' code runs 3,000 epochs (the paper gives no count). A
+# step costs ten decoder passes per unlabelled digit, one per class, so the default here keeps
+# the 50-dimensional $z$ and softplus but takes one hidden layer of 256 units and 20 epochs:
+# about 75 s per seed on an idle 2-core machine. Each step takes 50 unlabelled digits and all
+# 100 labelled ones (so every term of $\mathcal{J}^\alpha$ gets a gradient at every step), and
+# makes one Adam step at learning rate $3 \times 10^{-3}$ on $-\mathcal{J}^\alpha / N$.
 #
 # **The weight $\alpha$.** With $\alpha = c N$, the classification term of $\mathcal{J}^\alpha / N$
 # is $c$ times the mean log-likelihood of the labels. The paper's $c = 0.1$ leaves the labels a
 # small voice at the start, and the unlabelled term then moves the classifier towards the young
-# decoder's own split of the digits, which is not the ten classes; over 3,000 epochs the labels
-# win, over 20 they do not (about 54% test error, against 26% for the labels alone). The default
+# decoder's own split of the digits, which is not the ten classes; over 20 epochs the labels do
+# not win (about 54% test error, against 26% for the labels alone). The default
 # is therefore $c = 10$ (`--alpha-factor 10`: $\alpha = 10 N$, a hundred times the paper's);
 # `--alpha-factor 0.1` runs the paper's weight. `docs/ssvae.md` reports both.
 

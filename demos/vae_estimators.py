@@ -117,8 +117,10 @@ VARIANCE_SEED = 54321   # the draws of the gradient-variance study
 # Here $f$ is large, about $-550$ nats for the untrained model and $-100$ after training; it
 # differs by tens of nats from digit to digit (a 1 has fewer pixels to explain than an 8), and by
 # a few nats from draw to draw of one digit. A constant baseline removes the first part; only a
-# baseline that looks at the digit removes the second; the third is what even the best baseline
-# $b(x) = \mathbb{E}_q[f]$ leaves.
+# baseline that looks at the digit removes the second; the third is left by every baseline
+# $b(x)$ that sees the digit but not the draw: the usual one, $\mathbb{E}_q[f]$, and the
+# variance-minimizing one too, which weights $f$ by the squared length of the score,
+# $\mathbb{E}_q[f \lVert s\rVert^2] / \mathbb{E}_q[\lVert s\rVert^2]$ (`docs/estimators.md`).
 #
 # NVIL also divides the encoder's whole gradient by $s_t = \max(1, \sqrt{v_t})$, with $v_t$ a
 # running variance of the centred signal: a step size fixed before the draw, which changes the
