@@ -1,4 +1,4 @@
-"""Exercise 11: im2col against minigrad's, col2im as its adjoint, conv2d against mg.nn.functional.conv2d and gradcheck."""
+"""Exercise 11: im2col against minigrad's, col2im as its adjoint, conv2d against F.conv2d and gradcheck."""
 import numpy as np
 import pytest
 from hypothesis import given

@@ -1,4 +1,4 @@
-"""Exercise 13: cross_entropy against mg.nn.functional.cross_entropy, its gradient softmax - one_hot, and large logits."""
+"""Exercise 13: cross_entropy against F.cross_entropy, its gradient softmax - one_hot, and large logits."""
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st

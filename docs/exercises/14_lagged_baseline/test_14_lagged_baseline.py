@@ -1,4 +1,4 @@
-"""Exercise 14: the lagged moving average against its recursion, its independence of the current draw, its unbiasedness."""
+"""Exercise 14: the lagged moving average against its recursion, blind to the current draw, unbiased."""
 import math
 
 import numpy as np
@@ -35,8 +35,8 @@ def test_never_looks_at_the_current_signal(impl, history, now):
     np.testing.assert_array_equal(b1.ravel()[:1], b2.ravel()[:1])
 
 
-@given(z=hnp.arrays(np.float64, 5, elements=st.floats(-3.0, 3.0)), f=hnp.arrays(np.float64, 5, elements=st.floats(-50.0, 50.0)),
-       b=st.floats(-50.0, 50.0), mu=st.floats(-2.0, 2.0))
+@given(z=hnp.arrays(np.float64, 5, elements=st.floats(-3.0, 3.0)),
+       f=hnp.arrays(np.float64, 5, elements=st.floats(-50.0, 50.0)), b=st.floats(-50.0, 50.0), mu=st.floats(-2.0, 2.0))
 def test_surrogate_value_is_zero_and_its_gradient_is_the_estimate(impl, z, f, b, mu):
     """q = N(mu, 1): grad_mu log q(z) = z - mu, so the gradient is sum (f - b)(z - mu); f and b pass none."""
     loc = mg.tensor(mu, dtype=mg.float64, requires_grad=True)
@@ -49,7 +49,7 @@ def test_surrogate_value_is_zero_and_its_gradient_is_the_estimate(impl, z, f, b,
 
 
 def estimates(impl, baseline, steps=4000, batch=2, mu=0.5, seed=0):
-    """One score-function estimate of d/dmu E[z^2 + 50], z ~ N(mu, 1), per step: mean over the batch of (f - b)(z - mu)."""
+    """One score-function estimate of d/dmu E[z^2 + 50], z ~ N(mu, 1), per step: the batch's mean of (f - b)(z - mu)."""
     rng = np.random.default_rng(seed)
     out = np.empty(steps)
     for t in range(steps):

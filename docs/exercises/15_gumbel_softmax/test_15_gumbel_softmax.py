@@ -1,4 +1,4 @@
-"""Exercise 15: the relaxed draw against its formula, the Gumbel-max frequencies, straight-through's value and gradient."""
+"""Exercise 15: the relaxed draw against its formula, the Gumbel-max frequencies, straight-through's value and vjp."""
 import math
 
 import numpy as np

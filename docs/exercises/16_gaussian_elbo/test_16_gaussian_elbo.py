@@ -70,7 +70,8 @@ def exact_elbo(x, y, loc, tril, prior_scale, nodes=80):
     cov = tril @ tril.T
     mean, sd = x @ loc, np.sqrt(np.einsum("ij,jk,ik->i", x, cov, x))
     t, weights = np.polynomial.hermite_e.hermegauss(nodes)                        # for the weight exp(-t^2 / 2)
-    expected_softplus = (np.logaddexp(0.0, mean[:, None] + sd[:, None] * t) * weights).sum(axis=1) / math.sqrt(2 * math.pi)
+    softplus_at_nodes = np.logaddexp(0.0, mean[:, None] + sd[:, None] * t)
+    expected_softplus = (softplus_at_nodes * weights).sum(axis=1) / math.sqrt(2 * math.pi)
     log_likelihood = (y * mean - expected_softplus).sum()
     log_prior = -0.5 * d * np.log(2 * np.pi * prior_scale**2) - (loc @ loc + np.trace(cov)) / (2 * prior_scale**2)
     return log_likelihood + log_prior + 0.5 * d * np.log(2 * np.pi * np.e) + np.log(np.abs(np.diag(tril))).sum()

@@ -1,4 +1,4 @@
-"""Exercise 17: CG against numpy.linalg.solve, Newton's direction against closed-form Hessians, Newton-CG to convergence."""
+"""Exercise 17: CG against numpy.linalg.solve, Newton's direction against closed-form Hessians, convergence."""
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st

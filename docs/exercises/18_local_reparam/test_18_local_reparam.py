@@ -45,7 +45,8 @@ def test_scale_gradient_is_shared_noise_times_share_of_variance(impl, layer):
     """d y_nj / d sigma_ji = eps_nj x_ni^2 sigma_ji / sqrt(v_nj): one noise per output, not one per weight (bnn §3)."""
     x, wm, ws, bm, bs, eps = layer
     scale = mg.tensor(ws, requires_grad=True)
-    impl.local_reparam_linear(mg.tensor(x), mg.tensor(wm), scale, mg.tensor(bm), mg.tensor(bs), mg.tensor(eps)).sum().backward()
+    y = impl.local_reparam_linear(mg.tensor(x), mg.tensor(wm), scale, mg.tensor(bm), mg.tensor(bs), mg.tensor(eps))
+    y.sum().backward()
     v = (x**2) @ (ws**2).T + bs**2                                                  # (N, out)
     expected = np.einsum("nj,ni,ji->ji", eps / np.sqrt(v), x**2, ws)
     np.testing.assert_allclose(scale.grad.numpy(), expected, rtol=1e-10, atol=1e-12)

@@ -57,7 +57,8 @@ def test_best_classifier_is_softmax_of_the_bounds(impl, batch, shift):
 @given(batch=batches())
 def test_gradients_match_finite_differences(impl, batch):
     logits, bounds = batch
-    mg.gradcheck(impl.unlabelled_bound, [mg.tensor(logits, requires_grad=True), mg.tensor(bounds / 100, requires_grad=True)])
+    mg.gradcheck(impl.unlabelled_bound,
+                 [mg.tensor(logits, requires_grad=True), mg.tensor(bounds / 100, requires_grad=True)])
 
 
 @given(batch=batches(logit_range=1000.0))

@@ -57,7 +57,7 @@ def test_derivatives_match_finite_differences(impl, a):
 
 @pytest.mark.parametrize("device", DEVICES)
 def test_extreme_inputs(impl, device):
-    """The numbers to see: softplus(1000) = 1000 (not inf), softplus(-40) = 4.248354e-18 (not 0), softplus(0) = log 2."""
+    """To see: softplus(1000) = 1000 (not inf), softplus(-40) = 4.248354e-18 (not 0), softplus(0) = log 2."""
     y = impl.softplus(mg.tensor(np.array([1000.0, -40.0, 0.0]), device=device)).numpy()
     np.testing.assert_allclose(y, [1000.0, np.exp(-40.0), np.log(2.0)], rtol=1e-12)
 
