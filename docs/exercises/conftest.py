@@ -8,7 +8,7 @@ test, and calls what it checks through it (``impl.sinh(x)``):
     MINIGRAD_EXERCISES=solution python -m pytest docs/exercises/01_new_op   # tests solution.py
 
 The module is loaded from its file under a name of its own (``exercise_01_new_op_student``),
-so the ten files called student.py never meet in ``sys.modules``.
+so the files called student.py never meet in ``sys.modules``.
 
 Hypothesis draws the same examples on every run (``derandomize``), so a run gives the same
 verdict twice; ``HYPOTHESIS_PROFILE=thorough`` draws 200 fresh examples per test instead.
