@@ -4,8 +4,9 @@
 
     loader = DataLoader(TensorDataset(x, y), batch_size=128, shuffle=True)
 
-``Dataset``, ``DataLoader`` and ``TensorDataset`` take PyTorch's arguments for what both libraries do (see
-:mod:`minigrad.data.dataloader`); the MNIST loader and ``binarize`` are only in ``mg.data``.
+``DataLoader`` and ``TensorDataset`` take PyTorch's arguments for what both libraries do (see
+:class:`minigrad.data.DataLoader` for the differences); the MNIST loader and ``binarize`` are only in
+``mg.data``.
 """
 from ..data.dataloader import DataLoader, Dataset, TensorDataset
 
