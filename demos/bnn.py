@@ -158,7 +158,7 @@ class BayesianLinear(mg.nn.Module):
     def __init__(self, in_features, out_features, prior_scale=1.0, init_scale=0.05, estimator="local"):
         bound = 1.0 / math.sqrt(in_features)
         self.in_features, self.out_features = in_features, out_features
-        self.weight_loc = mg.nn.Parameter(mg.random.uniform((in_features, out_features), -bound, bound))
+        self.weight_loc = mg.nn.Parameter(mg.random.uniform(-bound, bound, (in_features, out_features)))
         self.weight_rho = mg.nn.Parameter(mg.full((in_features, out_features), softplus_inverse(init_scale)))
         self.bias_loc = mg.nn.Parameter(mg.zeros((out_features,)))
         self.bias_rho = mg.nn.Parameter(mg.full((out_features,), softplus_inverse(init_scale)))
@@ -168,25 +168,25 @@ class BayesianLinear(mg.nn.Module):
     def forward(self, x):
         weight_scale, bias_scale = F.softplus(self.weight_rho), F.softplus(self.bias_rho)
         if self.estimator == "reparam":            # one draw of the weights for the whole batch
-            weight = self.weight_loc + weight_scale * mg.random.normal(weight_scale.shape)
-            bias = self.bias_loc + bias_scale * mg.random.normal(bias_scale.shape)
+            weight = self.weight_loc + weight_scale * mg.random.normal(size=weight_scale.shape)
+            bias = self.bias_loc + bias_scale * mg.random.normal(size=bias_scale.shape)
             return mg.linear(x, weight, bias)
         mean = mg.linear(x, self.weight_loc, self.bias_loc)
         if self.estimator == "mean":
             return mean
         if self.estimator == "local":              # the pre-activations, drawn per example
             variance = mg.linear(x * x, weight_scale * weight_scale, bias_scale * bias_scale)
-            return mean + variance.sqrt() * mg.random.normal(mean.shape)
+            return mean + variance.sqrt() * mg.random.normal(size=mean.shape)
         if self.estimator == "flipout":            # one perturbation, decorrelated by random signs
-            delta_weight = weight_scale * mg.random.normal(weight_scale.shape)
-            delta_bias = bias_scale * mg.random.normal(bias_scale.shape)
+            delta_weight = weight_scale * mg.random.normal(size=weight_scale.shape)
+            delta_bias = bias_scale * mg.random.normal(size=bias_scale.shape)
             s = random_signs(x.shape)
             r = random_signs(mean.shape)
             return mean + mg.linear(x * s, delta_weight, delta_bias) * r
         if self.estimator == "per-example":        # a whole weight matrix per example (n times the draws)
             n = x.shape[0]
-            weight = self.weight_loc + weight_scale * mg.random.normal((n, *weight_scale.shape))
-            bias = self.bias_loc + bias_scale * mg.random.normal((n, *bias_scale.shape))
+            weight = self.weight_loc + weight_scale * mg.random.normal(size=(n, *weight_scale.shape))
+            bias = self.bias_loc + bias_scale * mg.random.normal(size=(n, *bias_scale.shape))
             return mg.einsum("ni,nio->no", x, weight) + bias
         raise ValueError(f"BayesianLinear: unknown estimator {self.estimator!r}; "
                          f"one of {ESTIMATORS + REFERENCES}")

@@ -98,8 +98,8 @@ def slope(ns, errors):
 # %%
 def estimate_pi(runs, n):
     """(R, N) running estimates of pi from darts in the unit square."""
-    x = mg.random.uniform((runs, n), dtype=mg.float64)
-    y = mg.random.uniform((runs, n), dtype=mg.float64)
+    x = mg.random.uniform(size=(runs, n), dtype=mg.float64)
+    y = mg.random.uniform(size=(runs, n), dtype=mg.float64)
     inside = (x * x + y * y <= 1.0).numpy().astype(numpy.float64)
     return 4.0 * running_mean(inside), x.numpy()[0], y.numpy()[0]
 
@@ -188,7 +188,7 @@ def rejection_sample(runs, n):
         kept, tried = [], 0
         while sum(len(k) for k in kept) < n:
             x = proposal.sample((2 * n,))
-            u = mg.random.uniform((2 * n,), dtype=mg.float64)
+            u = mg.random.uniform(size=(2 * n,), dtype=mg.float64)
             keep = (u.log() < mixture_log_prob(x) - proposal.log_prob(x) - log_m).numpy()
             kept.append(x.numpy()[keep])
             tried += 2 * n

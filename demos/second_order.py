@@ -599,7 +599,7 @@ def monte_carlo_gradients(f, samples, device="cpu"):
     d = len(MU0)
     mu = mg.tensor(numpy.broadcast_to(MU0, (samples, d)).copy(), dtype=F64, device=device, requires_grad=True)
     R = mg.tensor(numpy.broadcast_to(R0, (samples, d, d)).copy(), dtype=F64, device=device, requires_grad=True)
-    eps = mg.random.normal((samples, d, 1), dtype=F64, device=device)
+    eps = mg.random.normal(size=(samples, d, 1), dtype=F64, device=device)
     x = mu + (R @ eps).squeeze(-1)                # x_s = mu + R eps_s: MultivariateNormal.rsample's line
     values = f(x)
     d_mu, d_R, g = mg.autograd.grad(values.sum(), [mu, R, x], create_graph=True)

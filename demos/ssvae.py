@@ -464,7 +464,7 @@ def draw_analogies(model, data, seed, run, path, plt, device, rows=CLASSES):
     with mg.no_grad():
         z_test = model.encode(x, model.one_hot(data.test_labels[picks], x)).loc.numpy()
         mg.random.seed(EVAL_SEED + 1)
-        z_prior = mg.random.normal((rows, model.latent), device=device).numpy()
+        z_prior = mg.random.normal(size=(rows, model.latent), device=device).numpy()
         panels = []
         for z in (z_test, z_prior):
             z_rows = mg.tensor(numpy.repeat(z, CLASSES, axis=0), device=device)

@@ -27,6 +27,7 @@ PAGES = {
     "minigrad.gradcheck": ("checking gradients", "checking.md"),
     "minigrad.anomaly": ("debugging", "checking.md"),
     "minigrad.serialization": ("saving and loading", "serialization.md"),
+    "minigrad.random": ("random draws, under PyTorch's names", "random.md"),
     "minigrad.ops.shape": ("broadcasting, shapes, indexing, devices", "ops.md"),
     "minigrad.ops.arithmetic": ("arithmetic", "ops.md"),
     "minigrad.ops.elementwise": ("elementwise", "ops.md"),

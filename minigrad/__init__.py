@@ -10,11 +10,11 @@ __version__ = "0.1.0"
 import importlib
 
 # First: the tensor module ties itself to autograd and ops at its end (see there).
-from .tensor import Tensor, tensor  # isort: split
+from .tensor import Tensor, from_numpy, tensor  # isort: split
 
 # Then the rest; each module imports what it is built on (distributions, estimators, linalg
 # on the tensor and its ops; nn, optim, data and models on those), so the order here is free.
-from . import autograd, backend, data, distributions, estimators, linalg, models, nn, optim, random, viz
+from . import autograd, backend, data, distributions, estimators, linalg, models, nn, optim, random, utils, viz
 from .anomaly import AnomalyError, detect_anomaly
 from .autograd import enable_grad, is_grad_enabled, no_grad
 from .backend import (
@@ -23,7 +23,7 @@ from .backend import (
 )
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .ops import (
-    abs, add, all, any, arange, argmax, argmin, astype, bernoulli_log_prob, broadcast_to, ceil, clip, concatenate,
+    abs, add, all, any, arange, argmax, argmin, astype, bernoulli_log_prob, broadcast_to, cat, ceil, clip, concatenate,
     copy, cos, cumsum, div, einsum, elu, equal, erf, exp, expand_dims, expm1, eye, flip, floor, full, full_like,
     gelu, getitem, greater, greater_equal, isfinite, isinf, isnan, leaky_relu, less, less_equal, linear, log, log1p,
     log_sigmoid, log_softmax, logsumexp, matmul, max, maximum, mean, min, minimum, mul, neg, norm, not_equal, ones,
@@ -31,6 +31,7 @@ from .ops import (
     square, squeeze, stack, std, sub, sum, sum_to, swapaxes, take_along_axis, tanh, to_device, transpose, var,
     where, zeros, zeros_like,
 )
+from .random import manual_seed, rand, randn
 from .serialization import load, save
 
 
@@ -53,4 +54,5 @@ __all__ = ["Tensor", "tensor", "autograd", "backend", "random", "AnomalyError", 
            "ones_like", "pad", "pow", "prod", "relu", "reshape", "round", "sigmoid", "sign", "silu", "sin",
            "softmax", "softplus", "split", "sqrt", "square", "squeeze", "stack", "std", "sub", "sum", "sum_to",
            "swapaxes", "take_along_axis", "tanh", "to_device", "transpose", "var", "where", "zeros", "zeros_like",
-           "load", "save", "distributions", "estimators", "linalg", "data", "models", "nn", "optim", "viz"]
+           "load", "save", "distributions", "estimators", "linalg", "data", "models", "nn", "optim", "viz",
+           "utils", "cat", "from_numpy", "manual_seed", "rand", "randn"]

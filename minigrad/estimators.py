@@ -260,7 +260,7 @@ def measure_valued(f, normal, n=1):
         w = _rayleigh(shape, loc)                              # |standardized x| on each side of loc
         d_loc = (f(m_loc + s * w) - f(m_loc - s * w)) / (s * math.sqrt(2 * math.pi))
         maxwell = _double_sided_maxwell(shape, loc)
-        u = random.uniform(shape, dtype=loc.dtype, device=loc.device)
+        u = random.uniform(size=shape, dtype=loc.dtype, device=loc.device)
         eps = maxwell * u                                      # a standard normal draw
     value = f(m_loc + s * eps)                                 # E[f] (and gradients for f's own parameters)
     with no_grad():
@@ -270,13 +270,13 @@ def measure_valued(f, normal, n=1):
 
 def _rayleigh(shape, like):
     """Weibull(scale sqrt 2, shape 2) = Rayleigh(1) draws, sqrt(-2 log u) by inverting the CDF."""
-    u = random.uniform(shape, dtype=like.dtype, device=like.device)
+    u = random.uniform(size=shape, dtype=like.dtype, device=like.device)
     return (-2.0 * (-u).log1p()).sqrt()                         # 1 - u lies in (0, 1]: log is finite
 
 
 def _double_sided_maxwell(shape, like):
     """+/- the length of a 3-d standard normal vector (a chi distribution with 3 degrees of freedom), random sign."""
-    eps = random.normal(tuple(shape) + (3,), dtype=like.dtype, device=like.device)
+    eps = random.normal(size=tuple(shape) + (3,), dtype=like.dtype, device=like.device)
     length = (eps * eps).sum(-1).sqrt()
-    sign = random.uniform(shape, dtype=like.dtype, device=like.device) < 0.5
+    sign = random.uniform(size=shape, dtype=like.dtype, device=like.device) < 0.5
     return length * (sign.astype(like.dtype) * 2.0 - 1.0)

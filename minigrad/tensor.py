@@ -138,7 +138,8 @@ class Tensor:
     # ------------------------------------------------------------ what it is
     shape = property(lambda self: self._data.shape)
     ndim = property(lambda self: self._data.ndim)
-    size = property(lambda self: self._data.size, doc="number of elements (NumPy's size)")
+    size = property(lambda self: ElementCount(self._data.size, self.shape),
+                    doc="number of elements (NumPy's size), an int; PyTorch's x.size(0) is x.shape[0] here")
     dtype = property(lambda self: self._data.dtype)
     device = property(lambda self: backend.device_of(self._data).name)
     xp = property(lambda self: backend.device_of(self._data).xp, doc="the array module of .data")
@@ -250,8 +251,13 @@ class Tensor:
     def astype(self, dtype):
         return ops.astype(self, dtype)
 
-    def float(self):
-        return ops.astype(self, backend.get_default_dtype())
+    # PyTorch's casts, each one fixed dtype whatever the default (x.float() is float32, as in PyTorch)
+    def float(self): return ops.astype(self, numpy.float32)
+    def double(self): return ops.astype(self, numpy.float64)
+    def half(self): return ops.astype(self, numpy.float16)
+    def long(self): return ops.astype(self, numpy.int64)
+    def int(self): return ops.astype(self, numpy.int32)      # from here on, `int` in this class body is this method
+    def bool(self): return ops.astype(self, numpy.bool_)
 
     def backward(self, grad=None, retain_graph=False, create_graph=False):
         """Accumulate the gradient of this tensor into the ``.grad`` of every leaf it depends on."""
@@ -353,6 +359,19 @@ class Tensor:
     def transpose(self, *axes):
         return ops.transpose(self, axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else (axes or None))
 
+    def view(self, *shape):
+        """PyTorch's name for reshape: ``x.view(-1, 784)`` or ``x.view((-1, 784))``.
+
+        As with PyTorch's view, the result shares memory with x when the layout allows (NumPy's
+        reshape returns a view then); where PyTorch's view raises (after a transpose, say), this
+        copies, as reshape does. PyTorch's ``x.view(dtype)``, which reads the bytes as another
+        dtype, has no counterpart here and is refused.
+        """
+        if len(shape) == 1 and isinstance(shape[0], (type, numpy.dtype, str)):
+            raise TypeError(f"Tensor.view({shape[0]!r}): minigrad's view takes a shape only (it is reshape); to "
+                            f"convert the values to another dtype write x.astype({shape[0]!r})")
+        return self.reshape(*shape)
+
     def permute(self, *axes):
         """PyTorch's name for transpose with every axis given: x.permute(2, 0, 1) or x.permute((2, 0, 1))."""
         return ops.transpose(self, axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else axes)
@@ -395,6 +414,30 @@ class Tensor:
         return self.size
 
 
+class ElementCount(int):
+    """What ``x.size`` returns: NumPy's number of elements, an ordinary int in every use but one.
+
+    PyTorch's ``x.size()`` is a method that returns the shape; NumPy's ``x.size`` is the
+    number of elements. minigrad keeps NumPy's meaning (array attributes are NumPy's), and
+    calling it, ``x.size(0)``, raises an error naming ``x.shape[0]`` instead of Python's
+    "'int' object is not callable".
+    """
+
+    def __new__(cls, count, shape):
+        self = super().__new__(cls, count)
+        self.shape = shape
+        return self
+
+    def __call__(self, dim=None):
+        if dim is None:
+            write = f"x.shape (here {self.shape})"
+        else:
+            length = self.shape[dim] if isinstance(dim, int) and -len(self.shape) <= dim < len(self.shape) else "?"
+            write = f"x.shape[{dim}] (here {length})"
+        raise TypeError(f"Tensor.size is NumPy's number of elements ({int(self)}), an int, not PyTorch's method "
+                        f"size(); for the shape write {write}; x.numel() is the number of elements too")
+
+
 # NumPy's functions that have a minigrad op of the same meaning (numpy name -> minigrad name)
 _NUMPY_UFUNCS = {"add": "add", "subtract": "sub", "multiply": "mul", "divide": "div", "true_divide": "div",
                  "power": "pow", "negative": "neg", "matmul": "matmul", "absolute": "abs", "exp": "exp",
@@ -416,6 +459,20 @@ def _check_differentiable_dtype(dtype, caller):
     if numpy.dtype(dtype).kind not in "fc":
         raise TypeError(f"{caller}: only floating tensors can require grad, this one has dtype {dtype}; "
                         "convert it first, e.g. mg.tensor(data, dtype=mg.float32, requires_grad=True)")
+
+
+def from_numpy(array):
+    """A tensor on the CPU sharing memory with the NumPy array ``array`` and keeping its dtype.
+
+    PyTorch's ``torch.from_numpy``: a change to one shows in the other, and float64 stays
+    float64. :func:`tensor` copies instead, and takes numbers, lists and arrays of any device.
+    """
+    if not isinstance(array, numpy.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}; mg.tensor(data) "
+                        "copies numbers, lists and arrays of any device into a tensor")
+    if array.dtype.kind not in "biufc":
+        raise TypeError(f"from_numpy: arrays of dtype {array.dtype} cannot be tensors (numbers and booleans only)")
+    return Tensor(array)
 
 
 def tensor(data, requires_grad=False, dtype=None, device=None):

@@ -33,7 +33,7 @@ sizes = st.tuples(st.integers(1, 12), st.integers(1, 9), st.integers(1, 4), st.i
 def drawn_noise(seed, batch, latent):
     """The eps that mg.models.VAE's rsample draws after mg.random.seed(seed): shape (k=1, B, Z)."""
     mg.random.seed(seed)
-    return mg.random.normal((1, batch, latent), dtype=mg.float64).numpy()[0]
+    return mg.random.normal(size=(1, batch, latent), dtype=mg.float64).numpy()[0]
 
 
 def minigrad_model_gradients(params, x, seed):

@@ -50,7 +50,7 @@ def test_cnn_maps_images_to_ten_logits_through_the_shapes_it_claims():
     classifier = load_demo("classifier")
     mg.random.seed(0)
     cnn = classifier.build_model("cnn")
-    x = mg.random.uniform((5, 784))
+    x = mg.random.uniform(size=(5, 784))
     assert cnn(x).shape == (5, 10)
     assert cnn(x.reshape(5, 1, 28, 28)).shape == (5, 10)
     assert cnn.features(x.reshape(5, 1, 28, 28)).shape == (5, 32, 7, 7)

@@ -221,7 +221,7 @@ def test_one_draw_gives_the_per_draw_formulas():
     state = mg.random.get_state()
     estimates = so.monte_carlo_gradients(so.quartic, samples=1)
     mg.random.set_state(state)
-    eps = mg.random.normal((1, 2, 1), dtype=mg.float64).numpy()[0, :, 0]
+    eps = mg.random.normal(size=(1, 2, 1), dtype=mg.float64).numpy()[0, :, 0]
     x = so.MU0 + so.R0 @ eps
     g = 4 * (x @ x) * x                                    # grad |x|^4
     H = 4 * (x @ x) * numpy.eye(2) + 8 * numpy.outer(x, x)  # Hessian |x|^4

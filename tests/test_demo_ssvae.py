@@ -57,7 +57,7 @@ def test_labelled_bound_matches_a_hand_computation(ssvae):
     model, x = tiny_model(ssvae)
     y = numpy.array([0, 3, 1, 1, 2])
     mg.random.seed(7)
-    eps = mg.random.normal((5, 3), dtype=mg.float64).numpy()   # what rsample will draw after the same seed
+    eps = mg.random.normal(size=(5, 3), dtype=mg.float64).numpy()   # what rsample will draw after the same seed
     mg.random.seed(7)
     got = model.labelled_bound(x, model.one_hot(y, x)).numpy()
     want = hand_labelled_bound(model.state_dict(), x.numpy(), y, eps, classes=4)
@@ -68,7 +68,7 @@ def test_unlabelled_bound_is_the_q_weighted_sum_of_labelled_bounds_plus_the_entr
     """U(x) = sum_y q(y | x) L(x, y) + H(q(y | x)), every term computed by hand, with the noise of each class."""
     model, x = tiny_model(ssvae, seed=1)
     mg.random.seed(3)
-    eps = mg.random.normal((4, 5, 3), dtype=mg.float64).numpy()   # (classes, batch, latent): one draw per class
+    eps = mg.random.normal(size=(4, 5, 3), dtype=mg.float64).numpy()   # (classes, batch, latent): one draw per class
     mg.random.seed(3)
     out = model.unlabelled_bound(x)
     w, xs = model.state_dict(), x.numpy()

@@ -19,21 +19,22 @@ def test_conv_encoder_and_decoder_halve_and_double_the_image():
     vae = load_demo("vae")
     mg.random.seed(0)
     model = vae.ConvVAE(latent=3)
-    x = mg.random.uniform((4, 784))
+    x = mg.random.uniform(size=(4, 784))
     h = mg.relu(model.encoder.conv1(x.reshape(4, 1, 28, 28)))
     assert h.shape == (4, 32, 14, 14)
     assert model.encoder.conv2(h).shape == (4, 64, 7, 7)
     assert model.encoder(x).shape == (4, 6)                      # loc and log-variance of a 3-D code
-    assert model.decoder(mg.random.normal((5, 3))).shape == (5, 784)
+    assert model.decoder(mg.random.normal(size=(5, 3))).shape == (5, 784)
     assert model.elbo(x, k=2).elbo.shape == (4,)                  # VAE's bound, with k draws decoded at once
-    assert vae.ConvVAE(latent=3, likelihood="gaussian-learned").decoder(mg.random.normal((5, 3))).shape == (5, 1568)
+    learned = vae.ConvVAE(latent=3, likelihood="gaussian-learned")
+    assert learned.decoder(mg.random.normal(size=(5, 3))).shape == (5, 1568)
 
 
 def test_conv_elbo_gradient_reaches_every_weight():
     vae = load_demo("vae")
     mg.random.seed(1)
     model = vae.ConvVAE(latent=2)
-    x = (mg.random.uniform((3, 784)) < 0.5).astype(mg.float32)
+    x = (mg.random.uniform(size=(3, 784)) < 0.5).astype(mg.float32)
     (-model.elbo(x).elbo.mean()).backward()
     for name, p in model.named_parameters():
         assert p.grad is not None and p.grad.shape == p.shape and float(abs(p.grad).sum().item()) > 0, name

@@ -183,17 +183,17 @@ def test_to_device_is_differentiable(device):
 def test_default_device_is_used_by_creation(device):
     mg.set_default_device(device)
     for made in (mg.tensor([1.0]), mg.zeros(2), mg.ones((2, 2)), mg.full((1,), 3.0), mg.arange(3), mg.eye(2),
-                 mg.random.normal((2,)), mg.random.uniform(3), mg.random.bernoulli(0.5, (4,))):
+                 mg.random.normal(size=(2,)), mg.random.uniform(size=3), mg.random.bernoulli(0.5, (4,))):
         assert made.device == device
 
 
 def test_same_seed_same_numbers(device):
     mg.random.seed(123)
-    a = mg.random.normal((5,), device=device).numpy()
+    a = mg.random.normal(size=(5,), device=device).numpy()
     mg.random.seed(123)
-    b = mg.random.normal((5,), device=device).numpy()
+    b = mg.random.normal(size=(5,), device=device).numpy()
     np.testing.assert_array_equal(a, b)
-    assert mg.random.normal((3,), dtype=mg.float64, device=device).dtype == mg.float64
+    assert mg.random.normal(size=(3,), dtype=mg.float64, device=device).dtype == mg.float64
 
 
 def test_unknown_device_lists_the_valid_ones():

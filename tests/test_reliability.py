@@ -130,7 +130,7 @@ def test_stable_ops_are_finite_with_finite_gradients_up_to_1e4(device, dtype):
 
 def test_save_load_round_trip_of_nested_state(tmp_path, device):
     mg.random.seed(3)
-    state = {"w": mg.random.normal((3, 2), device=device).requires_grad_(),
+    state = {"w": mg.random.normal(size=(3, 2), device=device).requires_grad_(),
              "optimizer": {"step": 7, "lr": 1e-3, "betas": (0.9, 0.999), "state": {0: {"m": mg.zeros(2)}}},
              "rng": mg.random.get_state(), "note": None, "history": [1.5, float("nan")]}
     mg.save(state, tmp_path / "ckpt.npz")
@@ -141,9 +141,9 @@ def test_save_load_round_trip_of_nested_state(tmp_path, device):
     assert 0 in loaded["optimizer"]["state"]
     assert np.isnan(loaded["history"][1]) and loaded["note"] is None
     mg.random.set_state(loaded["rng"])
-    a = mg.random.normal((4,)).numpy()
+    a = mg.random.normal(size=(4,)).numpy()
     mg.random.set_state(loaded["rng"])
-    np.testing.assert_array_equal(a, mg.random.normal((4,)).numpy())
+    np.testing.assert_array_equal(a, mg.random.normal(size=(4,)).numpy())
 
 
 def test_load_never_unpickles(tmp_path):

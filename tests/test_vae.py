@@ -44,7 +44,7 @@ def test_elbo_equals_a_hand_computation(device, kl):
     # the same computation in NumPy, with the same draws of eps (the generator is seeded the same)
     w = model.state_dict()
     mg.random.seed(7)
-    eps = mg.random.normal((k, 4, 3), dtype=mg.float64, device=device).numpy()
+    eps = mg.random.normal(size=(k, 4, 3), dtype=mg.float64, device=device).numpy()
     h = np.maximum(x @ w["encoder.layers.0.weight"] + w["encoder.layers.0.bias"], 0)
     out = h @ w["encoder.layers.2.weight"] + w["encoder.layers.2.bias"]
     loc, scale = out[:, :3], np.exp(0.5 * out[:, 3:])
@@ -262,6 +262,6 @@ def test_bad_options_are_refused():
 def test_log_likelihood_is_the_decoders_log_prob(likelihood):
     model = tiny_vae("cpu", likelihood=likelihood)
     x = mg.tensor(binary_rows(4))
-    z = mg.random.normal((2, 4, 3), dtype=mg.float64)
+    z = mg.random.normal(size=(2, 4, 3), dtype=mg.float64)
     np.testing.assert_allclose(model.log_likelihood(x, z).numpy(), model.decode(z).log_prob(x).sum(-1).numpy(),
                                rtol=1e-12)

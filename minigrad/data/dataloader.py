@@ -1,4 +1,4 @@
-"""Datasets and minibatches, as ``torch.utils.data``: TensorDataset and DataLoader (and BatchIterator).
+"""Datasets and minibatches, as ``torch.utils.data``: Dataset, TensorDataset and DataLoader (and BatchIterator).
 
     dataset = mg.data.TensorDataset(images, labels)        # arrays or tensors of equal length
     loader = mg.data.DataLoader(dataset, batch_size=128, shuffle=True, seed=0, device="cuda")
@@ -16,7 +16,18 @@ from .. import backend
 from ..tensor import Tensor, tensor
 
 
-class TensorDataset:
+class Dataset:
+    """The base class of map-style datasets, as PyTorch's: a subclass writes ``__len__`` and ``__getitem__``.
+
+    A :class:`DataLoader` needs only those two methods, so any object that has them is a
+    dataset; subclassing this one says so, as ``class Digits(torch.utils.data.Dataset)`` does.
+    """
+
+    def __getitem__(self, index):
+        raise NotImplementedError(f"{type(self).__name__}: a Dataset subclass must define __getitem__")
+
+
+class TensorDataset(Dataset):
     """Rows of equally long arrays or tensors: ``dataset[i] == (a[i], b[i], ...)``, as PyTorch's.
 
     Arrays are wrapped as tensors on their own device, not copied (a NumPy array: on "cpu");

@@ -15,7 +15,7 @@ def gumbel_noise(shape, dtype, device):
     (Gumbel 1954; Maddison et al. 2014). u is kept inside (tiny, 1 - eps) so g is finite.
     """
     finfo = numpy.finfo(dtype)
-    u = random.uniform(shape, dtype=dtype, device=device).clip(float(finfo.tiny), 1.0 - float(finfo.eps))
+    u = random.uniform(size=shape, dtype=dtype, device=device).clip(float(finfo.tiny), 1.0 - float(finfo.eps))
     return -(-u.log()).log()
 
 

@@ -31,7 +31,7 @@ class Laplace(Distribution):
         """
         xp = self.loc.xp
         eps = float(numpy.finfo(self.loc.dtype).eps)
-        u = random.uniform(self.extended_shape(sample_shape), low=eps - 1.0, high=1.0,
+        u = random.uniform(eps - 1.0, 1.0, size=self.extended_shape(sample_shape),
                            dtype=self.loc.dtype, device=self.loc.device).data
         noise = Tensor(-xp.sign(u) * xp.log1p(-xp.abs(u)))   # standard Laplace draws, no parameters in them
         noted(noise, "eps ~ Laplace(0, 1)")                                   # labels for mg.viz

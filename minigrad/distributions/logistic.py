@@ -14,7 +14,7 @@ def logistic_noise(shape, dtype, device):
     u is kept inside (tiny, 1 - eps) so that L is finite.
     """
     finfo = numpy.finfo(dtype)
-    u = random.uniform(shape, dtype=dtype, device=device).clip(float(finfo.tiny), 1.0 - float(finfo.eps))
+    u = random.uniform(size=shape, dtype=dtype, device=device).clip(float(finfo.tiny), 1.0 - float(finfo.eps))
     return u.log() - (-u).log1p()
 
 

@@ -50,7 +50,8 @@ class MultivariateNormal(Distribution):
     def rsample(self, sample_shape=()):
         """x = loc + L eps with eps ~ N(0, I_d): then Cov(x) = L E[eps eps^T] L^T = L L^T."""
         shape = self.extended_shape(sample_shape) + (1,)   # eps as columns, for L @ eps
-        eps = noted(random.normal(shape, dtype=self.loc.dtype, device=self.loc.device), "eps ~ N(0, I)")   # for mg.viz
+        eps = noted(random.normal(size=shape, dtype=self.loc.dtype, device=self.loc.device),
+                    "eps ~ N(0, I)")   # the note is for mg.viz
         return noted(self.loc + squeeze(matmul(self.scale_tril, eps), -1), "z = loc + L eps (rsample)")
 
     def log_prob(self, value):

@@ -33,7 +33,7 @@ class Normal(Distribution):
         function of them: dx/dloc = 1, dx/dscale = eps, and backpropagation through
         x gives the pathwise gradient (Kingma & Welling 2014, section 2.4).
         """
-        eps = random.normal(self.extended_shape(sample_shape), dtype=self.loc.dtype, device=self.loc.device)
+        eps = random.normal(size=self.extended_shape(sample_shape), dtype=self.loc.dtype, device=self.loc.device)
         noted(eps, "eps ~ N(0, 1)")                                            # labels for mg.viz
         return noted(self.loc + self.scale * eps, "z = loc + scale * eps (rsample)")
 

@@ -22,7 +22,7 @@ class Uniform(Distribution):
 
     def rsample(self, sample_shape=()):
         """x = low + (high - low) u, u ~ U(0, 1): dx/dlow = 1 - u, dx/dhigh = u."""
-        u = random.uniform(self.extended_shape(sample_shape), dtype=self.low.dtype, device=self.low.device)
+        u = random.uniform(size=self.extended_shape(sample_shape), dtype=self.low.dtype, device=self.low.device)
         noted(u, "u ~ U(0, 1)")                                                # labels for mg.viz
         return noted(self.low + (self.high - self.low) * u, "z = low + (high - low) * u (rsample)")
 

@@ -69,12 +69,12 @@ def _fill(tensor, values):
 
 def uniform_(tensor, a=0.0, b=1.0):
     """Fill with draws from U(a, b)."""
-    return _fill(tensor, mgrandom.uniform(tensor.shape, a, b, dtype=tensor.dtype, device=tensor.device))
+    return _fill(tensor, mgrandom.uniform(a, b, tensor.shape, dtype=tensor.dtype, device=tensor.device))
 
 
 def normal_(tensor, mean=0.0, std=1.0):
     """Fill with draws from N(mean, std^2)."""
-    return _fill(tensor, mgrandom.normal(tensor.shape, mean, std, dtype=tensor.dtype, device=tensor.device))
+    return _fill(tensor, mgrandom.normal(mean, std, tensor.shape, dtype=tensor.dtype, device=tensor.device))
 
 
 def constant_(tensor, value):

@@ -31,8 +31,10 @@ class Linear(Module):
             _check_count(n, name, "Linear", 0)
         self.in_features, self.out_features = int(in_features), int(out_features)
         bound = 1.0 / math.sqrt(in_features) if in_features > 0 else 0.0
-        self.weight = Parameter(mgrandom.uniform((in_features, out_features), -bound, bound, dtype, device))
-        self.bias = Parameter(mgrandom.uniform((out_features,), -bound, bound, dtype, device)) if bias else None
+        self.weight = Parameter(mgrandom.uniform(shape=(in_features, out_features), low=-bound, high=bound,
+                                                 dtype=dtype, device=device))
+        self.bias = (Parameter(mgrandom.uniform(shape=(out_features,), low=-bound, high=bound, dtype=dtype,
+                                                device=device)) if bias else None)
 
     def forward(self, x):
         return F.linear(x, self.weight, self.bias)
@@ -178,7 +180,7 @@ class Embedding(Module):
         _check_count(num_embeddings, "num_embeddings", "Embedding", 1)
         _check_count(embedding_dim, "embedding_dim", "Embedding", 1)
         self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
-        self.weight = Parameter(mgrandom.normal((num_embeddings, embedding_dim), dtype=dtype, device=device))
+        self.weight = Parameter(mgrandom.normal(size=(num_embeddings, embedding_dim), dtype=dtype, device=device))
 
     def forward(self, indices):
         return F.embedding(indices, self.weight)

@@ -25,8 +25,9 @@ from .elementwise import (abs, ceil, clip, cos, elu, equal, erf, exp, expm1, flo
 from .fused import bernoulli_log_prob, kl_to_standard_normal, linear
 from .reductions import (all, any, argmax, argmin, cumsum, log_softmax, logsumexp, max, mean, min, norm, prod,
                          softmax, std, sum, var)
-from .shape import (astype, broadcast_to, concatenate, copy, expand_dims, flip, getitem, index_data, pad, reshape,
-                    scatter_add, split, squeeze, stack, sum_to, swapaxes, take_along_axis, to_device, transpose)
+from .shape import (astype, broadcast_to, cat, concatenate, copy, expand_dims, flip, getitem, index_data, pad,
+                    reshape, scatter_add, split, squeeze, stack, sum_to, swapaxes, take_along_axis, to_device,
+                    transpose)
 
 __all__ = ["avg_pool2d", "col2im", "conv2d", "conv_transpose2d", "im2col", "max_pool2d", "add", "div", "matmul",
            "mul", "neg", "pow", "sub", "as_tensor", "einsum", "arange", "eye", "full", "full_like", "ones",
@@ -38,4 +39,5 @@ __all__ = ["avg_pool2d", "col2im", "conv2d", "conv_transpose2d", "im2col", "max_
            "logsumexp", "max", "mean", "min", "norm", "prod", "softmax", "std", "sum", "var", "astype",
            "broadcast_to", "concatenate", "copy", "expand_dims", "flip", "getitem", "index_data", "pad", "reshape",
            "scatter_add", "split", "squeeze", "stack", "sum_to", "swapaxes", "take_along_axis", "to_device",
-           "transpose"]
+           "transpose",
+           "cat"]

@@ -125,6 +125,13 @@ def concatenate(tensors, axis=0):
 
 
 @numpy_axis_names
+def cat(tensors, axis=0):
+    """PyTorch's name for :func:`concatenate`, the same op; the axis keeps NumPy's word, ``axis`` (``dim=`` is
+    refused with a message naming it)."""
+    return concatenate(tensors, axis)
+
+
+@numpy_axis_names
 def stack(tensors, axis=0):
     """Join tensors of one shape along a new axis (concatenate of expand_dims)."""
     tensors = list(tensors)

@@ -72,10 +72,20 @@ class Optimizer:
         """The hyperparameters of a group, checked and converted (floats, bools): ValueError if out of range."""
         return dict(group)
 
-    def zero_grad(self):
-        """Forget the gradients of the parameters (set them to None, as PyTorch does by default)."""
+    def zero_grad(self, set_to_none=True):
+        """Forget the gradients of the parameters before the next backward, as PyTorch's zero_grad.
+
+        ``set_to_none=True`` (PyTorch's default) sets each ``p.grad`` to None: the next
+        backward assigns a fresh gradient, and ``step()`` skips a parameter that got none.
+        ``set_to_none=False`` gives each parameter that has a gradient a gradient of zeros
+        instead (a new array: a gradient may be a read-only broadcast of the cotangent, or
+        part of a graph after ``create_graph=True``), so ``p.grad`` stays a tensor.
+        """
         for p in self.params:
-            p.grad = None
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad = Tensor(p.grad.xp.zeros_like(p.grad.data))
 
     def step(self):
         raise NotImplementedError

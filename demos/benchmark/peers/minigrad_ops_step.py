@@ -30,7 +30,7 @@ def build(setup):
     noise_shape = (setup.config.batch, setup.config.latent)
 
     def step():
-        eps = mg.random.normal(noise_shape, dtype=x.dtype, device=x.device)
+        eps = mg.random.normal(size=noise_shape, dtype=x.dtype, device=x.device)
         loss = vae_loss(params, x, eps)
         loss.backward()
         optimizer.step()

@@ -22,7 +22,7 @@ class Normal:
 
         The noise carries no parameter, so the draw is an ordinary node of the tape.
         """
-        eps = mg.random.normal(tuple(sample_shape) + self.loc.shape, dtype=self.loc.dtype, device=self.loc.device)
+        eps = mg.random.normal(size=tuple(sample_shape) + self.loc.shape, dtype=self.loc.dtype, device=self.loc.device)
         return self.loc + self.scale * eps
 
     def log_prob(self, value):

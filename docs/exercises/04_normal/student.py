@@ -22,7 +22,7 @@ class Normal:
         """Draws of shape ``sample_shape + loc.shape`` that are differentiable in loc and scale.
 
         x = loc + scale * eps, with eps ~ N(0, 1) drawn by ONE call of
-        ``mg.random.normal(shape, dtype=self.loc.dtype, device=self.loc.device)``.
+        ``mg.random.normal(size=shape, dtype=self.loc.dtype, device=self.loc.device)``.
         ``sample_shape`` is a tuple.
         """
         raise NotImplementedError("exercise 04: Normal.rsample")

@@ -20,7 +20,7 @@ def rsample(loc, scale, sample_shape=()):
     the log stays finite: the largest |t| is -log(eps), about 16 in float32 and 36 in float64.
     """
     eps = float(np.finfo(loc.dtype).eps)
-    u = mg.random.uniform(tuple(sample_shape) + loc.shape, low=eps - 1.0, high=1.0, dtype=loc.dtype,
+    u = mg.random.uniform(eps - 1.0, 1.0, size=tuple(sample_shape) + loc.shape, dtype=loc.dtype,
                           device=loc.device).data
     xp = loc.xp
     noise = mg.Tensor(-xp.sign(u) * xp.log1p(-xp.abs(u)))    # arrays: no parameter, nothing to record

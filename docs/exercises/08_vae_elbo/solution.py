@@ -15,7 +15,7 @@ def elbo(encoder, decoder, x, latent):
     out = encoder(x)
     loc, log_var = out[..., :latent], out[..., latent:]
     scale = mg.exp(0.5 * log_var)
-    eps = mg.random.normal(loc.shape, dtype=loc.dtype, device=loc.device)
+    eps = mg.random.normal(size=loc.shape, dtype=loc.dtype, device=loc.device)
     z = loc + scale * eps                                             # reparameterized: z is a node of the tape
     logits = decoder(z)
     reconstruction = (x * logits - mg.softplus(logits)).sum(-1)      # log p(x | z), Bernoulli

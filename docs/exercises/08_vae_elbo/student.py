@@ -13,7 +13,7 @@ def elbo(encoder, decoder, x, latent):
     x        a (batch, x_dim) tensor of 0s and 1s
 
         q(z | x) = N(loc, diag(scale^2)),  z = loc + scale * eps  with eps drawn by ONE call of
-                   mg.random.normal(loc.shape, dtype=loc.dtype, device=loc.device)
+                   mg.random.normal(size=loc.shape, dtype=loc.dtype, device=loc.device)
         ELBO     = log p(x | z) - KL(q(z | x) || N(0, I)),  each summed over its last axis.
     """
     raise NotImplementedError("exercise 08: elbo")
