@@ -20,7 +20,7 @@ def leave_one_out(w):
 
 
 def score_function(f, dist, n, baseline=None):
-    """sum over the batch of (1/n) sum_i [f(x_i) box_i + (1 - box_i) b_i], box_i = exp(log q(x_i) - its detached copy)."""
+    """sum over the batch of (1/n) sum_i [f(x_i) box_i + (1 - box_i) b_i], box_i = exp(log q(x_i) - detached)."""
     x = dist.sample((n,))            # no graph: theta reaches the estimate only through log q
     values = f(x)                    # keeps the graph of parameters inside f (their gradient is pathwise)
     w = values.detach()
