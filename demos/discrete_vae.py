@@ -73,7 +73,7 @@ sys.path.insert(0, os.path.join(HERE, ".."))
 import minigrad as mg  # noqa: E402
 from minigrad.distributions import Bernoulli, Categorical, RelaxedOneHotCategorical  # noqa: E402
 from minigrad.distributions.categorical import one_hot  # noqa: E402
-from minigrad.estimators import LearnedBaseline, leave_one_out, magic_box  # noqa: E402
+from minigrad.estimators import LearnedBaseline, dice_surrogate, leave_one_out  # noqa: E402
 
 NOTEBOOK = __name__ == "__main__" and "ipykernel" in sys.modules   # in a Jupyter kernel, not imported
 
@@ -258,8 +258,8 @@ def reinforce(model, x, logits, baseline=None):
     f = model.log_likelihood(x, model.one_hot(z))         # (batch,): its gradient reaches the decoder
     signal = f.detach()
     b, baseline_loss = (0.0, None) if baseline is None else baseline(x, signal)
-    score = magic_box(q.log_prob(z).sum(-1))              # value 0, gradient grad_phi log q(z | x)
-    return Estimate(f + (signal - b) * score - kl_to_uniform(log_q), baseline_loss, signal[None])
+    objective = dice_surrogate(f, q.log_prob(z).sum(-1), b)   # value f, gradient grad f + (f - b) grad log q
+    return Estimate(objective - kl_to_uniform(log_q), baseline_loss, signal[None])
 
 
 def rloo(model, x, logits, k=4):
@@ -269,8 +269,7 @@ def rloo(model, x, logits, k=4):
     z = q.sample((k,))                                    # (k, batch, N)
     f = model.log_likelihood(x, model.one_hot(z))         # (k, batch)
     signal = f.detach()
-    score = magic_box(q.log_prob(z).sum(-1))              # (k, batch)
-    objective = (f + (signal - leave_one_out(signal)) * score).mean(0) - kl_to_uniform(log_q)
+    objective = dice_surrogate(f, q.log_prob(z).sum(-1), leave_one_out(signal)).mean(0) - kl_to_uniform(log_q)
     return Estimate(objective, None, signal)
 
 

@@ -65,7 +65,7 @@ import numpy
 HERE = os.path.dirname(os.path.abspath(__file__)) if "__file__" in globals() else os.getcwd()
 sys.path.insert(0, os.path.join(HERE, ".."))
 import minigrad as mg  # noqa: E402
-from minigrad.estimators import leave_one_out, magic_box  # noqa: E402
+from minigrad.estimators import dice_surrogate, leave_one_out  # noqa: E402
 
 NOTEBOOK = __name__ == "__main__" and "ipykernel" in sys.modules   # in a Jupyter kernel, not imported
 
@@ -144,7 +144,7 @@ def estimator_objective(model, x, estimator):
     signal f - b that weights the score (None for pathwise).
 
     The objective's *value* is the same for every estimator: the mean of log p(x | z) over the draws
-    minus the analytic KL. The score-function term adds 0 to it (magic_box) and its gradient.
+    minus the analytic KL. DiCE's surrogate (dice_surrogate) keeps that value and adds the score's gradient.
     """
     q = model.encode(x)
     kl = model.kl_to_prior(q)                          # closed form: exact gradient, the same in every run
@@ -155,9 +155,9 @@ def estimator_objective(model, x, estimator):
     z = q.sample((estimator.draws,))                   # no graph: the encoder gets nothing through z
     log_px = model.log_likelihood(x, z)                # (draws, batch): the decoder's gradient only
     f = log_px.detach()
-    weight = f - estimator.baseline(x, f)              # the centred learning signal, a constant
-    score = magic_box(q.log_prob(z).sum(-1))           # 0 in value, grad log q(z | x) in the backward pass
-    return (log_px + weight * score).mean(0) - kl, f, weight
+    b = estimator.baseline(x, f)                       # a constant, independent of the draw it is paired with
+    objective = dice_surrogate(log_px, q.log_prob(z).sum(-1), b)   # value log_px; gradient + (f - b) grad log q
+    return objective.mean(0) - kl, f, f - b
 
 
 # %% [markdown]

@@ -28,6 +28,40 @@ _grad_enabled = True     # the one flag: checked in apply(), the only place that
 _marks_cuts = False      # inside a user's no_grad(): apply() labels what it cuts off, for mg.viz
 _clock = 0               # ticks at every recorded op and every in-place change (see changed_in_place)
 NO_GRAD_NOTE = "computed under no_grad"   # the Tensor._note (for mg.viz) of a value no_grad cut off from the graph
+GRADIENT_CUT = "computed from a gradient taken without create_graph=True (no graph)"
+
+
+class Cut(tuple):
+    """The Tensor._note of a value computed from where a graph ends, read by backward's errors: (text, ()).
+
+    Two places end a graph without the user writing detach() or no_grad(): a draw of
+    ``sample()`` (its note is the pair (text, parameters) of distributions.sample_note) and
+    a gradient taken without ``create_graph=True``. A value computed from one, with nothing
+    recorded, inherits a Cut (see apply), so that ``backward`` on it can name the cause
+    instead of "create the inputs with requires_grad=True". A pair, as mg.viz reads notes.
+    """
+
+    def __new__(cls, text):
+        return super().__new__(cls, (text, ()))
+
+
+def mark_cut(out, *inputs):
+    """out, noted with the Cut of the first input that has one: for ops that build their result without
+    apply() (comparisons), so that a step f(x) = (x > 0) of a sample() draw keeps the draw's mark."""
+    if _grad_enabled:
+        for x in inputs:
+            if isinstance(x._note, tuple):
+                out._note = _cut_from(x._note)
+                break
+    return out
+
+
+def _cut_from(note):
+    """The Cut that a value computed from a tensor with this (pair) note inherits."""
+    if type(note) is Cut:
+        return note
+    name = note[0].partition(" ~ ")[2].partition(" ")[0] or "a distribution"   # "z ~ Normal (sample: ...)"
+    return Cut(f"computed from a draw of {name}.sample() (no gradient path)")
 
 
 class _GradMode:
@@ -75,18 +109,26 @@ def apply(op, data, *edges):
     The output notes the tape's clock: the clock orders the backward pass, and lets
     it refuse an input that was changed in place after it was saved. A result that is
     not floating (a cast to int, a comparison) has no gradient and is never recorded.
+    When nothing is recorded with grad mode on, the output inherits the Cut mark of an
+    input computed from a sample() draw or from a gradient without a graph, so that a
+    backward on it can name the cause (that loop runs only off the recording path).
     """
     global _clock
     out = Tensor(data)
-    if _grad_enabled and data.dtype.kind in "fc":
+    if _grad_enabled:
         for x, _ in edges:
-            if x._requires_grad:
+            if x._requires_grad and data.dtype.kind in "fc":
                 out._requires_grad = True
                 out._edges = edges
                 out._op = op
                 _clock += 1
                 out._recorded_at = _clock
                 break
+        else:   # nothing recorded: a value computed from a sample() draw or a gradient without a graph says so
+            for x, _ in edges:
+                if isinstance(x._note, tuple):
+                    out._note = _cut_from(x._note)
+                    break
     elif _marks_cuts:   # for mg.viz: mark a value that no_grad cut off from the graph (and what follows it)
         for x, _ in edges:
             if x._requires_grad or x._note is NO_GRAD_NOTE:
@@ -232,13 +274,16 @@ def backward(output, grad=None, retain_graph=False, create_graph=False):
     """
     if not output.requires_grad:
         raise RuntimeError(
-            f"backward: this tensor (shape {output.shape}) does not require grad, so no graph "
-            "leads to it; create the inputs with requires_grad=True and compute it outside no_grad()")
+            f"backward: this tensor (shape {output.shape}) does not require grad, so no graph leads to it; "
+            + (_why_no_graph(output) or "create the inputs with requires_grad=True and compute it outside no_grad() "
+               "(a draw of sample() and a gradient taken without create_graph=True have no graph either)"))
     (g,) = _initial_grads([output], None if grad is None else [grad], "backward")
     grads, leaves = _backpropagate([output], [g], retain_graph or create_graph, create_graph)
     for leaf in leaves:
-        g = grads[id(leaf)]
-        leaf.grad = g if leaf.grad is None else leaf.grad + g
+        gx = grads[id(leaf)]
+        leaf.grad = gx if leaf.grad is None else leaf.grad + gx
+        if not create_graph:
+            _mark_gradient(leaf.grad, [g])
 
 
 def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=None, allow_unused=None,
@@ -268,11 +313,42 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=No
     grads, _ = _backpropagate([o for o, _ in live], [g for _, g in live], retain_graph, create_graph, inputs)
     unused = [i for i, x in enumerate(inputs) if id(x) not in grads]
     if unused and not allow_unused:
-        raise RuntimeError(f"autograd.grad: input {unused[0]} (shape {inputs[unused[0]].shape}) does not reach the "
-                           "outputs: no op on the way from it to them was recorded (was it used under no_grad, "
+        start = f"autograd.grad: input {unused[0]} (shape {inputs[unused[0]].shape}) does not reach the outputs"
+        why = next((_why_no_graph(out) for out in outputs if not out.requires_grad and _why_no_graph(out)), None)
+        if why:
+            raise RuntimeError(f"{start}: an output does not require grad; {why}")
+        raise RuntimeError(f"{start}: no op on the way from it to them was recorded (was it used under no_grad, "
                            "detached, or not at all?). Pass allow_unused=True to get None for it, or "
                            "materialize_grads=True to get zeros")
+    result = tuple(grads.get(id(x)) for x in inputs)
+    if not create_graph:
+        for g in result:
+            _mark_gradient(g, root_grads)
     if materialize_grads:
-        return tuple(grads.get(id(x), Tensor(x.xp.zeros_like(x.data))) for x in inputs)
-    return tuple(grads.get(id(x)) for x in inputs)
+        return tuple(Tensor(x.xp.zeros_like(x.data)) if g is None else g for x, g in zip(inputs, result))
+    return result
+
+
+def _mark_gradient(g, given):
+    """Note on a gradient computed without create_graph that no graph leads to it (for backward's errors).
+
+    Not on a tensor the caller handed in (a vjp such as add's passes the cotangent on unchanged).
+    """
+    if g is not None and g._note is None and not g._requires_grad and all(g is not t for t in given):
+        g._note = Cut(GRADIENT_CUT)
+
+
+def _why_no_graph(t):
+    """Why no graph leads to t, if a Cut says so: a sample() draw or a gradient without create_graph; else None."""
+    if not isinstance(t._note, tuple):
+        return None
+    text = _cut_from(t._note)[0]
+    if text == GRADIENT_CUT:
+        return ("it was computed from a gradient taken without create_graph=True, which has no graph of its "
+                "own; to differentiate a gradient (a Hessian-vector product), pass create_graph=True to the "
+                "autograd.grad (or backward) call that computed it")
+    return (f"it was {text}: sample() draws without a graph, so no gradient reaches the distribution's "
+            "parameters through the draw. Draw with rsample() for a pathwise gradient (mg.estimators.pathwise), "
+            "or use a score-function estimator (mg.estimators.score_function), whose surrogate reaches them "
+            "through log_prob")
 

@@ -23,11 +23,30 @@ of the batch is its own expectation: value j of f may depend only on sample j. (
 gradients would still be right if it did not, but the score-function and measure-valued
 estimators weight each value by the density of its own sample only, so they would not.)
 
-The trick that makes a surrogate of the right value and the right gradient:
-    magic_box(log_q) = log_q - log_q.detach()
-is zero, but its gradient is grad log_q (Foerster et al. 2018, "DiCE"). So
-    f + (f - b) * magic(log_q)
-has the value f and the gradient grad f + (f - b) grad log q.
+The surrogate of the score-function estimators is DiCE's (Foerster, Farquhar,
+Al-Shedivat, Rocktaeschel, Xing & Whiteson 2018, "DiCE: The Infinitely Differentiable
+Monte Carlo Estimator", ICML): with the "magic box"
+
+    box(l) = exp(l - l.detach())                      value exp(0) = 1,   d box = box * d l,
+
+and l = log q(x) of the draws that f depends on,
+
+    f * box(l) + (1 - box(l)) * b
+
+has the value f, and differentiating it any number of times gives an unbiased estimate
+of that derivative of E[f] (the baseline term, of Loaded DiCE, Farquhar et al. 2019, and
+Mao et al. 2019, has value 0 and expectation 0 at every order). Why: d box = box d l and
+box evaluates to 1, so each differentiation of f box brings down one more factor, exactly
+as differentiating p = q(x) under the integral does, d(f q) = (d f + f d log q) q:
+
+    first order   d (f box)  = (d f + f d l) box
+    second order  d2 (f box) = (d2 f + d f d l + d l d f + f (d l d l + d2 l)) box
+
+and E_q[d2 f + d f d l + d l d f + f (d l d l + d2 l)] = d2 E_q[f], the score-function form of
+the second derivative. The older surrogate f + (w - b)(l - l.detach()) of Schulman, Heess,
+Weber & Abbeel (2015, "Gradient Estimation Using Stochastic Computation Graphs") has the
+right first derivative, but its second is (w - b) d2 l: it drops f d l d l (differentiated
+twice in mu, E_{N(mu, 1)}[x^2] gives -1 - mu^2 instead of 2).
 """
 import math
 import numbers
@@ -41,10 +60,38 @@ from .tensor import Tensor, tensor
 
 
 def magic_box(x):
-    """x - x.detach(): 0 in value, x's gradient in the backward pass (the DiCE "magic box")."""
-    box = x - x.detach()
-    box._note = "magic_box: value 0, gradient of its input"   # for mg.viz: where a score's gradient enters
+    """exp(x - x.detach()): 1 in value, and d box = box * d x at every order (DiCE's "magic box").
+
+    Foerster et al. (2018). Multiplying a cost f by box(sum of the log-probabilities of
+    the draws f depends on) leaves its value unchanged and makes every derivative of the
+    product an unbiased estimate of that derivative of E[f] (see the module docstring
+    and dice_surrogate).
+    """
+    box = (x - x.detach()).exp()
+    box._note = "magic_box: value 1, d box = box d(log q)"   # for mg.viz: where a score's gradient enters
     return box
+
+
+def dice_surrogate(f, log_q, baseline=0.0):
+    """f * box(log_q) + (1 - box(log_q)) * baseline: value f, and the score-function derivatives of E[f] of every order.
+
+    ``f``: the cost of each draw, with whatever graph it has (parameters inside f get
+    their own gradient, box being 1); ``log_q``: the log-probability of the draw(s) that
+    f depends on, of f's shape (sum it over the draws of one sample first); ``baseline``:
+    b, held constant (detached), independent of the draw it is paired with.
+
+    Value: f, because box = 1. Gradient: box (grad f + f grad log q) - box b grad log q
+    = grad f + (f - b) grad log q, the score-function estimator with a baseline. The
+    baseline term (1 - box) b is Loaded DiCE's (Farquhar et al. 2019; Mao et al. 2019):
+    it is 0 in value, and its k-th derivative is -b times that of box, which evaluates to
+    (d^k q) / q, whose expectation is integral d^k q dx = d^k 1 = 0 (when the support of
+    q does not move with its parameters): it changes no expectation, at any order, and
+    lowers the variance.
+    """
+    box = magic_box(log_q)
+    if isinstance(baseline, numbers.Real) and baseline == 0:
+        return f * box
+    return f * box + (1.0 - box) * baseline
 
 
 def _check_samples(n, caller, at_least=1):
@@ -84,9 +131,18 @@ def score_function(f, dist, n=1, baseline=None):
     (Glynn 1990; Williams 1992). A baseline leaves it unbiased because E[grad log p] = 0:
     E[b grad log p] = b grad integral p dx = b grad 1 = 0, as long as b_i does not depend on x_i.
 
-    Needs: log_prob differentiable in the parameters; f only evaluated (it may be
-    non-differentiable, discrete, a simulator). Works for discrete distributions too.
-    The samples carry no graph (``dist.sample``).
+    Needs: log_prob differentiable in the parameters, and a support that does not depend
+    on them: the identity swaps grad and the integral over the support, which leaves out
+    the boundary's motion (Uniform(low, high) with low or high requiring grad is refused;
+    its gradient in high would come out as -E[f] / (high - low) where d/dhigh E[x] is +1/2;
+    use pathwise there). f is only evaluated (it may be non-differentiable, discrete, a
+    simulator). Works for discrete distributions too. The samples carry no graph
+    (``dist.sample``).
+
+    The surrogate is DiCE's (see dice_surrogate): mean over the samples of
+    f(x_i) box(log p(x_i)) + (1 - box(log p(x_i))) b_i, whose value is the sample mean of f
+    and whose derivatives of every order (``create_graph=True``, Hessians) are unbiased,
+    with or without a baseline.
 
     ``baseline``:
       None                the plain estimator (b = 0);
@@ -100,15 +156,27 @@ def score_function(f, dist, n=1, baseline=None):
     """
     needs_two = isinstance(baseline, str) and baseline in ("leave_one_out", "optimal")
     _check_samples(n, "score_function", at_least=2 if needs_two else 1)
+    _check_fixed_support(dist, "score_function")
     x = dist.sample((n,))
     values = f(x)                       # may carry gradients to parameters inside f
-    w = values.detach()                 # the weights of the score: constants
-    b, baseline_loss = _baseline(baseline, dist, x, w)
-    log_q = dist.log_prob(x)
-    surrogate = (values + (w - b) * magic_box(log_q)).sum() / n
-    if baseline_loss is not None:
-        surrogate = surrogate + magic_box(baseline_loss)
+    b, baseline_loss = _baseline(baseline, dist, x, values.detach())
+    surrogate = dice_surrogate(values, dist.log_prob(x), b).sum() / n
+    if baseline_loss is not None:       # value 0, the gradient of the baseline's own loss
+        surrogate = surrogate + (baseline_loss - baseline_loss.detach())
     return surrogate
+
+
+def _check_fixed_support(dist, caller):
+    """Refuse a distribution whose support moves with a parameter that requires grad (Uniform's low, high)."""
+    moving = [name for name in dist.support_parameters
+              if isinstance(dist.parameters[name], Tensor) and dist.parameters[name].requires_grad]
+    if moving:
+        raise ValueError(
+            f"{caller}: the support of {type(dist).__name__} depends on {', '.join(moving)}, which "
+            f"require{'s' if len(moving) == 1 else ''} grad; the score-function identity grad E[f] = "
+            "E[f grad log p] holds only when the support does not move with the parameters (it "
+            "misses the boundary's motion: for Uniform(0, h), d/dh E[x] = +1/2 but the score gives "
+            "-1/2). Use the pathwise estimator (mg.estimators.pathwise, rsample) instead")
 
 
 def _baseline(baseline, dist, x, w):
@@ -246,7 +314,10 @@ def measure_valued(f, normal, n=1):
     the difference f(+) - f(-) is small where f is smooth.
 
     Needs: f only evaluated (it may be non-differentiable); a Normal (the decomposition is
-    per family). Costs 4 evaluations of f per sample. Gradients reach loc and scale (and
+    per family). Costs 4 evaluations of f per sample. First derivatives only: the weights
+    f(+) - f(-) are constants, so a backward with ``create_graph=True`` through loc or scale
+    raises (a second derivative needs the weak derivatives of the derivative; use
+    score_function or pathwise for Hessians). Gradients reach loc and scale (and
     whatever computed them); parameters inside f get the plain Monte Carlo gradient of the
     value term f(loc + scale eps).
     """
@@ -265,7 +336,30 @@ def measure_valued(f, normal, n=1):
     value = f(m_loc + s * eps)                                 # E[f] (and gradients for f's own parameters)
     with no_grad():
         d_scale = (f(m_loc + s * maxwell) - value.detach()) / s   # the - side of scale is the value's point
-    return (value.sum() + (magic_box(loc) * d_loc).sum() + (magic_box(scale) * d_scale).sum()) / n
+    return (value.sum() + (_first_order_only(loc) * d_loc).sum() + (_first_order_only(scale) * d_scale).sum()) / n
+
+
+def _first_order_only(x):
+    """x - x.detach(): 0 in value, gradient 1 in x, and a backward with create_graph=True through it raises.
+
+    measure_valued multiplies it by its weak-derivative weights, constants computed under
+    no_grad: the product has value 0 and the measure-valued first derivative. Its second
+    derivative would be 0, which is wrong (a second derivative of E[f] needs the weak
+    derivatives of the derivative, another decomposition), so the vjp refuses to build a
+    graph of the gradient rather than let a Hessian come out silently wrong.
+    """
+    def vjp(g, out):
+        if autograd.is_grad_enabled():
+            raise RuntimeError(
+                "measure_valued: its gradient is first-order only (the weak-derivative weights are "
+                "constants), so it cannot be differentiated again: a backward with create_graph=True "
+                "through it would give a wrong second derivative. For second derivatives use "
+                "mg.estimators.pathwise (rsample) or mg.estimators.score_function (DiCE, exact at every order)")
+        return g
+
+    held = autograd.apply("first_order_only", x.data, (x, vjp))
+    held._note = "measure-valued term: first-order gradient only"   # for mg.viz
+    return held - x.detach()
 
 
 def _rayleigh(shape, like):

@@ -144,6 +144,52 @@ def test_backward_on_a_tensor_without_graph_explains(device):
         (x * 2.0).sum().backward()
 
 
+def test_backward_create_graph_keeps_the_graph_of_x_grad(device):
+    # the PyTorch way to a Hessian-vector product: loss.backward(create_graph=True), then backward of x.grad . v
+    # f(x) = sum(x^3) / 3 + x0 x1 ;  H = diag(2x) + [[0, 1], [1, 0]]
+    x = t([1.0, 2.0], device)
+    v = mg.tensor([0.5, -1.0], dtype=mg.float64, device=device)
+    ((x ** 3).sum() / 3.0 + x[0] * x[1]).backward(create_graph=True)
+    gradient = x.grad
+    np.testing.assert_allclose(gradient.numpy(), [1.0 + 2.0, 4.0 + 1.0])
+    assert gradient.requires_grad
+    x.grad = None
+    (gradient * v).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2 * 1.0 * 0.5 - 1.0, 2 * 2.0 * -1.0 + 0.5])
+
+
+def test_backward_from_a_sample_draw_names_rsample_and_the_score_function(device):
+    # the course's key mistake: q.sample() where q.rsample() was meant; loc requires grad, yet no graph reaches it
+    loc = t([0.0, 1.0], device)
+    q = mg.distributions.Normal(loc, 1.0)
+    loss = ((q.sample() - 2.0) ** 2).mean()
+    with pytest.raises(RuntimeError, match=r"Normal\.sample\(\).*rsample\(\).*mg\.estimators\.score_function"):
+        loss.backward()
+    with pytest.raises(RuntimeError, match=r"does not reach the outputs.*Normal\.sample\(\).*rsample"):
+        mg.autograd.grad(loss, loc)
+    step = (q.sample() > 0.0).astype(mg.float64).sum()        # a step of the draw: through a comparison
+    with pytest.raises(RuntimeError, match=r"Normal\.sample\(\).*rsample"):
+        step.backward()
+    coin = mg.distributions.Bernoulli(logits=loc).sample()
+    with pytest.raises(RuntimeError, match=r"Bernoulli\.sample\(\).*score_function"):
+        (3.0 * coin).sum().backward()
+    ((q.rsample() - 2.0) ** 2).mean().backward()              # the fix: a path from loc through the draw
+    assert loc.grad is not None
+
+
+def test_differentiating_a_gradient_taken_without_create_graph_names_create_graph(device):
+    # exercise 09's trap: the first gradient has no graph, so the second cannot reach x
+    x = t([1.0, 2.0], device)
+    v = mg.tensor([0.5, -1.0], dtype=mg.float64, device=device)
+    g, = mg.autograd.grad((x ** 3).sum(), x)
+    with pytest.raises(RuntimeError, match="without create_graph=True.*pass create_graph=True") as error:
+        mg.autograd.grad(g @ v, x)
+    assert "allow_unused" not in str(error.value)
+    (x ** 3).sum().backward()
+    with pytest.raises(RuntimeError, match="without create_graph=True.*pass create_graph=True"):
+        (x.grad * v).sum().backward()
+
+
 def test_integer_tensors_cannot_require_grad(device):
     with pytest.raises(TypeError, match="floating"):
         mg.tensor([1, 2], requires_grad=True, device=device)

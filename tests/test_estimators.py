@@ -171,6 +171,93 @@ def test_score_function_is_unbiased_for_a_categorical(device):
     assert_unbiased(logits.grad.numpy(), p * (c - p @ c))
 
 
+# ---------------------------------------------------------------- second derivatives (DiCE)
+
+def hessian_estimates(surrogate, params):
+    """H[i][j][c]: copy c's estimate of d2 E f / (d params[i] d params[j]), from two backward passes.
+
+    The surrogate sums independent copies, so the gradient of copy c depends on copy c's
+    parameters only, and the gradient of (sum over copies of its gradient in params[i]) is
+    copy c's row i of its Hessian.
+    """
+    first = mg.autograd.grad(surrogate, params, create_graph=True)
+    return [[h.numpy() for h in mg.autograd.grad(g.sum(), params, retain_graph=True, materialize_grads=True)]
+            for g in first]
+
+
+@pytest.mark.parametrize("baseline, n", [(None, 1), (3.0, 1), ("leave_one_out", 4)])
+def test_score_function_hessian_of_a_normal_second_moment(device, baseline, n):
+    # E_{N(mu, sigma^2)}[x^2] = mu^2 + sigma^2: its Hessian in (mu, sigma) is [[2, 0], [0, 2]]. The first-order
+    # surrogate f + (w - b)(l - l.detach()) gives E[f d2 l]: [[-1.25, -2], [-2, -8.5]] at (0.5, 1), off by ~10 se.
+    mg.random.seed(21)
+    loc, scale = copies(0.5, 20_000, device), copies(1.0, 20_000, device)
+    surrogate = estimators.score_function(lambda x: x * x, Normal(loc, scale), n=n, baseline=baseline)
+    H = hessian_estimates(surrogate, [loc, scale])
+    exact = [[2.0, 0.0], [0.0, 2.0]]
+    for i in range(2):
+        for j in range(2):
+            assert_unbiased(H[i][j], exact[i][j], f"baseline {baseline}: H[{i}][{j}]")
+
+
+@pytest.mark.parametrize("baseline, n", [(None, 1), ("leave_one_out", 2), (2.0, 1)])
+def test_score_function_hessian_of_a_bernoulli(device, baseline, n):
+    # E_{Bernoulli(s)}[f(b)] = s f(1) + (1 - s) f(0) with s = sigmoid(theta):
+    # d2/dtheta2 = (f(1) - f(0)) s (1 - s) (1 - 2 s). The first-order surrogate gives -s(1 - s) E f instead.
+    theta, f0, f1 = -1.0, 1.0, 4.0
+    s = 1 / (1 + math.exp(-theta))
+    mg.random.seed(22)
+    logits = copies(theta, 40_000, device)
+    surrogate = estimators.score_function(lambda b: f0 + (f1 - f0) * b, Bernoulli(logits=logits), n=n,
+                                          baseline=baseline)
+    (H,), = hessian_estimates(surrogate, [logits])
+    assert_unbiased(H, (f1 - f0) * s * (1 - s) * (1 - 2 * s), f"baseline {baseline}")
+
+
+def test_score_function_mixed_derivative_with_a_parameter_inside_f(device):
+    # f = phi x^2 under N(mu, 1): E f = phi (mu^2 + 1), so d2 E f / (dmu dphi) = 2 mu: the term grad f grad log q
+    mg.random.seed(23)
+    loc = copies(0.5, 20_000, device)
+    phi = copies(3.0, 20_000, device)
+    surrogate = estimators.score_function(lambda x: phi * x * x, Normal(loc, 1.0), n=1)
+    H = hessian_estimates(surrogate, [loc, phi])
+    assert_unbiased(H[0][1], 2 * 0.5, "d2/dmu dphi")
+    assert_unbiased(H[1][0], 2 * 0.5, "d2/dphi dmu")
+    assert np.all(H[1][1] == 0.0)                       # f is linear in phi
+
+
+def test_magic_box_is_one_and_its_own_derivative(device):
+    # box(l) = exp(l - l.detach()): value 1; d box / dl = box, so every derivative in l is 1 at the point
+    l = mg.tensor([0.3, -2.0], requires_grad=True, dtype=mg.float64, device=device)
+    box = estimators.magic_box(3.0 * l)
+    np.testing.assert_array_equal(box.numpy(), [1.0, 1.0])
+    first, = mg.autograd.grad(box.sum(), l, create_graph=True)
+    second, = mg.autograd.grad(first.sum(), l)
+    np.testing.assert_allclose(first.numpy(), [3.0, 3.0])
+    np.testing.assert_allclose(second.numpy(), [9.0, 9.0])
+
+
+def test_measure_valued_refuses_a_second_derivative(device):
+    # its weak-derivative weights are constants: a gradient of its gradient would be 0, not 2
+    loc = mg.tensor(0.5, requires_grad=True, dtype=mg.float64, device=device)
+    surrogate = estimators.measure_valued(lambda x: x * x, Normal(loc, 1.0), n=10)
+    with pytest.raises(RuntimeError, match="measure_valued: its gradient is first-order only"):
+        mg.autograd.grad(surrogate, loc, create_graph=True)
+    g, = mg.autograd.grad(estimators.measure_valued(lambda x: x * x, Normal(loc, 1.0), n=10), loc)
+    assert np.isfinite(g.item())                        # the first derivative is still there
+
+
+def test_score_function_refuses_a_support_that_moves_with_the_parameters(device):
+    # Uniform(0, h): d/dh E[x] = 1/2, but E[x d/dh log p] = E[x (-1/h)] = -1/2: the moving boundary is missed
+    h = mg.tensor(2.0, requires_grad=True, dtype=mg.float64, device=device)
+    zero = mg.tensor(0.0, dtype=mg.float64, device=device)
+    with pytest.raises(ValueError, match="support of Uniform depends on high.*pathwise"):
+        estimators.score_function(lambda x: x, Uniform(zero, h), n=10)
+    with pytest.raises(ValueError, match="depends on low, high"):
+        estimators.score_function(lambda x: x, Uniform(zero.requires_grad_(), h), n=10)
+    fixed = estimators.score_function(lambda x: x, Uniform(0.0, 2.0), n=10)   # no parameter requires grad: fine
+    assert 0.0 <= fixed.item() <= 2.0
+
+
 # ---------------------------------------------------------------- baselines
 
 def test_baselines_reduce_the_variance_of_the_score_function(device):
@@ -213,6 +300,18 @@ def test_moving_average_baseline_follows_the_mean_and_stays_unbiased(device):
     assert baseline.average.item() == pytest.approx(5.0, abs=1.0)    # E (x - 3)^2 = 4 + 1
     # the baseline of each call comes from earlier calls only, so the estimates stay unbiased
     assert_unbiased(np.array(estimates[1:]), 2 * (1.0 - 3.0))
+
+
+def test_moving_average_baseline_uses_the_previous_batches_only(device):
+    # the exact rule, which the statistical test above cannot see (a 1% bias): b of a call is the average
+    # of the *earlier* calls, so a second call with values 100 after a first with mean 1 gets b = 1.0
+    baseline = estimators.MovingAverageBaseline(decay=0.9)
+    b, loss = baseline(mg.tensor([[0.5], [1.5]], dtype=mg.float64, device=device))   # mean 1, shape (n, batch)
+    assert b == 0.0 and loss is None                                                    # nothing seen yet
+    b, _ = baseline(mg.tensor([[100.0], [100.0]], dtype=mg.float64, device=device))
+    np.testing.assert_array_equal(b.numpy(), [1.0])
+    b, _ = baseline(mg.tensor([[0.0], [0.0]], dtype=mg.float64, device=device))
+    np.testing.assert_allclose(b.numpy(), [0.9 * 1.0 + 0.1 * 100.0])
 
 
 def test_learned_baseline_is_trained_by_the_same_backward(device):

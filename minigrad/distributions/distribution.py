@@ -32,6 +32,7 @@ from ..tensor import Tensor, tensor
 
 class Distribution:
     has_rsample = False   # True where rsample() exists: x = g(eps, params), differentiable in params
+    support_parameters = ()   # the parameters the support moves with (Uniform's low, high): no score function in them
 
     def __init__(self, batch_shape=(), event_shape=()):
         self.batch_shape = tuple(batch_shape)

@@ -8,6 +8,7 @@ from .distribution import Distribution, broadcast_all, check, noted
 class Uniform(Distribution):
     """p(x) = 1 / (high - low) on [low, high), 0 elsewhere; elementwise."""
     has_rsample = True
+    support_parameters = ("low", "high")   # [low, high) moves with them: the score-function identity fails there
 
     def __init__(self, low, high, validate_args=True):
         self.low, self.high = broadcast_all(low, high)

@@ -45,7 +45,7 @@ from typing import NamedTuple
 from .. import ops
 from ..autograd import is_grad_enabled, no_grad
 from ..distributions import Bernoulli, Normal
-from ..estimators import leave_one_out, magic_box
+from ..estimators import dice_surrogate, leave_one_out
 from ..nn import MLP, Module
 from ..tensor import Tensor
 
@@ -53,8 +53,8 @@ LIKELIHOODS = ("bernoulli", "gaussian", "gaussian-learned")
 ESTIMATORS = ("pathwise", "score")
 
 
-def _centred(signal):
-    """The learning signal f minus a baseline, held constant (detached), for the score estimator.
+def _baseline(signal):
+    """The baseline of each draw's learning signal f, held constant (detached), for the score estimator.
 
     The baseline of a draw is the average signal of the *other* draws: of the same example
     when there are k > 1 draws, else of the other examples in the batch. It never depends
@@ -64,10 +64,10 @@ def _centred(signal):
     f = signal.detach()
     k, batch = f.shape
     if k > 1:
-        return f - leave_one_out(f)
+        return leave_one_out(f)
     if batch > 1:
-        return f - leave_one_out(f.T).T
-    return f
+        return leave_one_out(f.T).T
+    return 0.0
 
 
 class ELBO(NamedTuple):
@@ -157,6 +157,11 @@ class VAE(Module):
         the encoder's is the chosen estimator (pathwise or score). Each part carries its own
         gradient, so a weighted objective such as ``reconstruction - beta * kl`` (KL warm-up)
         is differentiated correctly too.
+
+        With ``estimator="score"`` each part is DiCE's surrogate (Foerster et al. 2018; see
+        estimators.dice_surrogate): f * box(log q(z | x)) + (1 - box) * b, with box = exp(log q
+        - log q.detach()) = 1 and b the leave-one-out baseline (_baseline). Its value is f,
+        and its derivatives of every order (create_graph=True) are unbiased estimates.
         """
         if kl not in ("analytic", "mc"):
             raise ValueError(f"elbo: kl must be 'analytic' or 'mc', got {kl!r}")
@@ -170,21 +175,11 @@ class VAE(Module):
             log_ratio = q.log_prob(z).sum(-1) - self.prior(x).log_prob(z).sum(-1)   # (k, batch)
             kl_term = log_ratio.mean(0)
         if self.estimator == "score":   # give each part its REINFORCE gradient; values are unchanged
-            score = self._score(q, z)
-            reconstruction = reconstruction + (_centred(log_px) * score).mean(0)
+            log_q = q.log_prob(z).sum(-1)        # (k, batch); the draws z carry no gradient (q.sample())
+            reconstruction = dice_surrogate(log_px, log_q, _baseline(log_px)).mean(0)
             if kl == "mc":
-                kl_term = kl_term + (_centred(log_ratio) * score).mean(0)
+                kl_term = dice_surrogate(log_ratio, log_q, _baseline(log_ratio)).mean(0)
         return ELBO(reconstruction - kl_term, reconstruction, kl_term)
-
-    def _score(self, q, z):
-        """log q(z | x) - the same, detached: zero in value, but its gradient is grad_phi log q(z | x).
-
-        Multiplying it by a learning signal f - b (held constant) and adding the product to
-        an objective changes no number and adds the score-function gradient
-        E_q[(f - b) grad log q] (the "magic box" of Foerster et al., DiCE, ICML 2018). The
-        draws z carry no gradient here (they come from q.sample()).
-        """
-        return magic_box(q.log_prob(z).sum(-1))            # (k, batch)
 
     def log_weights(self, x, k):
         """log w_i = log p(x | z_i) + log p(z_i) - log q(z_i | x) for k draws z_i ~ q(z | x): shape (k, batch)."""

@@ -11,7 +11,7 @@ import math
 import numpy
 
 from .. import backend
-from ..autograd import apply
+from ..autograd import apply, mark_cut
 from ..tensor import Tensor
 from .common import as_float, as_tensor, operands
 from .shape import sum_to
@@ -391,29 +391,29 @@ def isfinite(x):
 
 def less(a, b):
     a, b = operands(a, b, "less")
-    return Tensor(a.data < b.data)
+    return mark_cut(Tensor(a.data < b.data), a, b)
 
 
 def less_equal(a, b):
     a, b = operands(a, b, "less_equal")
-    return Tensor(a.data <= b.data)
+    return mark_cut(Tensor(a.data <= b.data), a, b)
 
 
 def greater(a, b):
     a, b = operands(a, b, "greater")
-    return Tensor(a.data > b.data)
+    return mark_cut(Tensor(a.data > b.data), a, b)
 
 
 def greater_equal(a, b):
     a, b = operands(a, b, "greater_equal")
-    return Tensor(a.data >= b.data)
+    return mark_cut(Tensor(a.data >= b.data), a, b)
 
 
 def equal(a, b):
     a, b = operands(a, b, "equal")
-    return Tensor(a.data == b.data)
+    return mark_cut(Tensor(a.data == b.data), a, b)
 
 
 def not_equal(a, b):
     a, b = operands(a, b, "not_equal")
-    return Tensor(a.data != b.data)
+    return mark_cut(Tensor(a.data != b.data), a, b)

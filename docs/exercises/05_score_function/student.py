@@ -19,10 +19,12 @@ def score_function(f, dist, n, baseline=None):
     Draw x = dist.sample((n,)) (no graph), compute values = f(x) of shape (n,) + batch_shape and
     return the scalar
 
-        sum over the batch of  (1/n) sum_i [ f(x_i) + (w_i - b_i) * (log_q_i - log_q_i.detach()) ]
+        sum over the batch of  (1/n) sum_i [ f(x_i) * box_i + (1 - box_i) * b_i ],
+        box_i = exp(log_q_i - log_q_i.detach())   (DiCE's magic box: 1 in value)
 
-    with w = values.detach(), log_q = dist.log_prob(x), and b the baseline: 0 for None, the
+    with log_q = dist.log_prob(x), w = values.detach() and b the baseline: 0 for None, the
     number itself for a number, leave_one_out(w) for "leave_one_out". Its value is the mean
-    of f (the second term is 0) and backward() gives (1/n) sum_i (f(x_i) - b_i) grad log q(x_i).
+    of f (box is 1) and backward() gives (1/n) sum_i (f(x_i) - b_i) grad log q(x_i); its
+    second derivative is unbiased too (d box = box d log_q).
     """
     raise NotImplementedError("exercise 05: score_function")

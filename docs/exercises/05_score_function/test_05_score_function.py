@@ -57,7 +57,7 @@ def test_matches_minigrad_score_function(impl, baseline, seed):
 
 
 def test_value_is_the_sample_mean_of_f(impl):
-    """The magic-box term is zero in value: the surrogate is mean_i f(x_i), summed over the batch."""
+    """The magic box is 1 and the baseline term 0 in value: the surrogate is mean_i f(x_i), summed over the batch."""
     loc, scale = copies(0.0, 1.0, 3)
     seen = []
 
@@ -67,6 +67,22 @@ def test_value_is_the_sample_mean_of_f(impl):
 
     surrogate = impl.score_function(f, Normal(loc, scale), 5)
     np.testing.assert_allclose(surrogate.item(), (seen[0] ** 2).mean(axis=0).sum(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("baseline", [None, "leave_one_out"])
+def test_second_derivative_is_right(impl, baseline):
+    """d2/dmu2 E_{N(mu, s^2)}[x^2] = d2/dmu2 (mu^2 + s^2) = 2, estimated by differentiating the gradient.
+
+    DiCE's box exp(l - l.detach()) gives it; the additive l - l.detach() gives E[(f - b) d2 l] = -(mu^2 + s^2) / s^2.
+    """
+    mu, s, batch = 0.8, 1.3, 20_000
+    loc, scale = copies(mu, s, batch)
+    mg.random.seed(4)
+    surrogate = impl.score_function(lambda x: x * x, Normal(loc, scale), 4, baseline=baseline)
+    g, = mg.autograd.grad(surrogate, loc, create_graph=True)
+    h, = mg.autograd.grad(g.sum(), loc)            # copy j's estimate of d2/dmu2 (copies do not interact)
+    ok, report = within_standard_errors(h.numpy(), 2.0)
+    assert ok, f"mean of the estimates, exact second derivative, standard error: {report}"
 
 
 @pytest.mark.parametrize("baseline", [None, "leave_one_out"])
