@@ -34,6 +34,8 @@ from .ops import (
 from .random import manual_seed, rand, randn
 from .serialization import load, save
 
+importlib.import_module("minigrad.autograd.functional")   # mg.autograd.functional: vjp, jvp, hvp, jacobian, ...
+
 
 def __getattr__(name):
     """mg.testing, imported on first use: it needs hypothesis, a test extra (PEP 562)."""

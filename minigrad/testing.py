@@ -7,7 +7,7 @@ values, its forward against NumPy, its first derivatives against finite differen
 
 Test your own op in a few lines
 -------------------------------
-A primitive is its forward and its vjp side by side (see ``minigrad/autograd.py``).
+A primitive is its forward and its vjp side by side (see ``minigrad/autograd/__init__.py``).
 Here is x^3, written as a user would, and its whole test::
 
     import numpy as np

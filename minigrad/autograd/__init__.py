@@ -21,8 +21,8 @@ backward pass itself: differentiate that again and you get Hessian-vector produc
 import functools
 import heapq
 
-from . import anomaly
-from .tensor import Tensor, tensor
+from .. import anomaly
+from ..tensor import Tensor, tensor
 
 _grad_enabled = True     # the one flag: checked in apply(), the only place that records
 _marks_cuts = False      # inside a user's no_grad(): apply() labels what it cuts off, for mg.viz
