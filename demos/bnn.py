@@ -142,6 +142,14 @@ def softplus_inverse(sigma):
     return math.log(math.expm1(sigma))
 
 
+def affine(x, weight, bias):
+    """x @ weight + bias for a weight stored (in, out), as BayesianLinear keeps it.
+
+    mg.linear (PyTorch's F.linear) takes the weight as (out, in), hence the transpose: a view.
+    """
+    return mg.linear(x, weight.transpose(), bias)
+
+
 class BayesianLinear(mg.nn.Module):
     """y = x @ W + b with independent Gaussian weights, W ~ N(weight_loc, softplus(weight_rho)^2), b likewise.
 
@@ -170,19 +178,19 @@ class BayesianLinear(mg.nn.Module):
         if self.estimator == "reparam":            # one draw of the weights for the whole batch
             weight = self.weight_loc + weight_scale * mg.random.normal(size=weight_scale.shape)
             bias = self.bias_loc + bias_scale * mg.random.normal(size=bias_scale.shape)
-            return mg.linear(x, weight, bias)
-        mean = mg.linear(x, self.weight_loc, self.bias_loc)
+            return affine(x, weight, bias)
+        mean = affine(x, self.weight_loc, self.bias_loc)
         if self.estimator == "mean":
             return mean
         if self.estimator == "local":              # the pre-activations, drawn per example
-            variance = mg.linear(x * x, weight_scale * weight_scale, bias_scale * bias_scale)
+            variance = affine(x * x, weight_scale * weight_scale, bias_scale * bias_scale)
             return mean + variance.sqrt() * mg.random.normal(size=mean.shape)
         if self.estimator == "flipout":            # one perturbation, decorrelated by random signs
             delta_weight = weight_scale * mg.random.normal(size=weight_scale.shape)
             delta_bias = bias_scale * mg.random.normal(size=bias_scale.shape)
             s = random_signs(x.shape)
             r = random_signs(mean.shape)
-            return mean + mg.linear(x * s, delta_weight, delta_bias) * r
+            return mean + affine(x * s, delta_weight, delta_bias) * r
         if self.estimator == "per-example":        # a whole weight matrix per example (n times the draws)
             n = x.shape[0]
             weight = self.weight_loc + weight_scale * mg.random.normal(size=(n, *weight_scale.shape))

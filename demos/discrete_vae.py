@@ -590,9 +590,12 @@ def draw_study(study, args, plt, run):
                      label=f"{label(name, args)}, below the noise")
         axes[1].plot(tau, rows["variance"], "o-", color=COLOURS[name], label=label(name, args))
     temperatures = sorted(t for rows in study["estimators"].values() for t in rows["temperature"] if t is not None)
+    positive = any(b > 0 for rows in study["estimators"].values() if rows["temperature"][0] is not None
+                   for b in rows["bias2"])
     for ax in axes:
         ax.set_xscale("log")
-        ax.set_yscale("log")
+        if ax is axes[1] or positive:   # a log axis needs one positive value (a short run may have none)
+            ax.set_yscale("log")
         ax.xaxis.set_major_locator(FixedLocator(temperatures))          # tick the temperatures measured,
         ax.xaxis.set_major_formatter(lambda value, _: f"{value:g}")     # written as plain numbers
         ax.xaxis.set_minor_locator(NullLocator())
@@ -606,6 +609,9 @@ def draw_study(study, args, plt, run):
     axes[0].set_title("bias^2 of the relaxed estimators (of REINFORCE and RLOO: 0)\n"
                       "hollow: smaller than the measurement noise; missing: measured <= 0", fontsize=9)
     axes[1].set_title("variance (dotted: the unbiased estimators, which have no tau)", fontsize=9)
+    if not positive:
+        axes[0].text(0.5, 0.5, "every bias^2 measured <= 0:\nnone resolved from the noise", ha="center",
+                     va="center", transform=axes[0].transAxes, fontsize=9)
     handles = {}
     for ax in axes:   # one legend for both panels, under them
         for handle, text in zip(*ax.get_legend_handles_labels()):

@@ -85,7 +85,7 @@ def test_tiny_run_writes_metrics_and_pictures_and_starts_every_model_at_one_numb
 
 def test_the_discrete_elbo_feeds_the_decoder_one_hot_codes_and_matches_the_exact_bound():
     demo = load_demo("discrete_vae")
-    model = tiny_model(demo)
+    model = tiny_model(demo, seed=0)   # weights where a relaxed evaluation is far from the exact bound (asserted below)
     seen = []
     log_likelihood = model.log_likelihood
 

@@ -23,9 +23,9 @@ def softplus(a):
 
 
 def hand_classifier_probs(w, x):
-    """q(y | x): softmax of the classifier MLP (Linear, softplus, Linear)."""
-    logits = softplus(x @ w["classifier.layers.0.weight"] + w["classifier.layers.0.bias"]) \
-        @ w["classifier.layers.2.weight"] + w["classifier.layers.2.bias"]
+    """q(y | x): softmax of the classifier MLP (Linear, softplus, Linear); a Linear's weight is (out, in)."""
+    logits = softplus(x @ w["classifier.layers.0.weight"].T + w["classifier.layers.0.bias"]) \
+        @ w["classifier.layers.2.weight"].T + w["classifier.layers.2.bias"]
     logits = logits - logits.max(-1, keepdims=True)
     return numpy.exp(logits) / numpy.exp(logits).sum(-1, keepdims=True)
 
@@ -33,13 +33,13 @@ def hand_classifier_probs(w, x):
 def hand_labelled_bound(w, x, y, eps, classes):
     """L(x, y) = log p(x | y, z) + log p(y) - KL(q(z | x, y) || N(0, I)) with z = loc + scale * eps."""
     y_hot = numpy.eye(classes)[y]
-    a = x @ w["enc_x.weight"] + w["enc_x.bias"]
-    loc = softplus(a + y_hot @ w["enc_y.weight"]) @ w["enc_loc.weight"] + w["enc_loc.bias"]
-    log_var = softplus(a) @ w["enc_log_var.weight"] + w["enc_log_var.bias"]   # from x alone
+    a = x @ w["enc_x.weight"].T + w["enc_x.bias"]
+    loc = softplus(a + y_hot @ w["enc_y.weight"].T) @ w["enc_loc.weight"].T + w["enc_loc.bias"]
+    log_var = softplus(a) @ w["enc_log_var.weight"].T + w["enc_log_var.bias"]   # from x alone
     scale = numpy.exp(0.5 * log_var)
     z = loc + scale * eps
-    logits = softplus(z @ w["dec_z.weight"] + w["dec_z.bias"] + y_hot @ w["dec_y.weight"]) \
-        @ w["dec_out.weight"] + w["dec_out.bias"]
+    logits = softplus(z @ w["dec_z.weight"].T + w["dec_z.bias"] + y_hot @ w["dec_y.weight"].T) \
+        @ w["dec_out.weight"].T + w["dec_out.bias"]
     log_px = (x * logits - softplus(logits)).sum(-1)                  # Bernoulli: x log p + (1 - x) log(1 - p)
     kl = 0.5 * (loc ** 2 + scale ** 2 - 1.0 - numpy.log(scale ** 2)).sum(-1)
     return log_px + math.log(1.0 / classes) - kl

@@ -5,18 +5,38 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+import minigrad.nn.functional as F
 from minigrad import nn
 
 
-def test_linear_computes_x_at_w_plus_b(device):
+def test_linear_computes_x_at_w_transposed_plus_b(device):
     mg.random.seed(0)
     layer = nn.Linear(5, 3, dtype=mg.float64, device=device)
     x = np.random.default_rng(1).standard_normal((4, 5))
     y = layer(mg.tensor(x, device=device))
-    expected = x @ layer.weight.numpy() + layer.bias.numpy()
+    expected = x @ layer.weight.numpy().T + layer.bias.numpy()
     np.testing.assert_allclose(y.numpy(), expected, rtol=1e-12)
-    assert y.device == device and layer.weight.shape == (5, 3) and layer.bias.shape == (3,)
+    assert y.device == device and layer.weight.shape == (3, 5) and layer.bias.shape == (3,)   # PyTorch's (out, in)
 
+
+
+def test_linear_weights_copy_to_and_from_torch_unchanged():
+    """A Linear's weight and bias go into torch.nn.Linear as they are (no transpose) and give the same outputs,
+    both ways; a square layer checks the layout by value, where shapes cannot tell."""
+    torch = pytest.importorskip("torch")
+    mg.random.seed(0)
+    for n_in, n_out in [(5, 3), (4, 4)]:
+        ours = nn.Linear(n_in, n_out, dtype=mg.float64)
+        theirs = torch.nn.Linear(n_in, n_out, dtype=torch.float64)
+        assert tuple(theirs.weight.shape) == ours.weight.shape
+        theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()}, strict=True)
+        x = np.random.default_rng(1).standard_normal((6, n_in))
+        expected = theirs(torch.from_numpy(x)).detach().numpy()
+        np.testing.assert_allclose(ours(mg.tensor(x)).numpy(), expected, rtol=1e-12)
+        np.testing.assert_allclose(F.linear(mg.tensor(x), ours.weight, ours.bias).numpy(), expected, rtol=1e-12)
+        back = nn.Linear(n_in, n_out, dtype=mg.float64)
+        back.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+        np.testing.assert_allclose(back(mg.tensor(x)).numpy(), expected, rtol=1e-12)
 
 def test_linear_init_is_uniform_within_one_over_sqrt_fan_in():
     mg.random.seed(0)
@@ -124,7 +144,7 @@ def test_load_state_dict_names_what_is_wrong():
     with pytest.raises(ValueError, match="layers.2.bias"):
         model.load_state_dict(state)
     model.load_state_dict(state, strict=False)   # skips what is missing
-    state["layers.0.weight"] = np.zeros((5, 3))
+    state["layers.0.weight"] = np.zeros((3, 5))   # (in, out): the transpose of Linear(3, 5)'s (out, in)
     with pytest.raises(ValueError, match="shape"):
         model.load_state_dict(state, strict=False)
 
@@ -203,23 +223,23 @@ def test_saving_a_module_itself_says_to_save_its_state_dict(tmp_path):
 def test_linear_with_zero_features_has_empty_weights_and_the_right_gradients(device):
     # as torch.nn.Linear: Linear(0, n) maps to its bias (initialised to 0, the bound 1/sqrt(0) taken as 0)
     no_inputs = nn.Linear(0, 2, dtype=mg.float64, device=device)
-    assert no_inputs.weight.shape == (0, 2)
+    assert no_inputs.weight.shape == (2, 0)
     np.testing.assert_array_equal(no_inputs.bias.numpy(), [0.0, 0.0])
     x = mg.zeros((5, 0), dtype=mg.float64, device=device, requires_grad=True)
     y = no_inputs(x)
     assert y.shape == (5, 2)
     (y * 3.0).sum().backward()
-    assert x.grad.shape == (5, 0) and no_inputs.weight.grad.shape == (0, 2)
+    assert x.grad.shape == (5, 0) and no_inputs.weight.grad.shape == (2, 0)
     np.testing.assert_array_equal(no_inputs.bias.grad.numpy(), [15.0, 15.0])      # sum over 5 rows of 3
 
     no_outputs = nn.Linear(2, 0, dtype=mg.float64, device=device)
-    assert no_outputs.weight.shape == (2, 0) and no_outputs.bias.shape == (0,)
+    assert no_outputs.weight.shape == (0, 2) and no_outputs.bias.shape == (0,)
     x = mg.ones((5, 2), dtype=mg.float64, device=device, requires_grad=True)
     y = no_outputs(x)
     assert y.shape == (5, 0)
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), np.zeros((5, 2)))
-    assert no_outputs.weight.grad.shape == (2, 0) and no_outputs.bias.grad.shape == (0,)
+    assert no_outputs.weight.grad.shape == (0, 2) and no_outputs.bias.grad.shape == (0,)
 
 
 @pytest.mark.parametrize("sizes", [(-1, 2), (2, -3), (2.5, 2)])

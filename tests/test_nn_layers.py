@@ -95,7 +95,7 @@ def test_batch_norm_buffers_are_saved_loaded_and_moved(device):
 
 
 def test_batch_norm_options(device):
-    x = mg.tensor(np.random.default_rng(0).standard_normal((6, 2)), device=device)
+    x = mg.tensor(np.random.default_rng(0).standard_normal((6, 2)), dtype=mg.float32, device=device)
     no_stats = nn.BatchNorm1d(2, track_running_stats=False, affine=False, device=device)
     assert no_stats.parameters() == [] and no_stats.buffers() == [] and no_stats.state_dict() == {}
     no_stats.eval()                                            # no running stats: the batch's, in eval too
@@ -260,3 +260,37 @@ def test_a_small_cnn_fits_a_batch(device):
     model.eval()
     accuracy = (model(x).numpy().argmax(axis=1) == y.numpy()).mean()
     assert accuracy >= 0.9
+
+
+# ---------------------------------------------------------------- an input of another dtype than the layer's
+
+@pytest.mark.parametrize("make, shape", [
+    (lambda dtype: nn.Linear(3, 2, dtype=dtype), (4, 3)),
+    (lambda dtype: nn.MLP([3, 5, 2], dtype=dtype), (4, 3)),
+    (lambda dtype: nn.Conv2d(1, 2, 3, dtype=dtype), (2, 1, 5, 5)),
+    (lambda dtype: nn.ConvTranspose2d(1, 2, 3, dtype=dtype), (2, 1, 5, 5)),
+    (lambda dtype: nn.BatchNorm1d(3, dtype=dtype), (4, 3)),
+    (lambda dtype: nn.BatchNorm1d(3, affine=False, dtype=dtype), (4, 3)),   # its running statistics' dtype
+    (lambda dtype: nn.BatchNorm2d(1, dtype=dtype), (2, 1, 5, 5)),
+    (lambda dtype: nn.LayerNorm(3, dtype=dtype), (4, 3)),
+])
+def test_a_layer_refuses_an_input_of_another_dtype_than_its_parameters(device, make, shape):
+    """A float64 batch into a float32 layer would be computed in float64 (NumPy promotes), silently; PyTorch
+    raises, and so does every layer with parameters, naming itself, both dtypes and the fix."""
+    layer = make(mg.float32).to(device)
+    name = type(layer[0] if isinstance(layer, nn.MLP) else layer).__name__
+    x = np.random.default_rng(0).standard_normal(shape)
+    with pytest.raises(TypeError, match=rf"{name}: the input has dtype float64 but the layer's parameters are "
+                                        r"float32: convert the input with x\.astype\(mg\.float32\), or build the "
+                                        rf"layer for float64 data \({name}\(\.\.\., dtype=mg\.float64\)\)"):
+        layer(mg.tensor(x, device=device))
+    with pytest.raises(TypeError, match=r"the input has dtype float32 but the layer's parameters are float64"):
+        make(mg.float64).to(device)(mg.tensor(x, dtype=mg.float32, device=device))
+    assert layer(mg.tensor(x, dtype=mg.float32, device=device)).dtype == mg.float32
+    assert make(mg.float64).to(device)(mg.tensor(x, device=device)).dtype == mg.float64
+
+
+def test_an_integer_input_is_refused_with_the_cast_to_write():
+    with pytest.raises(TypeError, match=r"Linear: the input has dtype int64 but the layer's parameters are float32: "
+                                        r"convert the input with x\.astype\(mg\.float32\)$"):
+        nn.Linear(3, 2)(mg.tensor(np.arange(3)))

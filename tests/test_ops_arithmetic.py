@@ -192,23 +192,34 @@ def test_matmul_with_mismatched_inner_lengths_names_them(device):
         tensor(np.ones((2, 3)), device) @ tensor(np.ones((2, 2)), device)
 
 
-# ---------------------------------------------------------------- linear (x @ W + b as one op)
+# ---------------------------------------------------------------- linear (x @ W.T + b as one op)
 
 @st.composite
 def linear_operands(draw):
-    """x of shape (..., n) (1-D, 2-D or batched), W (n, k), and b (k,) or no bias."""
+    """x of shape (..., n) (1-D, 2-D or batched), W (k, n) (PyTorch's (out, in)), and b (k,) or no bias."""
     n, k = draw(st.integers(1, 3)), draw(st.integers(1, 3))
     x_shape = draw(st.sampled_from([(n,), (2, n), (2, 1, n)]))
     bias = draw(st.one_of(st.none(), arrays((k,))))
-    return draw(arrays(x_shape)), draw(arrays((n, k))), bias
+    return draw(arrays(x_shape)), draw(arrays((k, n))), bias
 
 
 @given(operands=linear_operands())
-def test_linear_equals_matmul_plus_bias(device, operands):
+def test_linear_equals_matmul_with_the_transposed_weight_plus_bias(device, operands):
     x, w, b = operands
     y = mg.linear(tensor(x, device), tensor(w, device), None if b is None else tensor(b, device))
-    expected = x @ w + (0.0 if b is None else b)
+    expected = x @ w.T + (0.0 if b is None else b)
     np.testing.assert_allclose(y.numpy(), expected, **TOLERANCE[y.dtype])
+
+
+def test_linear_with_a_square_weight_uses_its_rows_as_pytorch_does(device):
+    """F.linear(x, W) = x @ W.T: row j of W holds output j's coefficients. A square W hides a wrong layout
+    from every shape check, so only the values tell (x @ W here would give [0, 1])."""
+    w = np.array([[0.0, 1.0],      # output 0 reads input 1
+                  [0.0, 0.0]])     # output 1 reads nothing
+    y = mg.linear(tensor(np.array([1.0, 2.0]), device), tensor(w, device))
+    np.testing.assert_array_equal(y.numpy(), [2.0, 0.0])
+    y = mg.nn.functional.linear(tensor(np.array([[1.0, 2.0]]), device), tensor(w, device))
+    np.testing.assert_array_equal(y.numpy(), [[2.0, 0.0]])
 
 
 @given(operands=linear_operands())
@@ -219,7 +230,10 @@ def test_linear_first_and_second_derivatives_equal_finite_differences(device, op
 
 
 def test_linear_refuses_shapes_that_do_not_contract(device):
-    with pytest.raises(ValueError, match=r"linear: x of shape \(2, 3\) and weight of shape \(4, 5\)"):
+    with pytest.raises(ValueError, match=r"linear: x of shape \(2, 3\) and weight of shape \(4, 5\) do not contract: "
+                                         r"weight must be \(out_features, in_features\) and x \(\.\.\., in_features\)"):
         mg.linear(tensor(np.ones((2, 3)), device), tensor(np.ones((4, 5)), device))
-    with pytest.raises(ValueError, match=r"bias has shape \(4,\), expected \(5,\)"):
-        mg.linear(tensor(np.ones((2, 4)), device), tensor(np.ones((4, 5)), device), tensor(np.ones(4), device))
+    with pytest.raises(ValueError, match=r"linear: x of shape \(2, 4\) and weight of shape \(4, 5\)"):
+        mg.linear(tensor(np.ones((2, 4)), device), tensor(np.ones((4, 5)), device))   # the (in, out) layout
+    with pytest.raises(ValueError, match=r"bias has shape \(4,\), expected \(out_features,\) = \(5,\)"):
+        mg.linear(tensor(np.ones((2, 4)), device), tensor(np.ones((5, 4)), device), tensor(np.ones(4), device))

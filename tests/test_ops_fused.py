@@ -49,7 +49,7 @@ def assert_same_function(fast, slow, inputs, seed=0):
 def test_linear_is_matmul_plus_bias(device, data, batch, has_bias):
     n_in, n_out = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 4))
     x = tensor(data.draw(arrays(batch + (n_in,))), device)
-    w = tensor(data.draw(arrays((n_in, n_out))), device)
+    w = tensor(data.draw(arrays((n_out, n_in))), device)   # PyTorch's layout: (out_features, in_features)
     inputs = [x, w] + ([tensor(data.draw(arrays((n_out,))), device)] if has_bias else [])
     assert_same_function(fused.linear, fused.linear_composite, inputs)
 

@@ -130,7 +130,7 @@ def test_clip_grad_norm_scales_all_gradients_together():
                                   lambda ps: optim.Adam(ps, lr=0.05), lambda ps: optim.AdamW(ps, lr=0.05)])
 def test_state_dict_round_trip_continues_identically(make, device, tmp_path):
     """Train 3 steps, copy model and optimizer state into fresh ones through a file, train on: both agree exactly."""
-    grads = gradients(6, (2, 3), seed=1)
+    grads = gradients(6, (3, 2), seed=1)   # Linear(2, 3).weight: (out, in)
     mg.random.seed(0)
     a = mg.nn.Linear(2, 3, bias=False, dtype=mg.float64, device=device)
     opt_a = make(a.parameters())
@@ -226,7 +226,7 @@ def test_optimizers_say_to_call_model_parameters(make):
         make(model)
     with pytest.raises(TypeError, match=r"named_parameters\(\) gives; pass model\.parameters\(\)"):
         make(model.named_parameters())
-    with pytest.raises(TypeError, match=r"got one Tensor of shape \(2, 3\); pass a list"):
+    with pytest.raises(TypeError, match=r"got one Tensor of shape \(3, 2\); pass a list"):
         make(model.parameters()[0])
     assert len(make(p for p in model.parameters()).params) == 4          # a generator is fine
 

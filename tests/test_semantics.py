@@ -163,7 +163,7 @@ def test_an_integer_tensor_with_a_python_float_gives_the_default_float(device, d
 @pytest.mark.parametrize("batch", [(), (4,), (4, 3)])
 def test_linear_with_zero_features_differentiates(device, in_features, out_features, batch):
     x = t(np.ones(batch + (in_features,)), device)
-    w = t(np.ones((in_features, out_features)), device)
+    w = t(np.ones((out_features, in_features)), device)
     b = t(np.ones(out_features), device)
     y = mg.linear(x, w, b)
     assert y.shape == batch + (out_features,)

@@ -41,16 +41,17 @@ def test_elbo_equals_a_hand_computation(device, kl):
     mg.random.seed(7)
     result = model.elbo(mg.tensor(x, device=device), k=k, kl=kl)
 
-    # the same computation in NumPy, with the same draws of eps (the generator is seeded the same)
+    # the same computation in NumPy, with the same draws of eps (the generator is seeded the same);
+    # a Linear layer's weight is (out, in), as PyTorch's: x W^T + b
     w = model.state_dict()
     mg.random.seed(7)
     eps = mg.random.normal(size=(k, 4, 3), dtype=mg.float64, device=device).numpy()
-    h = np.maximum(x @ w["encoder.layers.0.weight"] + w["encoder.layers.0.bias"], 0)
-    out = h @ w["encoder.layers.2.weight"] + w["encoder.layers.2.bias"]
+    h = np.maximum(x @ w["encoder.layers.0.weight"].T + w["encoder.layers.0.bias"], 0)
+    out = h @ w["encoder.layers.2.weight"].T + w["encoder.layers.2.bias"]
     loc, scale = out[:, :3], np.exp(0.5 * out[:, 3:])
     z = loc + scale * eps                                                   # (k, 4, 3)
-    h = np.maximum(z @ w["decoder.layers.0.weight"] + w["decoder.layers.0.bias"], 0)
-    logits = h @ w["decoder.layers.2.weight"] + w["decoder.layers.2.bias"]
+    h = np.maximum(z @ w["decoder.layers.0.weight"].T + w["decoder.layers.0.bias"], 0)
+    logits = h @ w["decoder.layers.2.weight"].T + w["decoder.layers.2.bias"]
     reconstruction = (x * logits - softplus(logits)).sum(-1).mean(0)      # E_q log p(x|z), Bernoulli
     if kl == "analytic":   # Kingma & Welling, appendix B: -1/2 sum(1 + log s^2 - m^2 - s^2)
         kl_value = -0.5 * (1 + np.log(scale ** 2) - loc ** 2 - scale ** 2).sum(-1)
@@ -275,7 +276,7 @@ def short_run_raises_the_elbo(mnist, device, estimator):
 def test_gaussian_likelihoods(likelihood):
     mg.random.seed(0)
     model = VAE(x_dim=6, hidden=5, latent=2, likelihood=likelihood, obs_scale=0.5, min_scale=0.1)
-    x = mg.tensor(np.random.default_rng(0).random((4, 6)))
+    x = mg.tensor(np.random.default_rng(0).random((4, 6)), dtype=mg.float32)   # the model's dtype
     result = model.elbo(x)
     result.elbo.sum().backward()
     assert result.elbo.shape == (4,) and np.isfinite(result.elbo.numpy()).all()

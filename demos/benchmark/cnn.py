@@ -29,11 +29,11 @@ BATCH = 128
 EPOCH = 8000          # images in a training epoch of demos/classifier.py: 62.5 steps of 128
 LOSS_RTOL = 1e-4
 
-# (name, shape) in the order of mg.nn.Sequential's state_dict, PyTorch's layouts for the convolutions,
-# minigrad's (in, out) for the linear layer (PyTorch stores its transpose)
+# (name, shape) in the order of mg.nn.Sequential's state_dict, in mg.nn's layouts, which are PyTorch's:
+# (out, in, kh, kw) for a convolution, (out, in) for the linear layer
 PARAMETERS = (("layers.0.weight", (16, 1, 3, 3)), ("layers.0.bias", (16,)),
               ("layers.3.weight", (32, 16, 3, 3)), ("layers.3.bias", (32,)),
-              ("layers.7.weight", (32 * 7 * 7, 10)), ("layers.7.bias", (10,)))
+              ("layers.7.weight", (10, 32 * 7 * 7)), ("layers.7.bias", (10,)))
 
 
 @dataclasses.dataclass
@@ -53,7 +53,7 @@ def initial_parameters(seed=SEED):
     params = {}
     for weight, bias in zip(PARAMETERS[::2], PARAMETERS[1::2]):
         (w_name, w_shape), (b_name, b_shape) = weight, bias
-        fan_in = math.prod(w_shape[1:]) if len(w_shape) == 4 else w_shape[0]
+        fan_in = math.prod(w_shape[1:])   # in_channels kh kw, or in_features
         bound = 1.0 / math.sqrt(fan_in)
         params[w_name] = rng.uniform(-bound, bound, w_shape).astype(numpy.float32)
         params[b_name] = rng.uniform(-bound, bound, b_shape).astype(numpy.float32)

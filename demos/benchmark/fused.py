@@ -28,8 +28,8 @@ def cases(config, device="cpu"):
         return mg.tensor(data, device=device, requires_grad=requires_grad)
 
     pixels = mg.tensor((rng.random((B, D)) < 0.5).astype(numpy.float32), device=device)
-    return [("linear", f"h @ W + b: ({B}, {H}) @ ({H}, {D}) + ({D},)", fused.linear, fused.linear_composite,
-             (uniform((B, H)), uniform((H, D)), uniform((D,)))),
+    return [("linear", f"h @ W.T + b: ({B}, {H}) @ ({D}, {H}).T + ({D},)", fused.linear, fused.linear_composite,
+             (uniform((B, H)), uniform((D, H)), uniform((D,)))),
             ("bernoulli_log_prob", f"x l - softplus(l): ({B}, {D})", fused.bernoulli_log_prob,
              fused.bernoulli_log_prob_composite, (uniform((B, D), -4.0, 4.0), pixels)),
             ("kl_to_standard_normal", f"(scale^2 + loc^2 - 1) / 2 - log scale: ({B}, {Z})",

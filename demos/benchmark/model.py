@@ -3,12 +3,12 @@
 Every implementation does this work, in float32, from the same weights on the same batch:
 one training step of a variational autoencoder (Kingma & Welling 2014), the forward pass,
 the backward pass and an Adam update (lr 1e-3, bias-corrected). The model is the one
-``mg.models.VAE`` builds (B examples, weights stored (in, out) as in ``mg.nn.Linear``):
+``mg.models.VAE`` builds (B examples, weights stored (out, in) as in ``mg.nn.Linear`` and PyTorch):
 
-    h1 = relu(x W1 + b1)                              encoder, D -> H
-    loc, log_var = split(h1 W2 + b2)                  one H -> 2Z layer, split in two halves
+    h1 = relu(x W1^T + b1)                            encoder, D -> H
+    loc, log_var = split(h1 W2^T + b2)                one H -> 2Z layer, split in two halves
     z = loc + exp(log_var / 2) * eps, eps ~ N(0, I)   the reparameterization trick
-    logits = relu(z W3 + b3) W4 + b4                  decoder, Z -> H -> D
+    logits = relu(z W3^T + b3) W4^T + b4              decoder, Z -> H -> D
     log p(x | z) = sum_d x logits - softplus(logits)  Bernoulli log-likelihood, stable for any logit
     KL = sum_j (scale^2 + loc^2 - 1 - log_var) / 2    KL(q(z | x) || N(0, I)), Kingma & Welling, appendix B
     loss = mean over the batch of (KL - log p(x | z))
@@ -79,7 +79,7 @@ class HandWrittenVAE:
 
     def __init__(self, params, xp=numpy, seed=SEED):
         self.params, self.xp = list(params), xp
-        self.latent = self.params[2].shape[1] // 2
+        self.latent = self.params[2].shape[0] // 2   # W2 is (2Z, H)
         self.rng = xp.random.default_rng(seed)
         self.optimizer = ArrayAdam(self.params, xp)
 
@@ -90,18 +90,18 @@ class HandWrittenVAE:
         c = 1.0 / x.shape[0]                  # the loss is a mean over the batch
 
         # forward
-        a1 = x @ W1
+        a1 = x @ W1.T                         # W.T is a view: BLAS reads it transposed, nothing is copied
         a1 += b1
         h1 = xp.maximum(a1, 0)
-        e = h1 @ W2
+        e = h1 @ W2.T
         e += b2
         loc, log_var = e[:, :Z], e[:, Z:]
         scale = xp.exp(0.5 * log_var)
         z = loc + scale * eps
-        a3 = z @ W3
+        a3 = z @ W3.T
         a3 += b3
         h3 = xp.maximum(a3, 0)
-        logits = h3 @ W4
+        logits = h3 @ W4.T
         logits += b4
         softplus = stable_softplus(xp, logits)
         log_px = (x * logits).sum() - softplus.sum()
@@ -118,21 +118,21 @@ class HandWrittenVAE:
         xp.exp(g_logits, out=g_logits)
         g_logits -= x
         g_logits *= c
-        g_W4 = h3.T @ g_logits                # logits = h3 W4 + b4
+        g_W4 = g_logits.T @ h3                # logits = h3 W4^T + b4
         g_b4 = g_logits.sum(axis=0)
-        g_a3 = g_logits @ W4.T
+        g_a3 = g_logits @ W4
         g_a3 *= a3 > 0                        # h3 = relu(a3): the gradient passes where a3 > 0
-        g_W3 = z.T @ g_a3                     # a3 = z W3 + b3
+        g_W3 = g_a3.T @ z                     # a3 = z W3^T + b3
         g_b3 = g_a3.sum(axis=0)
-        g_z = g_a3 @ W3.T
+        g_z = g_a3 @ W3
         g_e = xp.empty_like(e)                # e = [loc, log_var]; z = loc + scale eps, scale = e^(log_var / 2):
         g_e[:, :Z] = g_z + c * loc            #   dz/dloc = 1;  dKL/dloc = loc
         g_e[:, Z:] = 0.5 * (g_z * eps * scale + c * (scale * scale - 1.0))   # dz/dlog_var = eps scale / 2;
-        g_W2 = h1.T @ g_e                     #   dKL/dlog_var = (scale^2 - 1) / 2
+        g_W2 = g_e.T @ h1                     #   dKL/dlog_var = (scale^2 - 1) / 2
         g_b2 = g_e.sum(axis=0)
-        g_a1 = g_e @ W2.T
+        g_a1 = g_e @ W2
         g_a1 *= a1 > 0
-        g_W1 = x.T @ g_a1                     # a1 = x W1 + b1 (x needs no gradient)
+        g_W1 = g_a1.T @ x                     # a1 = x W1^T + b1 (x needs no gradient)
         g_b1 = g_a1.sum(axis=0)
         return loss, [g_W1, g_b1, g_W2, g_b2, g_W3, g_b3, g_W4, g_b4]
 

@@ -36,7 +36,8 @@ PRESETS = {   # name -> (sizes, timed steps when --steps is not given)
 }
 
 # The parameters in one order for every implementation: mg.models.VAE's names, so that
-# minigrad loads them with load_state_dict. Weights are (in, out), so a layer is x W + b.
+# minigrad loads them with load_state_dict. Weights are (out, in), mg.nn.Linear's and PyTorch's
+# layout, so a layer is x W^T + b.
 PARAMETER_NAMES = ("encoder.layers.0.weight", "encoder.layers.0.bias", "encoder.layers.2.weight",
                    "encoder.layers.2.bias", "decoder.layers.0.weight", "decoder.layers.0.bias",
                    "decoder.layers.2.weight", "decoder.layers.2.bias")
@@ -44,18 +45,18 @@ PARAMETER_NAMES = ("encoder.layers.0.weight", "encoder.layers.0.bias", "encoder.
 
 def sizes_of(params):
     """(D, H, Z) of a dict of parameters."""
-    D, H = params["encoder.layers.0.weight"].shape
-    return D, H, params["decoder.layers.0.weight"].shape[0]
+    H, D = params["encoder.layers.0.weight"].shape
+    return D, H, params["decoder.layers.0.weight"].shape[1]
 
 
 def initial_parameters(config, seed=SEED, dtype=numpy.float32):
-    """W1, b1, W2, b2, W3, b3, W4, b4 drawn as mg.nn.Linear draws them: U(-1/sqrt(in), 1/sqrt(in))."""
+    """W1, b1, W2, b2, W3, b3, W4, b4 drawn as mg.nn.Linear draws them: U(-1/sqrt(in), 1/sqrt(in)), W (out, in)."""
     rng = numpy.random.default_rng(seed)
     D, H, Z = config.x_dim, config.hidden, config.latent
     params = {}
     for name, (n_in, n_out) in zip(PARAMETER_NAMES[::2], [(D, H), (H, 2 * Z), (Z, H), (H, D)]):
         bound = 1.0 / math.sqrt(n_in)
-        params[name] = rng.uniform(-bound, bound, (n_in, n_out)).astype(dtype)
+        params[name] = rng.uniform(-bound, bound, (n_out, n_in)).astype(dtype)
         params[name.replace("weight", "bias")] = rng.uniform(-bound, bound, n_out).astype(dtype)
     return params
 

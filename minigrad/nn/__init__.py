@@ -19,8 +19,10 @@ A :class:`Module` finds what it owns by walking its attributes; nothing is regis
     loss = mg.nn.functional.cross_entropy(model(x), y)
     loss.backward()                 # fills p.grad for p in model.parameters()
 
-Weights of Linear are stored as (in_features, out_features), so a layer is ``x @ W + b`` with
-no transpose (PyTorch stores the transpose). Convolution weights have PyTorch's layouts.
+Weights have PyTorch's layouts, so they copy to and from ``torch.nn`` unchanged: Linear's is
+(out_features, in_features) and the layer is ``x @ W.T + b``; Conv2d's is (out, in, kh, kw),
+ConvTranspose2d's (in, out, kh, kw). A layer with parameters computes in their dtype and
+refuses an input of another (a float64 batch into a float32 layer), as PyTorch does.
 """
 from . import functional, init
 from .conv import AvgPool2d, Conv2d, ConvTranspose2d, MaxPool2d

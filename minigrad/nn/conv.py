@@ -10,7 +10,7 @@ from ..ops.convolution import as_pair
 from ..ops.creation import zeros
 from . import functional as F
 from . import init
-from .layers import _check_count
+from .layers import _check_count, check_input_dtype
 from .module import Module, Parameter
 
 
@@ -57,6 +57,7 @@ class Conv2d(_ConvNd):
                     padding_mode, (out_channels, in_channels), dtype, device)
 
     def forward(self, x):
+        check_input_dtype(self, x, self.weight)
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation)
 
 
@@ -75,6 +76,7 @@ class ConvTranspose2d(_ConvNd):
                     bias, padding_mode, (in_channels, out_channels), dtype, device)
 
     def forward(self, x):
+        check_input_dtype(self, x, self.weight)
         return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding, 1,
                                   self.dilation)
 

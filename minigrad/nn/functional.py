@@ -5,11 +5,11 @@ the convolutions) or one of them (``max_pool2d``), with vjps written in minigrad
 so each has gradients of every order and runs on any device. Chapters: activations;
 dropout; padding; linear and convolution layers; pooling; normalization; embedding; losses.
 
-Names and arguments are PyTorch's, with two differences that follow minigrad's own:
-``linear``'s weight is (in_features, out_features) as in ``mg.nn.Linear`` (PyTorch's is
-the transpose), and ``pad`` (``mg.pad``) takes NumPy's ``pad_width`` (PyTorch's ``F.pad``
-takes a flat tuple starting from the last axis). The convolutions' weights are PyTorch's:
-(out, in, kh, kw) for conv2d, (in, out, kh, kw) for conv_transpose2d.
+Names and arguments are PyTorch's, with one difference that follows minigrad's own:
+``pad`` (``mg.pad``) takes NumPy's ``pad_width`` (PyTorch's ``F.pad`` takes a flat tuple
+starting from the last axis). The weights are PyTorch's: (out_features, in_features) for
+linear (``x @ weight.T + bias``), (out, in, kh, kw) for conv2d, (in, out, kh, kw) for
+conv_transpose2d.
 """
 import math
 
@@ -58,7 +58,7 @@ def dropout(x, p=0.5, training=True):
 
 
 # ---------------------------------------------------------------- linear and convolution layers
-# linear (x @ weight + bias, weight (in, out)), conv2d and conv_transpose2d are imported above, from
+# linear (x @ weight.T + bias, weight (out, in)), conv2d and conv_transpose2d are imported above, from
 # minigrad.ops.fused and minigrad.ops.convolution.
 
 

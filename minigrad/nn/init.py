@@ -13,10 +13,10 @@ variance of its inputs by fan_in Var(W). To keep signals (forward) and gradients
 each times gain^2, where the gain corrects for the activation that follows
 (:func:`calculate_gain`). A uniform U(-a, a) has variance a^2 / 3, which gives the bounds.
 
-Fans follow PyTorch: a weight of shape (out, in, k1, k2, ...) (a convolution's) has
-fan_in = in k1 k2 ... and fan_out = out k1 k2 .... A 2-D weight is minigrad's Linear
-weight, stored (in_features, out_features) - the transpose of PyTorch's - so fan_in is
-its *first* axis: the same layer gets the same distribution as in PyTorch.
+Fans follow PyTorch (its ``_calculate_fan_in_and_fan_out``): a weight of shape
+(out, in, k1, k2, ...) has fan_in = in k1 k2 ... and fan_out = out k1 k2 ...; a 2-D
+weight, a Linear layer's (out_features, in_features), has fan_in = in_features and
+fan_out = out_features. Any tensor is read this way, whatever layer it belongs to.
 """
 import math
 
@@ -51,13 +51,14 @@ def calculate_gain(nonlinearity, param=None):
 
 
 def fans(tensor):
-    """(fan_in, fan_out) of a weight: see the module docstring for the layouts."""
+    """(fan_in, fan_out) of a weight (out, in, *kernel): (in * receptive field, out * receptive field).
+
+    The receptive field is the product of the kernel's sizes, 1 for a Linear weight (out, in).
+    """
     if tensor.ndim < 2:
         raise ValueError(f"init: fan in and fan out cannot be computed for a tensor of shape {tensor.shape} "
                          "(fewer than 2 dimensions)")
-    if tensor.ndim == 2:   # minigrad's Linear: (in_features, out_features)
-        return tensor.shape[0], tensor.shape[1]
-    receptive_field = math.prod(tensor.shape[2:])
+    receptive_field = math.prod(tensor.shape[2:])   # 1 for a 2-D weight
     return tensor.shape[1] * receptive_field, tensor.shape[0] * receptive_field
 
 

@@ -1,7 +1,12 @@
 """Basic layers: Linear, the activations, MLP, Flatten, Dropout and Embedding.
 
-Weights of Linear are stored as (in_features, out_features), so the layer is ``x @ W + b``
-with no transpose (PyTorch stores the transpose, (out, in), and computes ``x @ W.T + b``).
+Weights of Linear are stored as in PyTorch, (out_features, in_features), and the layer is
+``x @ W.T + b``: row j of W holds the coefficients of output j, so a weight copied to or
+from ``torch.nn.Linear`` needs no transpose.
+
+A layer with parameters computes in its parameters' dtype and refuses an input of another
+(:func:`check_input_dtype`), as PyTorch does: NumPy would promote a float32 layer fed
+float64 data to float64 without a word, at twice the memory and time.
 """
 import math
 
@@ -13,8 +18,23 @@ from . import functional as F
 from .module import Module, Parameter, Sequential
 
 
+def check_input_dtype(layer, x, parameter):
+    """Refuse an input ``x`` whose dtype is not ``parameter``'s (None: a layer without parameters, no check).
+
+    ``layer`` is the module, named in the message. Every layer with parameters calls it first.
+    """
+    dtype = getattr(x, "dtype", None)
+    if parameter is None or dtype is None or dtype == parameter.dtype:
+        return
+    name, want, got = type(layer).__name__, parameter.dtype, numpy.dtype(dtype)
+    fix = f"convert the input with x.astype(mg.{want})"
+    if got.kind == "f":   # a float input: the layer could be built for it instead
+        fix += f", or build the layer for {got} data ({name}(..., dtype=mg.{got}))"
+    raise TypeError(f"{name}: the input has dtype {got} but the layer's parameters are {want}: {fix}")
+
+
 class Linear(Module):
-    """y = x @ weight + bias, with weight of shape (in_features, out_features).
+    """y = x @ weight.T + bias, with weight of shape (out_features, in_features) as in PyTorch.
 
     Initialisation: every weight and bias is drawn from U(-1/sqrt(in), 1/sqrt(in)), which
     has variance 1/(3 in).  Scaling the variance by 1/fan-in keeps the size of the outputs
@@ -31,12 +51,13 @@ class Linear(Module):
             _check_count(n, name, "Linear", 0)
         self.in_features, self.out_features = int(in_features), int(out_features)
         bound = 1.0 / math.sqrt(in_features) if in_features > 0 else 0.0
-        self.weight = Parameter(mgrandom.uniform(shape=(in_features, out_features), low=-bound, high=bound,
+        self.weight = Parameter(mgrandom.uniform(shape=(out_features, in_features), low=-bound, high=bound,
                                                  dtype=dtype, device=device))
-        self.bias = (Parameter(mgrandom.uniform(shape=(out_features,), low=-bound, high=bound, dtype=dtype,
-                                                device=device)) if bias else None)
+        self.bias = Parameter(mgrandom.uniform(shape=(out_features,), low=-bound, high=bound, dtype=dtype,
+                                               device=device)) if bias else None
 
     def forward(self, x):
+        check_input_dtype(self, x, self.weight)
         return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self):

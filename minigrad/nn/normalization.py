@@ -10,7 +10,7 @@ from .. import backend
 from ..ops.creation import ones, zeros
 from ..tensor import tensor
 from . import functional as F
-from .layers import _check_count
+from .layers import _check_count, check_input_dtype
 from .module import Module, Parameter
 
 
@@ -54,6 +54,8 @@ class _BatchNorm(Module):
         if x.shape[1] != self.num_features:
             raise ValueError(f"{type(self).__name__}: expected {self.num_features} channels (axis 1), got shape "
                              f"{x.shape}")
+        # the dtype the layer computes in: its parameters', or its running statistics' if it has no parameters
+        check_input_dtype(self, x, self.weight if self.weight is not None else self.running_mean)
         if not self.track_running_stats:   # the batch's statistics in both modes, nothing kept
             return F.batch_norm(x, None, None, self.weight, self.bias, True, 0.0, self.eps)
         if not self.training:              # evaluation: the running statistics, nothing updated
@@ -101,6 +103,7 @@ class LayerNorm(Module):
         self.bias = Parameter(zeros(shape, dtype, device)) if elementwise_affine and bias else None
 
     def forward(self, x):
+        check_input_dtype(self, x, self.weight)
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):

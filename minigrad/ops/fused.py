@@ -15,25 +15,31 @@ from .common import as_float, operands
 from .elementwise import log, softplus, softplus_array
 from .shape import reshape, sum_to, transpose
 
-# ---------------------------------------------------------------- a dense layer: x @ weight + bias
+# ---------------------------------------------------------------- a dense layer: x @ weight.T + bias
 
 def linear(x, weight, bias=None):
-    """x @ weight + bias, the affine map of a dense layer, as one op (PyTorch's addmm).
+    """x @ weight.T + bias, the affine map of a dense layer, as one op (PyTorch's addmm).
 
-    d/dx = g weight^T,  d/dweight = x^T g (the rows of all batch axes together),
-    d/dbias = g summed over the batch axes. The bias is added into the fresh product.
+    weight is (out_features, in_features), PyTorch's layout: row j holds the coefficients
+    of output j. With g the cotangent of the output,
+
+        d/dx = g weight,  d/dweight = g^T x (the rows of all batch axes together),
+        d/dbias = g summed over the batch axes.
+
+    The bias is added into the fresh product.
     """
     x, weight = operands(x, weight, "linear", broadcast=False)
-    if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[0]:
+    if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
         raise ValueError(f"linear: x of shape {x.shape} and weight of shape {weight.shape} do not contract: "
-                         "weight must be (in_features, out_features) and x (..., in_features)")
-    data = x.data @ weight.data
-    edges = [(x, lambda g, out: g @ transpose(weight)),
+                         "weight must be (out_features, in_features) and x (..., in_features)")
+    data = x.data @ weight.data.T    # a transposed view: BLAS reads it as it is, nothing is copied
+    edges = [(x, lambda g, out: g @ weight),
              (weight, lambda g, out: _weight_vjp(g, x, weight))]
     if bias is not None:
         _, bias = operands(x, bias, "linear", broadcast=False)
-        if bias.shape != (weight.shape[1],):
-            raise ValueError(f"linear: bias has shape {bias.shape}, expected ({weight.shape[1]},)")
+        if bias.shape != (weight.shape[0],):
+            raise ValueError(f"linear: bias has shape {bias.shape}, expected (out_features,) = ({weight.shape[0]},) "
+                             f"for a weight of shape {weight.shape}")
         if bias.dtype == data.dtype:
             data += bias.data          # in place: data is the fresh product, nobody else holds it
         else:
@@ -43,17 +49,18 @@ def linear(x, weight, bias=None):
 
 
 def _weight_vjp(g, x, weight):
+    """g^T x: (out, rows) @ (rows, in), every row of every batch axis one more example."""
     if x.ndim == 1:
-        return reshape(x, (-1, 1)) @ reshape(g, (1, -1))
-    if x.ndim > 2:   # every row of every batch is one more example (counted: -1 fails with 0 features)
+        return reshape(g, (-1, 1)) @ reshape(x, (1, -1))
+    if x.ndim > 2:   # rows counted, not -1: that fails with 0 features
         rows = math.prod(x.shape[:-1])
-        x, g = reshape(x, (rows, weight.shape[0])), reshape(g, (rows, weight.shape[1]))
-    return transpose(x) @ g
+        x, g = reshape(x, (rows, weight.shape[1])), reshape(g, (rows, weight.shape[0]))
+    return transpose(g) @ x
 
 
 def linear_composite(x, weight, bias=None):
-    """What ``linear`` fuses: a matmul and a broadcast add."""
-    y = matmul(x, weight)
+    """What ``linear`` fuses: a transpose, a matmul and a broadcast add."""
+    y = matmul(x, transpose(weight))
     return y if bias is None else y + bias
 
 

@@ -21,12 +21,12 @@ def vae_loss(anp, params, x, eps):
     """The loss of the model (see model.py) in autograd.numpy; params = [W1, b1, ..., W4, b4]."""
     W1, b1, W2, b2, W3, b3, W4, b4 = params
     Z = eps.shape[-1]
-    h1 = anp.maximum(anp.dot(x, W1) + b1, 0)
-    e = anp.dot(h1, W2) + b2
+    h1 = anp.maximum(anp.dot(x, W1.T) + b1, 0)     # weights (out, in), as mg.nn.Linear's: x W^T + b
+    e = anp.dot(h1, W2.T) + b2
     loc, log_var = e[:, :Z], e[:, Z:]
     scale = anp.exp(0.5 * log_var)
     z = loc + scale * eps
-    logits = anp.dot(anp.maximum(anp.dot(z, W3) + b3, 0), W4) + b4
+    logits = anp.dot(anp.maximum(anp.dot(z, W3.T) + b3, 0), W4.T) + b4
     log_px = anp.sum(x * logits - stable_softplus(anp, logits), axis=1)
     kl = 0.5 * anp.sum(scale * scale + loc * loc - 1.0 - log_var, axis=1)
     return anp.mean(kl - log_px)

@@ -23,7 +23,7 @@ def cnn(dezero, params):
             super().__init__()
             self.conv1 = L.Conv2d(16, kernel_size=3, stride=1, pad=1, in_channels=1)
             self.conv2 = L.Conv2d(32, kernel_size=3, stride=1, pad=1, in_channels=16)
-            self.linear = L.Linear(10, in_size=32 * 7 * 7)     # W stored (in, out), as minigrad's
+            self.linear = L.Linear(10, in_size=32 * 7 * 7)     # W stored (in, out): the transpose of ours
 
         def forward(self, x):
             h = F.pooling(F.relu(self.conv1(x)), 2, stride=2)
@@ -32,7 +32,8 @@ def cnn(dezero, params):
 
     model = CNN()
     for layer, index in ((model.conv1, "0"), (model.conv2, "3"), (model.linear, "7")):
-        layer.W.data = params[f"layers.{index}.weight"].copy()
+        weight = params[f"layers.{index}.weight"]
+        layer.W.data = (weight.T if layer is model.linear else weight).copy()
         layer.b.data = params[f"layers.{index}.bias"].copy()
     return model
 

@@ -64,9 +64,9 @@ def vae(dezero, params):
             return F.sum(kl - log_px) / numpy.float32(x.shape[0])   # DeZero has no mean
 
     model = VAE()
-    layers = model.encoder.layers + model.decoder.layers   # L.Linear stores W as (in, out), as we do
+    layers = model.encoder.layers + model.decoder.layers   # L.Linear stores W as (in, out): the transpose of ours
     for layer, weight, bias in zip(layers, PARAMETER_NAMES[::2], PARAMETER_NAMES[1::2]):
-        layer.W.data, layer.b.data = params[weight].copy(), params[bias].copy()
+        layer.W.data, layer.b.data = params[weight].T.copy(), params[bias].copy()
     return model
 
 

@@ -11,11 +11,11 @@ def vae_loss(jax, params, x, eps):
     """The loss of the model (see model.py) in jax.numpy; params = [W1, b1, ..., W4, b4]."""
     jnp = jax.numpy
     W1, b1, W2, b2, W3, b3, W4, b4 = params
-    h1 = jax.nn.relu(x @ W1 + b1)
-    loc, log_var = jnp.split(h1 @ W2 + b2, 2, axis=-1)
+    h1 = jax.nn.relu(x @ W1.T + b1)           # weights (out, in), as mg.nn.Linear's: x W^T + b
+    loc, log_var = jnp.split(h1 @ W2.T + b2, 2, axis=-1)
     scale = jnp.exp(0.5 * log_var)
     z = loc + scale * eps
-    logits = jax.nn.relu(z @ W3 + b3) @ W4 + b4
+    logits = jax.nn.relu(z @ W3.T + b3) @ W4.T + b4
     log_px = jnp.sum(x * logits - jax.nn.softplus(logits), axis=-1)
     kl = 0.5 * jnp.sum(scale * scale + loc * loc - 1.0 - log_var, axis=-1)
     return jnp.mean(kl - log_px)

@@ -10,12 +10,12 @@ def vae_loss(params, x, eps):
     """The loss of the model (see model.py) in raw mg ops; params = [W1, b1, ..., W4, b4]."""
     W1, b1, W2, b2, W3, b3, W4, b4 = params
     latent = eps.shape[-1]
-    h1 = mg.relu(x @ W1 + b1)
-    e = h1 @ W2 + b2
+    h1 = mg.relu(x @ W1.transpose() + b1)     # weights (out, in), as mg.nn.Linear's: x W^T + b
+    e = h1 @ W2.transpose() + b2
     loc, log_var = e[:, :latent], e[:, latent:]
     scale = mg.exp(0.5 * log_var)
     z = loc + scale * eps
-    logits = mg.relu(z @ W3 + b3) @ W4 + b4
+    logits = mg.relu(z @ W3.transpose() + b3) @ W4.transpose() + b4
     log_px = (x * logits - mg.softplus(logits)).sum(axis=1)
     kl = 0.5 * (scale * scale + loc * loc - 1.0 - log_var).sum(axis=1)
     return (kl - log_px).mean()

@@ -14,12 +14,12 @@ def vae_loss(mygrad, params, x, eps):
     from mygrad.nnet import relu
     W1, b1, W2, b2, W3, b3, W4, b4 = params
     Z = eps.shape[-1]
-    h1 = relu(mygrad.matmul(x, W1) + b1)
-    e = mygrad.matmul(h1, W2) + b2
+    h1 = relu(mygrad.matmul(x, W1.T) + b1)     # weights (out, in), as mg.nn.Linear's: x W^T + b
+    e = mygrad.matmul(h1, W2.T) + b2
     loc, log_var = e[:, :Z], e[:, Z:]
     scale = mygrad.exp(0.5 * log_var)
     z = loc + scale * eps
-    logits = mygrad.matmul(relu(mygrad.matmul(z, W3) + b3), W4) + b4
+    logits = mygrad.matmul(relu(mygrad.matmul(z, W3.T) + b3), W4.T) + b4
     log_px = mygrad.sum(x * logits - stable_softplus(mygrad, logits), axis=1)
     kl = 0.5 * mygrad.sum(scale * scale + loc * loc - 1.0 - log_var, axis=1)
     return mygrad.mean(kl - log_px)

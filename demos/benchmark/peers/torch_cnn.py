@@ -12,11 +12,8 @@ def cnn(torch, params, device="cpu"):
                           nn.Flatten(), nn.Linear(32 * 7 * 7, 10))
     with torch.no_grad():
         for name, value in params.items():
-            layer, kind = name.split(".")[1:]
-            value = torch.from_numpy(value)
-            if layer == "7" and kind == "weight":   # PyTorch stores a Linear weight as (out, in): our transpose
-                value = value.T
-            getattr(model[int(layer)], kind).copy_(value)
+            layer, kind = name.split(".")[1:]     # the same layouts as minigrad's: Linear's weight is (out, in)
+            getattr(model[int(layer)], kind).copy_(torch.from_numpy(value))
     return model.to(torch.device(device))
 
 

@@ -31,10 +31,9 @@ def vae(torch, params, device="cpu"):
             return (kl - log_px).mean()
 
     model = VAE().to(torch.device(device))
-    with torch.no_grad():   # PyTorch stores a weight as (out, in): the transpose of ours
+    with torch.no_grad():   # the same layout as minigrad's: a weight is (out, in)
         for name, p in zip(PARAMETER_NAMES, model.parameters()):
-            value = torch.from_numpy(params[name])
-            p.copy_(value.T if value.ndim == 2 else value)
+            p.copy_(torch.from_numpy(params[name]))
     return model
 
 
