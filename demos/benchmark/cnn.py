@@ -31,9 +31,9 @@ LOSS_RTOL = 1e-4
 
 # (name, shape) in the order of mg.nn.Sequential's state_dict, PyTorch's layouts for the convolutions,
 # minigrad's (in, out) for the linear layer (PyTorch stores its transpose)
-PARAMETERS = (("layers.0.weight", (16, 1, 3, 3)), ("layers.0.bias", (16,)),
-              ("layers.3.weight", (32, 16, 3, 3)), ("layers.3.bias", (32,)),
-              ("layers.7.weight", (32 * 7 * 7, 10)), ("layers.7.bias", (10,)))
+PARAMETERS = (("0.weight", (16, 1, 3, 3)), ("0.bias", (16,)),
+              ("3.weight", (32, 16, 3, 3)), ("3.bias", (32,)),
+              ("7.weight", (32 * 7 * 7, 10)), ("7.bias", (10,)))
 
 
 @dataclasses.dataclass

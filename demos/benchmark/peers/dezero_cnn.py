@@ -32,8 +32,8 @@ def cnn(dezero, params):
 
     model = CNN()
     for layer, index in ((model.conv1, "0"), (model.conv2, "3"), (model.linear, "7")):
-        layer.W.data = params[f"layers.{index}.weight"].copy()
-        layer.b.data = params[f"layers.{index}.bias"].copy()
+        layer.W.data = params[f"{index}.weight"].copy()
+        layer.b.data = params[f"{index}.bias"].copy()
     return model
 
 

@@ -12,7 +12,7 @@ def cnn(torch, params, device="cpu"):
                           nn.Flatten(), nn.Linear(32 * 7 * 7, 10))
     with torch.no_grad():
         for name, value in params.items():
-            layer, kind = name.split(".")[1:]
+            layer, kind = name.split(".")
             value = torch.from_numpy(value)
             if layer == "7" and kind == "weight":   # PyTorch stores a Linear weight as (out, in): our transpose
                 value = value.T
