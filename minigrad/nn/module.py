@@ -494,7 +494,7 @@ def upgrade_legacy_optimizer_state(model, optimizer, state):
 
 def _legacy_layout(model):
     """({name in format 1: name today}, {today's names of Linear weights}) for every parameter and buffer of model."""
-    from .layers import Linear   # layers.py is built on this file, so the import cannot be at the top
+    from .layers import Linear  # layers.py is built on this file, so the import cannot be at the top
     new_name, transposed = {}, set()
 
     def visit(module, prefix, old_prefix):

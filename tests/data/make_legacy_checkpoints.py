@@ -68,7 +68,8 @@ def main(out):
 
     net = Net()
     optimizer = train(net, net_loss, x_net, 2)
-    mg.save({"model": net.state_dict(), "optimizer": optimizer.state_dict()}, os.path.join(out, "checkpoint_v1_net.npz"))
+    mg.save({"model": net.state_dict(), "optimizer": optimizer.state_dict()},
+            os.path.join(out, "checkpoint_v1_net.npz"))
     net.eval()
     eval_out = net(x_net).numpy()
     net.train()
