@@ -207,7 +207,12 @@ def save_checkpoint(path, model, optimizer, epoch, history, config):
 
 
 def load_checkpoint(path, model, optimizer, config):
-    """Restore model and optimizer from ``path``; return (epochs done, history)."""
+    """Restore model and optimizer from ``path``; return (epochs done, history).
+
+    A checkpoint of earlier minigrad (format minigrad-checkpoint-1: Linear weights stored as
+    (in, out), Sequential layers named ``layers.N``) loads too: ``load_state_dict`` converts
+    the model's state, and Adam's moments of each Linear weight are transposed with it.
+    """
     state = mg.load(path)
     ignored = ("device", "epochs", "out", "checkpoint", "resume", "no_progress", "no_pictures", "iwae_k")
     wanted = {k: v for k, v in config.items() if k not in ignored}
@@ -216,7 +221,10 @@ def load_checkpoint(path, model, optimizer, config):
     if saved != wanted:
         raise ValueError(f"--resume: the checkpoint {path} was made with {saved}, this run asks for {wanted}")
     model.load_state_dict(state["model"])
-    optimizer.load_state_dict(state["optimizer"])
+    optimizer_state = state["optimizer"]
+    if getattr(optimizer_state, "format", None) == mg.serialization.LEGACY_FORMAT:
+        optimizer_state = mg.nn.module.upgrade_legacy_optimizer_state(model, optimizer, optimizer_state)
+    optimizer.load_state_dict(optimizer_state)
     return state["epoch"], state["history"]
 
 

@@ -8,6 +8,18 @@ stranger can at worst fail to load; it cannot execute anything (pickle can).
 Writes are atomic: the archive goes to a temporary file beside the target, is
 flushed to disk (fsync), and only then renamed over the target. A crash or a kill
 in the middle of saving leaves the previous checkpoint as it was.
+
+The format is versioned: ``save`` writes ``minigrad-checkpoint-2``, whose state dicts
+have PyTorch's names and layouts (Sequential children ``0``, ``1``, ...; Linear weights
+(out_features, in_features)). ``load`` also reads ``minigrad-checkpoint-1``, written by
+earlier minigrad, whose Sequential children were ``layers.0``, ... and whose Linear
+weights were (in_features, out_features). Every dict it reads from such a file comes
+back as a :class:`LegacyDict`, a dict that remembers the format, and
+``Module.load_state_dict`` converts a state dict so marked
+(``mg.nn.module.upgrade_legacy_state_dict``). The version, not the shapes, must decide:
+a square Linear weight has the same shape in both layouts. An optimizer's state from
+such a file is converted by ``mg.nn.module.upgrade_legacy_optimizer_state(model,
+optimizer, state)``, which transposes the moment buffers of the Linear weights.
 """
 import json
 import os
@@ -18,7 +30,17 @@ import numpy
 from . import backend
 from .tensor import Tensor
 
-_FORMAT = "minigrad-checkpoint-1"
+_FORMAT = "minigrad-checkpoint-2"
+LEGACY_FORMAT = "minigrad-checkpoint-1"   # Sequential's `layers.N.` keys, Linear weights (in, out)
+
+
+class LegacyDict(dict):
+    """A dict read from a checkpoint of format ``minigrad-checkpoint-1`` (``format`` says so).
+
+    It behaves as a dict in every way; the mark lets ``Module.load_state_dict`` convert
+    the names and layouts of that format (see the top of this page).
+    """
+    format = LEGACY_FORMAT
 
 
 def save(obj, path):
@@ -92,8 +114,10 @@ def load(path, device=None):
         structure = json.loads(arrays.pop("__structure__").tobytes().decode())
     except Exception as e:
         raise ValueError(f"load: {path!r} is not a readable minigrad checkpoint ({type(e).__name__}: {e})") from None
-    if structure.get("format") != _FORMAT:
-        raise ValueError(f"load: {path!r} has format {structure.get('format')!r}, expected {_FORMAT!r}")
+    if structure.get("format") not in (_FORMAT, LEGACY_FORMAT):
+        raise ValueError(f"load: {path!r} has format {structure.get('format')!r}, expected {_FORMAT!r} (or "
+                         f"{LEGACY_FORMAT!r}, of earlier minigrad)")
+    as_dict = LegacyDict if structure["format"] == LEGACY_FORMAT else dict
 
     def decode(value):
         if not isinstance(value, dict):
@@ -104,7 +128,7 @@ def load(path, device=None):
         if "__array__" in value:
             return backend.to_device(arrays[value["__array__"]], device or value["device"])
         if "__dict__" in value:
-            return {_hashable(decode(k)): decode(v) for k, v in value["__dict__"]}
+            return as_dict((_hashable(decode(k)), decode(v)) for k, v in value["__dict__"])
         if "__list__" in value:
             return [decode(v) for v in value["__list__"]]
         return tuple(decode(v) for v in value["__tuple__"])

@@ -215,7 +215,7 @@ def tape(*tensors, names=None):
 
 
 def _leaf_text(t, graph):
-    """What a leaf is, in words: parameter encoder.layers.0.weight, input, random: eps ~ N(0, 1), detached."""
+    """What a leaf is, in words: parameter encoder.0.weight, input, random: eps ~ N(0, 1), detached."""
     kind, name = _kind(t), graph.named.get(id(t))
     text, sources = _note(t)
     if kind in ("parameter", "input"):

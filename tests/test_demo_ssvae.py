@@ -24,8 +24,8 @@ def softplus(a):
 
 def hand_classifier_probs(w, x):
     """q(y | x): softmax of the classifier MLP (Linear, softplus, Linear); a Linear's weight is (out, in)."""
-    logits = softplus(x @ w["classifier.layers.0.weight"].T + w["classifier.layers.0.bias"]) \
-        @ w["classifier.layers.2.weight"].T + w["classifier.layers.2.bias"]
+    logits = softplus(x @ w["classifier.0.weight"].T + w["classifier.0.bias"]) \
+        @ w["classifier.2.weight"].T + w["classifier.2.bias"]
     logits = logits - logits.max(-1, keepdims=True)
     return numpy.exp(logits) / numpy.exp(logits).sum(-1, keepdims=True)
 

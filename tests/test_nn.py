@@ -55,11 +55,11 @@ def test_linear_without_bias():
 
 def test_mlp_layers_names_and_order():
     model = nn.MLP([4, 8, 8, 2], activation="tanh")
-    kinds = [type(layer).__name__ for layer in model.layers]
+    kinds = [type(layer).__name__ for layer in model]
     assert kinds == ["Linear", "Tanh", "Linear", "Tanh", "Linear"]   # no activation after the last layer
     names = [name for name, _ in model.named_parameters()]
-    assert names == ["layers.0.weight", "layers.0.bias", "layers.2.weight", "layers.2.bias",
-                     "layers.4.weight", "layers.4.bias"]
+    assert names == ["0.weight", "0.bias", "2.weight", "2.bias",
+                     "4.weight", "4.bias"]
     assert all(isinstance(p, nn.Parameter) and p.requires_grad for p in model.parameters())
 
 
@@ -76,7 +76,7 @@ def test_parameters_of_nested_modules_are_found_through_attributes_and_lists():
 
     net = Net()
     names = [name for name, _ in net.named_parameters()]
-    assert names == ["scale", "body.layers.0.weight", "body.layers.0.bias", "heads.0.weight", "heads.0.bias",
+    assert names == ["scale", "body.0.weight", "body.0.bias", "heads.0.weight", "heads.0.bias",
                      "heads.1.weight", "heads.1.bias"]
     assert len(net.modules()) == 6   # net, body, Linear, ReLU, two heads
     net(mg.ones((5, 2))).sum().backward()
@@ -87,7 +87,7 @@ def test_mlp_gradient_matches_finite_differences(device):
     mg.random.seed(0)
     model = nn.MLP([3, 4, 2], activation="tanh", dtype=mg.float64, device=device)
     x = mg.tensor(np.random.default_rng(0).standard_normal((5, 3)), device=device)
-    w = model.layers[0].weight
+    w = model[0].weight
     (model(x) ** 2).sum().backward()
     analytic = w.grad.numpy()[1, 2]
     eps, base = 1e-6, w.numpy()
@@ -133,18 +133,18 @@ def test_state_dict_round_trip(device):
     assert all(isinstance(v, np.ndarray) for v in state.values())   # host arrays: any device can load them
     b.load_state_dict(state)
     np.testing.assert_array_equal(a(x).numpy(), b(x).numpy())
-    state["layers.0.weight"][:] = 0            # the state dict is a copy, not a view of the weights
-    assert a.layers[0].weight.numpy().any()
+    state["0.weight"][:] = 0            # the state dict is a copy, not a view of the weights
+    assert a[0].weight.numpy().any()
 
 
 def test_load_state_dict_names_what_is_wrong():
     model = nn.MLP([3, 5, 2])
     state = model.state_dict()
-    del state["layers.2.bias"]
-    with pytest.raises(ValueError, match="layers.2.bias"):
+    del state["2.bias"]
+    with pytest.raises(ValueError, match="2.bias"):
         model.load_state_dict(state)
     model.load_state_dict(state, strict=False)   # skips what is missing
-    state["layers.0.weight"] = np.zeros((3, 5))   # (in, out): the transpose of Linear(3, 5)'s (out, in)
+    state["0.weight"] = np.zeros((3, 5))   # (in, out): the transpose of Linear(3, 5)'s (out, in)
     with pytest.raises(ValueError, match="shape"):
         model.load_state_dict(state, strict=False)
 
@@ -153,7 +153,7 @@ def test_a_refused_state_dict_changes_nothing():
     model = nn.MLP([3, 5, 2])
     before = {name: p.numpy() for name, p in model.named_parameters()}
     state = {name: np.zeros_like(value) for name, value in before.items()}
-    state["layers.2.bias"] = np.zeros(7)       # the last entry is wrong: the first must not be loaded either
+    state["2.bias"] = np.zeros(7)       # the last entry is wrong: the first must not be loaded either
     with pytest.raises(ValueError, match="nothing was loaded"):
         model.load_state_dict(state)
     for name, p in model.named_parameters():
@@ -177,7 +177,7 @@ def test_a_module_used_twice_lists_its_parameters_once():
     lin = nn.Linear(2, 2)
     model = nn.Sequential(lin, lin)
     assert len(model.parameters()) == 2                                  # not 4: each tensor once
-    assert [name for name, _ in model.named_parameters()] == ["layers.0.weight", "layers.0.bias"]   # first name wins
+    assert [name for name, _ in model.named_parameters()] == ["0.weight", "0.bias"]   # first name wins
     assert model.modules() == [model, lin]
 
     class Tied(nn.Module):                               # the same Parameter under two attributes
@@ -191,19 +191,19 @@ def test_a_shared_module_saves_once_and_loads_into_every_use(device):
     lin = nn.Linear(2, 2, device=device)
     model = nn.Sequential(lin, lin, nn.Linear(2, 1, device=device))
     state = model.state_dict()
-    assert list(state) == ["layers.0.weight", "layers.0.bias", "layers.2.weight", "layers.2.bias"]
+    assert list(state) == ["0.weight", "0.bias", "2.weight", "2.bias"]
     other_lin = nn.Linear(2, 2, device=device)
     other = nn.Sequential(other_lin, other_lin, nn.Linear(2, 1, device=device))
     other.load_state_dict(state)
-    assert other.layers[0] is other.layers[1]                            # still tied
+    assert other[0] is other[1]                            # still tied
     x = mg.ones((3, 2), device=device)
     np.testing.assert_array_equal(other(x).numpy(), model(x).numpy())
     # a state dict naming the shared weights under every name (as PyTorch writes it) loads too ...
-    aliases = dict(state, **{"layers.1.weight": state["layers.0.weight"], "layers.1.bias": state["layers.0.bias"]})
+    aliases = dict(state, **{"1.weight": state["0.weight"], "1.bias": state["0.bias"]})
     other.load_state_dict(aliases)
     # ... but two names of one tensor must agree, else nothing is loaded
-    aliases["layers.1.bias"] = aliases["layers.1.bias"] + 1.0
-    with pytest.raises(ValueError, match=r"layers.1.bias and layers.0.bias name one shared parameter"):
+    aliases["1.bias"] = aliases["1.bias"] + 1.0
+    with pytest.raises(ValueError, match=r"1.bias and 0.bias name one shared parameter"):
         other.load_state_dict(aliases)
 
 
@@ -277,18 +277,18 @@ class Encoder(nn.Module):
 def test_named_modules_lists_every_module_once_parents_first():
     model = Encoder()
     names = [name for name, _ in model.named_modules()]
-    assert names == ["", "body", "body.layers.0", "body.layers.1", "heads", "heads.loc", "heads.scale", "blocks",
+    assert names == ["", "body", "body.0", "body.1", "heads", "heads.loc", "heads.scale", "blocks",
                      "blocks.0", "blocks.1"]
     assert [m for _, m in model.named_modules()] == model.modules()
     lin = nn.Linear(2, 2)
     assert [name for name, _ in nn.Sequential(lin, nn.ReLU(), lin).named_modules("net")] == [
-        "net", "net.layers.0", "net.layers.1"]                        # the shared layer once, first name
+        "net", "net.0", "net.1"]                        # the shared layer once, first name
 
 
 def test_containers_register_their_parameters_under_pytorchs_names():
     model = Encoder()
     assert [name for name, _ in model.named_parameters()] == [
-        "body.layers.0.weight", "body.layers.0.bias", "heads.loc.weight", "heads.loc.bias", "heads.scale.weight",
+        "body.0.weight", "body.0.bias", "heads.loc.weight", "heads.loc.bias", "heads.scale.weight",
         "heads.scale.bias", "blocks.0.weight", "blocks.0.bias"]
     loc, scale = model(mg.ones((5, 4)))
     (loc.sum() + scale.sum()).backward()
@@ -322,10 +322,10 @@ def test_apply_visits_children_before_parents_each_once():
 
 def test_requires_grad_freezes_and_unfreezes_parameters():
     model = nn.MLP([3, 4, 2])
-    model.layers[0].requires_grad_(False)
-    assert not any(p.requires_grad for p in model.layers[0].parameters())
+    model[0].requires_grad_(False)
+    assert not any(p.requires_grad for p in model[0].parameters())
     model(mg.ones((2, 3))).sum().backward()
-    assert model.layers[0].weight.grad is None and model.layers[2].weight.grad is not None
+    assert model[0].weight.grad is None and model[2].weight.grad is not None
     assert model.requires_grad_() is model and all(p.requires_grad for p in model.parameters())
 
 
@@ -356,20 +356,20 @@ class Counter(nn.Module):
 
 def test_buffers_are_kept_saved_and_loaded_but_not_trained(device):
     model = nn.Sequential(Counter(device), Counter(device))
-    assert [name for name, _ in model.named_buffers()] == ["layers.0.count", "layers.0.cache", "layers.1.count",
-                                                          "layers.1.cache"]
-    assert [name for name, _ in model.named_parameters()] == ["layers.0.scale", "layers.1.scale"]
+    assert [name for name, _ in model.named_buffers()] == ["0.count", "0.cache", "1.count",
+                                                          "1.cache"]
+    assert [name for name, _ in model.named_parameters()] == ["0.scale", "1.scale"]
     model(mg.ones(2, device=device))
     state = model.state_dict()
-    assert list(state) == ["layers.0.scale", "layers.0.count", "layers.1.scale", "layers.1.count"]   # not cache
-    np.testing.assert_array_equal(state["layers.1.count"], [1.0, 1.0])
+    assert list(state) == ["0.scale", "0.count", "1.scale", "1.count"]   # not cache
+    np.testing.assert_array_equal(state["1.count"], [1.0, 1.0])
     other = nn.Sequential(Counter(device), Counter(device)).load_state_dict(state)
-    np.testing.assert_array_equal(other.layers[0].count.numpy(), [1.0, 1.0])
-    assert other.layers[0].count.device == device
-    with pytest.raises(ValueError, match="layers.0.count"):
-        other.load_state_dict({k: v for k, v in state.items() if k != "layers.0.count"})
-    model.layers[0].count = mg.full((2,), 7.0, device=device)           # a new tensor stays a buffer
-    assert model.state_dict()["layers.0.count"].tolist() == [7.0, 7.0]
+    np.testing.assert_array_equal(other[0].count.numpy(), [1.0, 1.0])
+    assert other[0].count.device == device
+    with pytest.raises(ValueError, match="0.count"):
+        other.load_state_dict({k: v for k, v in state.items() if k != "0.count"})
+    model[0].count = mg.full((2,), 7.0, device=device)           # a new tensor stays a buffer
+    assert model.state_dict()["0.count"].tolist() == [7.0, 7.0]
 
 
 def test_to_moves_buffers_with_parameters():
@@ -386,3 +386,41 @@ def test_register_buffer_refuses_what_is_not_a_buffer():
         module.register_buffer("w", [1.0])
     with pytest.raises(ValueError, match="attribute name"):
         module.register_buffer("a.b", mg.ones(2))
+
+
+# ---------------------------------------------------------------- rebinding a parameter
+
+def test_rebinding_a_parameter_to_a_plain_tensor_is_refused_naming_the_in_place_update():
+    m = nn.Linear(3, 2)
+    m(mg.ones((4, 3))).sum().backward()
+    before = m.weight
+    with pytest.raises(TypeError, match=r"cannot assign a Tensor as parameter 'weight'.*mg\.no_grad\(\).*"
+                                        r"module\.weight -= lr \* module\.weight\.grad.*mg\.nn\.Parameter"):
+        m.weight = m.weight - 0.1 * m.weight.grad        # would drop weight from parameters() and state_dict()
+    assert m.weight is before and [name for name, _ in m.named_parameters()] == ["weight", "bias"]
+    with pytest.raises(TypeError, match="cannot assign a ndarray as parameter 'bias'"):
+        m.bias = np.zeros(2)
+    values, grad = m.weight.numpy().copy(), m.weight.grad.numpy()
+    with mg.no_grad():                                   # what was meant: the update in place
+        m.weight -= 0.1 * m.weight.grad
+    assert m.weight is before
+    np.testing.assert_allclose(m.weight.numpy(), values - 0.1 * grad, rtol=1e-6)
+    m.weight = nn.Parameter(mg.zeros((3, 2)))            # replacing it by a Parameter, or None, is allowed
+    assert list(m.state_dict()) == ["weight", "bias"] and not m.weight.numpy().any()
+    m.bias = None
+    assert list(m.state_dict()) == ["weight"]
+    m.scale = mg.ones(2)                                 # a plain attribute that held no Parameter: anything goes
+    m.scale = mg.zeros(2)
+
+
+def test_sequential_names_its_layers_by_position_or_by_the_keys_of_a_dict():
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+    model.append(nn.Linear(3, 1))
+    assert list(model.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    assert [type(m).__name__ for m in model[1:]] == ["ReLU", "Linear"]
+    assert list(model[1:].state_dict()) == ["2.weight", "2.bias"]        # a slice keeps the names, as in PyTorch
+    named = nn.Sequential({"hidden": nn.Linear(2, 3), "act": nn.Tanh(), "out": nn.Linear(3, 1)})
+    assert list(named.state_dict()) == ["hidden.weight", "hidden.bias", "out.weight", "out.bias"]
+    assert named[2] is named[-1] and len(named) == 3
+    with pytest.raises(KeyError, match="without '.'"):
+        nn.Sequential({"a.b": nn.ReLU()})

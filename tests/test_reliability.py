@@ -1,4 +1,5 @@
 """Reliability: errors that teach, in-place changes caught, anomalies located, checkpoints that survive a kill."""
+import io
 import os
 import pathlib
 import select
@@ -159,6 +160,30 @@ def test_unsaveable_objects_are_named(tmp_path):
     with pytest.raises(TypeError, match=r"obj\['f'\].*function"):
         mg.save({"f": lambda: 0}, tmp_path / "x.npz")
     assert not list(tmp_path.iterdir())      # nothing half-written is left behind
+
+
+def test_a_save_whose_write_fails_midway_leaves_no_temporary_file_and_the_previous_checkpoint(tmp_path,
+                                                                                              monkeypatch):
+    checkpoint = tmp_path / "ckpt.npz"
+    mg.save({"generation": 0, "w": mg.zeros((64, 64))}, checkpoint)
+    previous = checkpoint.read_bytes()
+    real_savez, written = np.savez, []
+
+    def savez_that_fails_midway(file, **arrays):   # a full disk: half of the archive written, then an error
+        archive = io.BytesIO()
+        real_savez(archive, **arrays)
+        file.write(archive.getvalue()[:len(archive.getvalue()) // 2])
+        file.flush()
+        written.append(os.fstat(file.fileno()).st_size)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "savez", savez_that_fails_midway)
+    with pytest.raises(OSError, match="No space left"):
+        mg.save({"generation": 1, "w": mg.ones((64, 64))}, checkpoint)
+    assert written and written[0] > 0                     # the write did begin
+    assert [p.name for p in tmp_path.iterdir()] == ["ckpt.npz"]   # no temporary file left behind
+    assert checkpoint.read_bytes() == previous
+    assert mg.load(checkpoint)["generation"] == 0
 
 
 def files_open_for_writing(pid, folder):

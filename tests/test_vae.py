@@ -46,12 +46,12 @@ def test_elbo_equals_a_hand_computation(device, kl):
     w = model.state_dict()
     mg.random.seed(7)
     eps = mg.random.normal(size=(k, 4, 3), dtype=mg.float64, device=device).numpy()
-    h = np.maximum(x @ w["encoder.layers.0.weight"].T + w["encoder.layers.0.bias"], 0)
-    out = h @ w["encoder.layers.2.weight"].T + w["encoder.layers.2.bias"]
+    h = np.maximum(x @ w["encoder.0.weight"].T + w["encoder.0.bias"], 0)
+    out = h @ w["encoder.2.weight"].T + w["encoder.2.bias"]
     loc, scale = out[:, :3], np.exp(0.5 * out[:, 3:])
     z = loc + scale * eps                                                   # (k, 4, 3)
-    h = np.maximum(z @ w["decoder.layers.0.weight"].T + w["decoder.layers.0.bias"], 0)
-    logits = h @ w["decoder.layers.2.weight"].T + w["decoder.layers.2.bias"]
+    h = np.maximum(z @ w["decoder.0.weight"].T + w["decoder.0.bias"], 0)
+    logits = h @ w["decoder.2.weight"].T + w["decoder.2.bias"]
     reconstruction = (x * logits - softplus(logits)).sum(-1).mean(0)      # E_q log p(x|z), Bernoulli
     if kl == "analytic":   # Kingma & Welling, appendix B: -1/2 sum(1 + log s^2 - m^2 - s^2)
         kl_value = -0.5 * (1 + np.log(scale ** 2) - loc ** 2 - scale ** 2).sum(-1)
@@ -105,7 +105,7 @@ def test_pathwise_gradient_matches_finite_differences():
     """d ELBO / d (an encoder weight) with the draws held fixed (same seed), in float64."""
     model = tiny_vae("cpu")
     x = mg.tensor(binary_rows(4))
-    w = model.encoder.layers[2].weight           # its columns 3.. give log scale^2: z depends on it through eps
+    w = model.encoder[2].weight           # its columns 3.. give log scale^2: z depends on it through eps
 
     def elbo_sum():
         mg.random.seed(3)
@@ -170,8 +170,8 @@ def test_score_and_pathwise_give_the_same_elbo_and_decoder_gradient(device):
     for name in grads["score"][1]:
         if name.startswith("decoder"):
             np.testing.assert_allclose(grads["score"][1][name], grads["pathwise"][1][name], rtol=1e-10)
-    assert not np.allclose(grads["score"][1]["encoder.layers.0.weight"],
-                           grads["pathwise"][1]["encoder.layers.0.weight"])
+    assert not np.allclose(grads["score"][1]["encoder.0.weight"],
+                           grads["pathwise"][1]["encoder.0.weight"])
 
 
 @pytest.mark.parametrize("kl", ["analytic", "mc"])
@@ -284,7 +284,7 @@ def test_gaussian_likelihoods(likelihood):
     if likelihood == "gaussian":
         np.testing.assert_allclose(p_x.scale.numpy(), 0.5)
     else:
-        last = model.decoder.layers[-1]          # drive every log std to -30: the floor must hold
+        last = model.decoder[-1]          # drive every log std to -30: the floor must hold
         with mg.no_grad():
             last.weight[...] = 0.0
             last.bias[6:] = -30.0

@@ -31,9 +31,9 @@ LOSS_RTOL = 1e-4
 
 # (name, shape) in the order of mg.nn.Sequential's state_dict, in mg.nn's layouts, which are PyTorch's:
 # (out, in, kh, kw) for a convolution, (out, in) for the linear layer
-PARAMETERS = (("layers.0.weight", (16, 1, 3, 3)), ("layers.0.bias", (16,)),
-              ("layers.3.weight", (32, 16, 3, 3)), ("layers.3.bias", (32,)),
-              ("layers.7.weight", (10, 32 * 7 * 7)), ("layers.7.bias", (10,)))
+PARAMETERS = (("0.weight", (16, 1, 3, 3)), ("0.bias", (16,)),
+              ("3.weight", (32, 16, 3, 3)), ("3.bias", (32,)),
+              ("7.weight", (10, 32 * 7 * 7)), ("7.bias", (10,)))
 
 
 @dataclasses.dataclass

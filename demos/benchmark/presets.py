@@ -38,15 +38,14 @@ PRESETS = {   # name -> (sizes, timed steps when --steps is not given)
 # The parameters in one order for every implementation: mg.models.VAE's names, so that
 # minigrad loads them with load_state_dict. Weights are (out, in), mg.nn.Linear's and PyTorch's
 # layout, so a layer is x W^T + b.
-PARAMETER_NAMES = ("encoder.layers.0.weight", "encoder.layers.0.bias", "encoder.layers.2.weight",
-                   "encoder.layers.2.bias", "decoder.layers.0.weight", "decoder.layers.0.bias",
-                   "decoder.layers.2.weight", "decoder.layers.2.bias")
+PARAMETER_NAMES = ("encoder.0.weight", "encoder.0.bias", "encoder.2.weight", "encoder.2.bias", "decoder.0.weight", "decoder.0.bias",
+                   "decoder.2.weight", "decoder.2.bias")
 
 
 def sizes_of(params):
     """(D, H, Z) of a dict of parameters."""
-    H, D = params["encoder.layers.0.weight"].shape
-    return D, H, params["decoder.layers.0.weight"].shape[1]
+    H, D = params["encoder.0.weight"].shape
+    return D, H, params["decoder.0.weight"].shape[1]
 
 
 def initial_parameters(config, seed=SEED, dtype=numpy.float32):

@@ -5,8 +5,18 @@ optimizer updates), buffers (tensors it keeps but does not train, such as BatchN
 running mean: see :meth:`Module.register_buffer`) and other modules (its children).
 Nothing is registered by magic: ``parameters()`` looks through the attributes
 (``vars(self)``): first a module's own Parameters, then each sub-module in the order the
-attributes were set, including modules kept in a list or tuple attribute (as
-:class:`Sequential` does) and in the containers :class:`ModuleList` and :class:`ModuleDict`.
+attributes were set, including modules kept in a list or tuple attribute and in the
+containers :class:`Sequential`, :class:`ModuleList` and :class:`ModuleDict`.
+
+The names are PyTorch's, so a state dict moves between minigrad and ``torch.nn`` both
+ways: ``encoder.0.weight`` for the first layer of a Sequential attribute ``encoder``,
+``blocks.1.bias`` in a ModuleList, ``heads.mu.weight`` in a ModuleDict, and BatchNorm's
+buffers ``running_mean``, ``running_var``, ``num_batches_tracked``.
+
+A Parameter attribute can be replaced by another Parameter (or None), never by a plain
+tensor: ``m.weight = m.weight - lr * m.weight.grad`` would silently drop ``weight`` from
+``parameters()`` and ``state_dict()``, so it raises, as PyTorch does, and names the
+in-place update under ``mg.no_grad()`` that was meant.
 
 A module or parameter used in two places (tied weights: ``Sequential(lin, lin)``) is
 listed once, under the first name met, as in PyTorch: an optimizer given it twice
@@ -15,6 +25,7 @@ would update it twice per step.
 import numpy
 
 from .. import backend
+from ..serialization import LEGACY_FORMAT
 from ..tensor import Tensor, tensor
 
 
@@ -41,9 +52,20 @@ class Module:
     def __call__(self, *args, **kwargs):
         return self.forward(*args, **kwargs)
 
+    def __setattr__(self, name, value):
+        """Set an attribute, refusing to rebind a Parameter to a tensor that is not one (PyTorch's rule)."""
+        if isinstance(vars(self).get(name), Parameter) and not (value is None or isinstance(value, Parameter)):
+            raise TypeError(
+                f"{type(self).__name__}: cannot assign a {type(value).__name__} as parameter {name!r} "
+                f"(mg.nn.Parameter or None expected): the new tensor would not be a parameter, so {name!r} would "
+                f"drop out of parameters() and state_dict() and the optimizer would never see it. To update the "
+                f"weights in place, as an optimizer does, write `with mg.no_grad(): module.{name} -= lr * "
+                f"module.{name}.grad`; to replace the parameter, assign mg.nn.Parameter(new_values)")
+        object.__setattr__(self, name, value)
+
     # ------------------------------------------------------------ what it owns
     def named_children(self):
-        """(name, module) for each direct sub-module; a list attribute ``layers`` gives ``layers.0``, ..."""
+        """(name, module) for each direct sub-module; a list attribute ``blocks`` gives ``blocks.0``, ..."""
         for name, value in vars(self).items():
             if isinstance(value, Module):
                 yield name, value
@@ -200,10 +222,16 @@ class Module:
         unexpected names are skipped. Each tensor keeps its own device and dtype.
         All or nothing: every name and shape is checked before anything changes.
 
-        A shared parameter may also come under its other names (``layers.1.weight`` for
+        A shared parameter may also come under its other names (``1.weight`` for
         ``Sequential(lin, lin)``, as a PyTorch state dict lists it): any one of them loads
         it, and names of the same parameter must then hold the same values.
+
+        A state dict that ``mg.load`` read from a checkpoint of earlier minigrad (format
+        ``minigrad-checkpoint-1``: it comes back as a :class:`~minigrad.serialization.LegacyDict`)
+        is first converted by :func:`upgrade_legacy_state_dict`: old names, old Linear layout.
         """
+        if getattr(state, "format", None) == LEGACY_FORMAT:
+            state = upgrade_legacy_state_dict(self, state)
         own = dict(self._named_state())
         first_name = {id(t): name for name, t in own.items()}
         alias_of = {name: first_name[id(t)] for name, t in self._all_named_tensors("", persistent_only=True)
@@ -257,28 +285,53 @@ def _first_names(named):
 class Sequential(Module):
     """Modules applied one after the other: Sequential(a, b, c)(x) = c(b(a(x))).
 
-    They are kept in the list ``layers``, so their parameters are named ``layers.0.weight``, ...
+    Its children are named by position, as in PyTorch, so the parameters of
+    ``Sequential(Conv2d(1, 4, 3), ReLU(), Flatten(), Linear(144, 10))`` are ``0.weight``,
+    ``0.bias``, ``3.weight``, ``3.bias``: the keys of the same ``torch.nn.Sequential``.
+    Given one dict instead (``Sequential({"conv": Conv2d(1, 4, 3), "relu": ReLU()})``, or
+    PyTorch's ``OrderedDict``), the children take its keys as names.
     """
 
     def __init__(self, *layers):
-        self.layers = list(layers)
+        self._modules = {}
+        if len(layers) == 1 and isinstance(layers[0], dict):
+            for key, module in layers[0].items():
+                self._add(key, module)
+        else:
+            for module in layers:
+                self.append(module)
+
+    def _add(self, key, module):
+        if not isinstance(key, str) or not key or "." in key:
+            raise KeyError(f"Sequential: names of layers must be non-empty strings without '.', got {key!r}")
+        self._modules[key] = _checked(module, "Sequential")
+
+    def named_children(self):
+        yield from self._modules.items()
 
     def forward(self, x):
-        for layer in self.layers:
+        for layer in self._modules.values():
             x = layer(x)
         return x
 
     def __getitem__(self, i):
-        return self.layers[i]
+        """The i-th layer; a slice gives a Sequential of those layers, under the same names."""
+        items = list(self._modules.items())
+        return Sequential(dict(items[i])) if isinstance(i, slice) else items[i][1]
+
+    def __setitem__(self, i, module):
+        key = list(self._modules)[i]
+        self._modules[key] = _checked(module, "Sequential")
 
     def __len__(self):
-        return len(self.layers)
+        return len(self._modules)
 
     def __iter__(self):
-        return iter(self.layers)
+        return iter(self._modules.values())
 
     def append(self, module):
-        self.layers.append(_checked(module, "Sequential"))
+        """Add ``module`` at the end, named by its position (``str(len(self))``)."""
+        self._add(str(len(self._modules)), module)
         return self
 
 
@@ -377,3 +430,82 @@ def _checked(module, container):
     if not isinstance(module, Module):
         raise TypeError(f"{container}: expected a Module, got {type(module).__name__}")
     return module
+
+
+# ---------------------------------------------------------------- checkpoints of earlier minigrad
+
+def upgrade_legacy_state_dict(model, state):
+    """``state``, a state dict of ``model`` saved in format ``minigrad-checkpoint-1``, in today's names and layouts.
+
+    Two things have changed since that format, both to PyTorch's conventions:
+
+    - a Sequential kept its layers in a list attribute ``layers``, so its children were
+      ``layers.0``, ``layers.1``, ...; they are now ``0``, ``1``, ... (``encoder.layers.2.bias``
+      becomes ``encoder.2.bias``; a plain list attribute of a model is named as before);
+    - a Linear stored its weight as (in_features, out_features); it is now
+      (out_features, in_features), so each Linear weight is transposed.
+
+    The file's format decides, never the shapes: a square Linear weight has the same shape
+    in both layouts, so only knowing that the file is of format 1 says that it must be
+    transposed. ``mg.load`` marks what it reads from such a file (see
+    :class:`~minigrad.serialization.LegacyDict`) and :meth:`Module.load_state_dict` calls
+    this function on a marked state dict, so ``model.load_state_dict(mg.load(path))``
+    loads an old checkpoint unchanged. Names the model does not know are passed on as
+    they are, for ``load_state_dict`` to report.
+    """
+    new_name, transposed = _legacy_layout(model)
+    upgraded = {}
+    for key, value in state.items():
+        name = new_name.get(key, key)
+        if name in transposed:
+            value = (value.numpy() if isinstance(value, Tensor) else numpy.asarray(value)).T
+        upgraded[name] = value
+    return upgraded
+
+
+def upgrade_legacy_optimizer_state(model, optimizer, state):
+    """An optimizer's ``state`` saved in format ``minigrad-checkpoint-1``, its buffers in today's layouts.
+
+    The optimizer's buffers (Adam's ``exp_avg`` and ``exp_avg_sq``, SGD's momentum) have
+    the shape of their parameter, so those of each Linear weight of ``model`` were stored
+    as (in_features, out_features) and are transposed, as
+    :func:`upgrade_legacy_state_dict` transposes the weight itself. Which parameter a
+    buffer belongs to is read from ``optimizer``, which must hold ``model``'s parameters
+    in the order it was built with then. An optimizer cannot do this alone (it does not
+    know which of its parameters are Linear weights), so ``Optimizer.load_state_dict``
+    refuses a state from a format-1 file and names this function.
+    """
+    if "steps" in state and "param_groups" not in state:      # the flat layout of still earlier minigrad
+        state = optimizer._from_flat_state(state)
+    _, transposed = _legacy_layout(model)
+    transposed_ids = {id(t) for name, t in model._all_named_tensors("", persistent_only=True) if name in transposed}
+    index_of = {}
+    for saved, group in zip(state["param_groups"], optimizer.param_groups):
+        index_of.update(zip(saved["params"], group["params"]))
+    buffers = {}
+    for i, entries in state["state"].items():
+        p = index_of.get(i)
+        if p is not None and id(p) in transposed_ids:
+            entries = {name: value if isinstance(value, int) else numpy.asarray(value).T
+                       for name, value in entries.items()}
+        buffers[i] = dict(entries)
+    return {"state": buffers, "param_groups": [dict(group) for group in state["param_groups"]]}
+
+
+def _legacy_layout(model):
+    """({name in format 1: name today}, {today's names of Linear weights}) for every parameter and buffer of model."""
+    from .layers import Linear  # layers.py is built on this file, so the import cannot be at the top
+    new_name, transposed = {}, set()
+
+    def visit(module, prefix, old_prefix):
+        own = [name for name, value in vars(module).items() if isinstance(value, Parameter)]
+        for name in own + [name for name, _ in module._own_buffers(persistent_only=True)]:
+            new_name[old_prefix + name] = prefix + name
+            if isinstance(module, Linear) and name == "weight":
+                transposed.add(prefix + name)
+        for name, child in module.named_children():
+            old = f"layers.{name}" if isinstance(module, Sequential) else name
+            visit(child, f"{prefix}{name}.", f"{old_prefix}{old}.")
+
+    visit(model, "", "")
+    return new_name, transposed

@@ -28,6 +28,10 @@ class _BatchNorm(Module):
     num_batches_tracked). Evaluation (``eval()``): the running statistics replace the
     batch's, and nothing is updated. With ``track_running_stats=False`` there are no
     running statistics and the batch's are used in both modes.
+
+    The buffers are PyTorch's, so a state dict moves to ``torch.nn.BatchNorm*d`` and back:
+    ``running_mean`` and ``running_var`` of the parameters' dtype, and
+    ``num_batches_tracked``, an int64 scalar counting the batches seen in training mode.
     """
 
     dims = ()

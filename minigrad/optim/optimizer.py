@@ -17,6 +17,7 @@ of the parameter's device, made the first time the parameter has a gradient.
 import numpy
 
 from .. import backend
+from ..serialization import LEGACY_FORMAT
 from ..tensor import Tensor
 
 
@@ -131,9 +132,17 @@ class Optimizer:
         The hyperparameters of each group are taken from the state (the parameters stay
         this optimizer's), and the buffers go to each parameter's device and dtype. All or
         nothing: the whole state is checked before anything changes. A state in the flat
-        layout of earlier minigrad (``"lr"``, ``"steps"``, ``"exp_avg.0"``, ...) is read too.
+        layout of earlier minigrad (``"lr"``, ``"steps"``, ``"exp_avg.0"``, ...) is read too. A state
+        that ``mg.load`` read from a file of format ``minigrad-checkpoint-1`` is refused: convert it
+        with ``mg.nn.module.upgrade_legacy_optimizer_state(model, optimizer, state)``, which knows
+        which buffers belong to Linear weights, whose layout has changed.
         """
         owner = f"{type(self).__name__}.load_state_dict"
+        if getattr(state_dict, "format", None) == LEGACY_FORMAT:   # a mark set by mg.load
+            raise ValueError(f"{owner}: this state was read from a checkpoint of format {LEGACY_FORMAT!r}, which "
+                             "stored Linear weights, and so their buffers, as (in_features, out_features); convert "
+                             "it first: optimizer.load_state_dict(mg.nn.module.upgrade_legacy_optimizer_state(model, "
+                             "optimizer, state))")
         if "steps" in state_dict and "param_groups" not in state_dict:
             state_dict = self._from_flat_state(state_dict)
         if set(state_dict) != {"state", "param_groups"}:

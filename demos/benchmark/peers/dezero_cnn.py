@@ -32,9 +32,9 @@ def cnn(dezero, params):
 
     model = CNN()
     for layer, index in ((model.conv1, "0"), (model.conv2, "3"), (model.linear, "7")):
-        weight = params[f"layers.{index}.weight"]
+        weight = params[f"{index}.weight"]
         layer.W.data = (weight.T if layer is model.linear else weight).copy()
-        layer.b.data = params[f"layers.{index}.bias"].copy()
+        layer.b.data = params[f"{index}.bias"].copy()
     return model
 
 

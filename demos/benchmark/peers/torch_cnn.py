@@ -12,7 +12,7 @@ def cnn(torch, params, device="cpu"):
                           nn.Flatten(), nn.Linear(32 * 7 * 7, 10))
     with torch.no_grad():
         for name, value in params.items():
-            layer, kind = name.split(".")[1:]     # the same layouts as minigrad's: Linear's weight is (out, in)
+            layer, kind = name.split(".")     # the same layouts as minigrad's: Linear's weight is (out, in)
             getattr(model[int(layer)], kind).copy_(torch.from_numpy(value))
     return model.to(torch.device(device))
 
