@@ -176,3 +176,18 @@ def test_parse_only_refuses_a_wrong_flag():
         parse_only("demos/vae.py", ("--epoch-count", "3"))
     with contextlib.redirect_stderr(io.StringIO()), pytest.raises(SystemExit):
         parse_only("demos/benchmark", ("--presets", "no-such-preset"))
+
+
+DEMOS = sorted(p.stem for p in (ROOT / "demos").glob("*.py"))
+
+
+@pytest.mark.parametrize("name", DEMOS)
+def test_help_states_each_default_once(name):
+    """``--help`` with ArgumentDefaultsHelpFormatter appends "(default: X)" to every option: a help
+    text that states its own default besides must say it through %(default)s, not a second time."""
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout), pytest.raises(SystemExit):
+        parse_only(f"demos/{name}.py", ("--help",))
+    options = re.split(r"\n  (?=-)", stdout.getvalue())   # one entry per option, its wrapped lines joined
+    twice = [" ".join(o.split()) for o in options if o.count("(default:") > 1]
+    assert stdout.getvalue().count("usage:") == 1 and not twice, twice
