@@ -652,7 +652,8 @@ def parse_args(argv):
     parser.add_argument("--device", default="cpu", help=f"one of {mg.devices()}")
     parser.add_argument("--out", default=os.path.join("demo_out", "bayes_logreg"),
                         help="folder for pictures and metrics")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress bar (without it, one only on a terminal)")
     parser.add_argument("--no-pictures", action="store_true", help="write metrics.json only")
     args = parser.parse_args(argv)
     if args.samples < 2 and "score+baseline" in args.estimators:
@@ -706,7 +707,7 @@ def main(argv=None):
     runs = runs_of(args)
     steps = snapshot_steps(args.iterations, args.snapshots)
     fits, frozen = {}, {}
-    bar = tqdm(total=args.iterations * len(runs), desc="fits", disable=args.no_progress)
+    bar = tqdm(total=args.iterations * len(runs), desc="fits", disable=args.no_progress or None)
     for fam, est in runs:
         bar.set_description(f"{fam} / {est}")
         mg.random.seed(args.seed)
@@ -731,7 +732,7 @@ def main(argv=None):
     # the variance of one gradient estimate, at the same frozen points for every estimator
     variance = {}
     total = sum(len(snaps) * sum(1 for r in runs if r[0] == fam) for fam, (_, snaps) in frozen.items())
-    bar = tqdm(total=total * args.variance_repeats, desc="gradient variance", disable=args.no_progress)
+    bar = tqdm(total=total * args.variance_repeats, desc="gradient variance", disable=args.no_progress or None)
     for fam, (reference, snapshots) in frozen.items():
         family = FAMILIES[fam](d, args.init_scale, dtype, args.device)
         study = {"reference": reference, "steps": sorted(snapshots), "trace": {}, "max_abs_z": {}}

@@ -299,7 +299,8 @@ def parse_args(argv):
     digits.add_argument("--samples", type=int, default=50,
                         help="weight draws averaged in a prediction (part 1: ten times as many)")
     digits.add_argument("--rotation-digits", type=int, default=500, help="test digits rotated in the angle sweep")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress bar (without it, one only on a terminal)")
     return parser.parse_args(argv)
 
 
@@ -357,7 +358,7 @@ def train_regression(args, tqdm):
     bnn_optimizer = mg.optim.Adam(bnn.parameters(), lr=args.reg_lr)
     plain_optimizer = mg.optim.Adam(plain.parameters(), lr=args.reg_lr)
     history = {"negative_elbo": [], "nll": [], "kl": [], "plain_nll": []}
-    bar = tqdm(range(args.reg_steps), desc="part 1: regression", leave=False, disable=args.no_progress)
+    bar = tqdm(range(args.reg_steps), desc="part 1: regression", leave=False, disable=args.no_progress or None)
     for _ in bar:
         bnn_optimizer.zero_grad()
         loss, nll, kl = negative_elbo(bnn, x_t, y_t, len(x), noise=args.noise)
@@ -496,7 +497,8 @@ def measure_variances(model, images, labels, batch_sizes, repeats, seed, tqdm, n
     per gradient}}."""
     table, seconds = {}, {}
     keep = model.layers[0].estimator
-    bar = tqdm(total=len(ESTIMATORS + REFERENCES) * len(batch_sizes), desc=desc, leave=False, disable=no_progress)
+    bar = tqdm(total=len(ESTIMATORS + REFERENCES) * len(batch_sizes), desc=desc, leave=False,
+               disable=no_progress or None)
     for estimator in ESTIMATORS + REFERENCES:
         table[estimator], seconds[estimator] = {}, {}
         for batch_size in batch_sizes:
@@ -530,7 +532,8 @@ def train_classifier(model, images, labels, test_images, test_labels, args, tqdm
         mg.random.seed(args.seed * 1000 + epoch + seed_offset)
         order = rng.permutation(len(images))
         batches = [order[i:i + args.batch_size] for i in range(0, len(order), args.batch_size)]
-        bar = tqdm(batches, desc=f"{desc}, epoch {epoch + 1}/{args.epochs}", leave=False, disable=args.no_progress)
+        bar = tqdm(batches, desc=f"{desc}, epoch {epoch + 1}/{args.epochs}", leave=False,
+                   disable=args.no_progress or None)
         totals = numpy.zeros(3)
         tick = time.process_time()
         for index in bar:

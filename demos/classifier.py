@@ -128,11 +128,13 @@ def parse_args(argv):
     parser.add_argument("--seed", type=int, default=0, help="initial weights and the order of the batches")
     parser.add_argument("--device", default="cpu", help=f"one of {mg.devices()}")
     parser.add_argument("--out", default=None,
-                        help="folder for pictures and metrics (default: demo_out/classifier-MODEL)")
-    parser.add_argument("--data", default=None, help="folder of the official MNIST IDX files (default: embedded)")
+                        help="folder for pictures and metrics (default: %(default)s, i.e. demo_out/classifier-MODEL)")
+    parser.add_argument("--data", default=None,
+                        help="folder of the official MNIST IDX files (default: %(default)s, i.e. the embedded digits)")
     parser.add_argument("--train-size", type=int, default=None, help="use only the first N training digits")
     parser.add_argument("--test-size", type=int, default=None, help="use only the first N test digits")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress bar (without it, one only on a terminal)")
     parser.add_argument("--no-pictures", action="store_true", help="write metrics.json only")
     args = parser.parse_args(argv)
     if args.out is None:
@@ -152,7 +154,7 @@ def parse_args(argv):
 def train_epoch(model, optimizer, loader, epoch, args, tqdm):
     """One pass over the training digits; returns (mean loss, accuracy) over the epoch's batches."""
     model.train()
-    bar = tqdm(loader, desc=f"epoch {epoch + 1}/{args.epochs}", leave=False, disable=args.no_progress)
+    bar = tqdm(loader, desc=f"epoch {epoch + 1}/{args.epochs}", leave=False, disable=args.no_progress or None)
     total_loss, correct, count = 0.0, 0, 0
     for x, y in bar:
         logits = model(x)

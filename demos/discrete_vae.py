@@ -321,7 +321,8 @@ def parse_args(argv):
     parser.add_argument("--tau-start", type=float, default=1.0)
     parser.add_argument("--tau-min", type=float, default=0.5)
     parser.add_argument("--anneal-rate", type=float, default=None,
-                        help="r in tau = max(tau_min, tau_start exp(-r step)) (default: reach tau_min halfway)")
+                        help="r in tau = max(tau_min, tau_start exp(-r step)) "
+                             "(default: %(default)s, i.e. reach tau_min halfway)")
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--eval-draws", type=int, default=4, help="hard draws per test digit for the discrete ELBO")
@@ -334,10 +335,12 @@ def parse_args(argv):
     parser.add_argument("--device", default="cpu", help=f"one of {mg.devices()}")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=os.path.join("demo_out", "discrete_vae"), help="folder for pictures, metrics")
-    parser.add_argument("--data", default=None, help="folder of the official MNIST IDX files (default: embedded)")
+    parser.add_argument("--data", default=None,
+                        help="folder of the official MNIST IDX files (default: %(default)s, i.e. the embedded digits)")
     parser.add_argument("--train-size", type=int, default=None, help="use only the first N training digits")
     parser.add_argument("--test-size", type=int, default=None, help="use only the first N test digits")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress bar (without it, one only on a terminal)")
     parser.add_argument("--no-pictures", action="store_true", help="write metrics.json only")
     return parser.parse_args(argv)
 
@@ -361,7 +364,7 @@ def train(estimator, args, train_images, test_images, tqdm):
     if estimator == "gumbel-softmax":   # the number it optimizes, on the test digits, beside the discrete one
         curve["test_relaxed_elbo"] = [relaxed_elbo(model, test_images, curve["temperature"][0], args.device)]
     step, seconds = 0, 0.0
-    bar = tqdm(total=args.epochs * steps_per_epoch, desc=f"{estimator:>16}", disable=args.no_progress)
+    bar = tqdm(total=args.epochs * steps_per_epoch, desc=f"{estimator:>16}", disable=args.no_progress or None)
     for epoch in range(args.epochs):
         rng = mg.backend.host_generator([args.seed, epoch])    # the same digits, in the same order, for all
         mg.random.seed(int(rng.integers(2 ** 31)))              # the draws of z
@@ -688,7 +691,7 @@ def main(argv=None):
         model, baseline = results["reinforce-nvil"]["model"], results["reinforce-nvil"]["baseline"]
         studied = ["reinforce", "reinforce-nvil", "rloo", "gumbel-softmax", "straight-through"]
         count = len(studied) + 2 * (len(args.study_temperatures) - 1)
-        with tqdm(total=count, desc="gradient study", disable=args.no_progress) as bar:
+        with tqdm(total=count, desc="gradient study", disable=args.no_progress or None) as bar:
             study = gradient_study(model, baseline, x, args, studied, progress=bar)
         print(f"gradient study ({args.study_digits} test digits, weights of the REINFORCE + NVIL model, "
               f"{args.study_repeats} estimates each; relative to |true gradient|^2, reference noise "

@@ -386,7 +386,8 @@ def main(argv=None):
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--out", default="demo_out/estimators", help="folder for the PNGs and CSV files")
     parser.add_argument("--samples", type=int, default=20000, help="single-sample estimates per point (N)")
-    parser.add_argument("--points", type=int, default=None, help="values of k per cost (default: all 13)")
+    parser.add_argument("--points", type=int, default=None,
+                        help="values of k per cost (default: %(default)s, i.e. all 13)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args(argv)

@@ -830,7 +830,8 @@ def main(argv=None):
     parser.add_argument("--samples", type=int, default=1000000, help="Monte Carlo draws for the identities")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress bar (without it, one only on a terminal)")
     args = parser.parse_args(argv)
 
     import matplotlib
@@ -846,7 +847,8 @@ def main(argv=None):
     print_hvp(check)
 
     X, y, description = load_logreg_data(args.data, args.mnist_per_class)
-    progress = lambda name: (lambda steps: tqdm(steps, desc=name, leave=False, disable=args.no_progress))  # noqa: E731
+    progress = lambda name: (lambda steps: tqdm(steps, desc=name, leave=False,
+                             disable=args.no_progress or None))  # noqa: E731
     runs, info = compare_optimizers(X, y, args.lam, args.tol, args.max_iter,
                                     [float(lr) for lr in args.adam_lrs.split(",")], progress, args.device,
                                     args.max_seconds)

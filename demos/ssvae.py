@@ -273,11 +273,13 @@ def parse_args(argv):
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--device", default="cpu", help=f"one of {mg.devices()}")
     parser.add_argument("--out", default=os.path.join("demo_out", "ssvae"), help="folder for pictures and metrics")
-    parser.add_argument("--data", default=None, help="folder of the official MNIST IDX files (default: embedded)")
+    parser.add_argument("--data", default=None,
+                        help="folder of the official MNIST IDX files (default: %(default)s, i.e. the embedded digits)")
     parser.add_argument("--train-size", type=int, default=None, help="use only the first N training digits")
     parser.add_argument("--test-size", type=int, default=None, help="use only the first N test digits")
     parser.add_argument("--iwae-k", type=int, default=20, help="draws per class for the final estimate of log p(x)")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress bar (without it, one only on a terminal)")
     parser.add_argument("--no-pictures", action="store_true", help="write metrics.json only")
     return parser.parse_args(argv)
 
@@ -366,7 +368,7 @@ def train_one_seed(seed, data, args, tqdm):
                                                         rng=rng, device=args.device))
         sums = numpy.zeros(5)
         bar = tqdm(unlabelled_batches, desc=f"seed {seed} epoch {epoch + 1}/{args.epochs}", leave=False,
-                   disable=args.no_progress)
+                   disable=args.no_progress or None)
         for step, xb_u in enumerate(bar, start=1):
             xb_l, yb_l = next(labelled_batches)
             optimizer.zero_grad()

@@ -178,15 +178,18 @@ def parse_args(argv):
     parser.add_argument("--device", default="cpu", help=f"one of {mg.devices()}")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=os.path.join("demo_out", "vae"), help="folder for pictures and metrics")
-    parser.add_argument("--checkpoint", default=None, help="checkpoint file (default: OUT/checkpoint.npz)")
+    parser.add_argument("--checkpoint", default=None,
+                        help="checkpoint file (default: %(default)s, i.e. OUT/checkpoint.npz)")
     parser.add_argument("--resume", action="store_true", help="continue from the checkpoint if it exists")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--data", default=None, help="folder of the official MNIST IDX files (default: embedded)")
+    parser.add_argument("--data", default=None,
+                        help="folder of the official MNIST IDX files (default: %(default)s, i.e. the embedded digits)")
     parser.add_argument("--train-size", type=int, default=None, help="use only the first N training digits")
     parser.add_argument("--test-size", type=int, default=None, help="use only the first N test digits")
     parser.add_argument("--iwae-k", type=int, default=100, help="draws for the final importance-weighted bound")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress bar (without it, one only on a terminal)")
     parser.add_argument("--no-pictures", action="store_true", help="write metrics.json and the checkpoint only")
     return parser.parse_args(argv)
 
@@ -242,7 +245,7 @@ def train_epoch(model, optimizer, images, epoch, args, tqdm):
     mg.random.seed(int(rng.integers(2 ** 31)))             # ... and its draws of z
     x = mg.data.binarize(images, rng)
     batches = mg.data.BatchIterator(x, batch_size=args.batch_size, shuffle=True, rng=rng, device=args.device)
-    bar = tqdm(batches, desc=f"epoch {epoch + 1}/{args.epochs}", leave=False, disable=args.no_progress)
+    bar = tqdm(batches, desc=f"epoch {epoch + 1}/{args.epochs}", leave=False, disable=args.no_progress or None)
     total, count = 0.0, 0
     for xb in bar:
         optimizer.zero_grad()

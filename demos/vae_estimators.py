@@ -344,7 +344,8 @@ def parse_args(argv):
     parser.add_argument("--test-size", type=int, default=None, help="use only the first N test digits")
     parser.add_argument("--out", default=os.path.join("demo_out", "vae_estimators"),
                         help="folder for the pictures and metrics.json")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress bar (without it, one only on a terminal)")
     args = parser.parse_args(argv)
     if "pathwise" not in args.estimators:
         args.estimators = ["pathwise", *args.estimators]
@@ -425,7 +426,7 @@ def train(name, args, train_images, test_images, checkpoints, tqdm):
     if name == "pathwise" and 0 in checkpoints:
         snapshot()
     steps_per_epoch = -(-len(train_images) // args.batch_size)
-    bar = tqdm(total=args.epochs * steps_per_epoch, desc=f"{name:>14}", disable=args.no_progress, leave=False)
+    bar = tqdm(total=args.epochs * steps_per_epoch, desc=f"{name:>14}", disable=args.no_progress or None, leave=False)
     for epoch in range(args.epochs):
         rng = mg.backend.host_generator([args.seed, epoch])   # this epoch's binarization and order ...
         mg.random.seed(int(rng.integers(2 ** 31)))            # ... and its draws of z
@@ -502,7 +503,7 @@ def variance_study(args, snapshots, x, tqdm):
     n = args.estimates
     results = {name: {"total_variance": [], "snr": [], "bias_check": [], "centred_signal_ms": []}
                for name in args.estimators}
-    bar = tqdm(total=len(snapshots) * len(estimators) * n, desc="gradient variance", disable=args.no_progress,
+    bar = tqdm(total=len(snapshots) * len(estimators) * n, desc="gradient variance", disable=args.no_progress or None,
                leave=False)
     for i, snap in enumerate(snapshots):
         model.load_state_dict(snap["model"])

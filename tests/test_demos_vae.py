@@ -89,3 +89,16 @@ def test_pitfalls_demo_shows_what_it_claims(tmp_path):
     assert collapse["std 1.0"]["active_units"] == 0 and collapse["std 1.0"]["kl"][-1] < 0.05
     assert max(collapse["std 1.0, KL warm-up"]["kl"]) > 0.5 and collapse["std 1.0, KL warm-up"]["kl"][-1] < 0.05
     assert collapse["std 0.1"]["active_units"] == 2 and collapse["learned std >= 0.01"]["active_units"] >= 1
+
+
+def test_the_progress_bar_stays_off_when_stderr_is_not_a_terminal(tmp_path):
+    """Written to a log file, a bar would add one line per update (thousands in a long run): tqdm's
+    ``disable=None`` turns it off when stderr is not a terminal, without ``--no-progress``."""
+    import contextlib
+    import io
+    vae = load_demo("vae")
+    log = io.StringIO()                  # not a terminal: isatty() is False, as for a file
+    with contextlib.redirect_stderr(log):
+        vae.main(["--epochs", "1", "--out", str(tmp_path), "--no-pictures",
+                  *[a for a in TINY if a != "--no-progress"]])
+    assert "epoch 1/1" not in log.getvalue(), log.getvalue()[:300]

@@ -140,11 +140,15 @@ def test_where_with_any_operands(device, a, b, c):
                       lambda: np.where(a, b, c) if a.dtype == np.bool_ else (_ for _ in ()).throw(TypeError()))
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")   # a clean run prints none: each expected one is silenced here
 @settings(max_examples=40)
 @given(a=arrays(), requires_grad=st.booleans(), dtype=st.sampled_from([None, np.float32, np.float64, np.int64]))
 def test_tensor_constructor_and_backward(device, a, requires_grad, dtype):
     try:
-        x = mg.tensor(a, requires_grad=requires_grad, dtype=dtype, device=device)
+        # NaN, inf or a float out of int64's range cast to int64 has no defined value: NumPy warns
+        # "invalid value encountered in cast", as np.asarray(a).astype(np.int64) does; that is not checked here
+        with np.errstate(invalid="ignore"):
+            x = mg.tensor(a, requires_grad=requires_grad, dtype=dtype, device=device)
     except DOCUMENTED:
         assert requires_grad and np.dtype(dtype or a.dtype).kind not in "fc"
         return
