@@ -1,6 +1,7 @@
 """What the demo tests share: loading a demo from demos/ as a module, and checking its pictures."""
 import importlib.util
 import os
+import sys
 
 import numpy
 
@@ -9,6 +10,8 @@ DEMOS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "demos")
 
 def load_demo(name):
     """demos/<name>.py imported as a module (demos/ is not a package), so a test can call its main(argv)."""
+    if DEMOS not in sys.path:   # a demo imports demos/common.py, as it does when run from demos/
+        sys.path.insert(0, DEMOS)
     spec = importlib.util.spec_from_file_location(f"demo_{name}", os.path.join(DEMOS, name + ".py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

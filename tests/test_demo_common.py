@@ -1,0 +1,66 @@
+"""demos/common.py: the scaffolding every demo shares."""
+import io
+import os
+import subprocess
+import sys
+
+import numpy
+import pytest
+
+from demo_helpers import DEMOS, load_demo
+
+common = load_demo("common")
+
+
+def test_importing_it_gives_blas_one_thread_unless_the_user_chose():
+    def threads(env):
+        env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                                                 "MKL_NUM_THREADS")} | env
+        code = "import common, os; print(os.environ.get('OPENBLAS_NUM_THREADS'), os.environ.get('OMP_NUM_THREADS'))"
+        return subprocess.run([sys.executable, "-c", code], cwd=DEMOS, env=env, capture_output=True, text=True,
+                              check=True).stdout.split()
+    assert threads({}) == ["1", "1"]
+    assert threads({"OMP_NUM_THREADS": "2"}) == ["None", "2"]      # a choice of the user's is left alone
+
+
+def test_the_options_every_demo_has():
+    args = common.parser("vae", "Trains a VAE.\n\nMore text.").parse_args([])
+    assert (args.out, args.seed, args.device, args.no_progress) == (os.path.join("demo_out", "vae"), 0, "cpu", False)
+    args = common.parser("x", None, seed=3).parse_args(["--seed", "7", "--no-progress", "--out", "o"])
+    assert (args.seed, args.no_progress, args.out) == (7, True, "o")
+
+
+def test_an_unknown_device_stops_with_what_to_do():
+    with pytest.raises(SystemExit, match=r"--device tpu was asked for, but minigrad has only the devices"):
+        common.require_device("tpu")
+
+
+def test_start_seeds_and_makes_the_folder(tmp_path):
+    args = common.parser("x", None, seed=5).parse_args(["--out", str(tmp_path / "run")])
+    assert common.start(args, pictures=False) is None
+    first = common.mg.random.normal(shape=(3,)).numpy()
+    common.start(args, pictures=False)
+    numpy.testing.assert_array_equal(common.mg.random.normal(shape=(3,)).numpy(), first)
+    assert (tmp_path / "run").is_dir()
+
+
+def test_the_progress_bar_is_silent_off_a_terminal_and_with_no_progress(monkeypatch):
+    args = common.parser("x", None).parse_args([])
+    stream = io.StringIO()                      # not a terminal
+    assert list(common.progress(range(3), args, file=stream)) == [0, 1, 2]
+    assert stream.getvalue() == ""
+    args.no_progress = True
+    assert common.progress(range(3), args).disable
+
+
+def test_image_grid_tiles_row_by_row():
+    images = numpy.arange(3 * 4).reshape(3, 4)           # three 2x2 images
+    grid = common.image_grid(images, rows=2, cols=2, size=2)
+    numpy.testing.assert_array_equal(grid, [[0, 1, 4, 5], [2, 3, 6, 7], [8, 9, 0, 0], [10, 11, 0, 0]])
+
+
+def test_in_notebook_only_as_the_kernels_main(monkeypatch):
+    monkeypatch.setitem(sys.modules, "ipykernel", object())
+    assert common.in_notebook("__main__") and not common.in_notebook("demo_vae")
+    monkeypatch.delitem(sys.modules, "ipykernel")
+    assert not common.in_notebook("__main__")
