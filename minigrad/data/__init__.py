@@ -17,12 +17,13 @@ model's device. Randomness comes from a NumPy Generator that the caller passes i
 (``mg.backend.host_generator(seed)``) or a seed, so a seeded program shuffles and
 binarizes the same way on every run.
 
-MNIST and the IDX format are in mnist.py; Dataset, TensorDataset, DataLoader and BatchIterator in
-dataloader.py. ``minigrad.utils.data`` names the same classes at PyTorch's path
-(``from minigrad.utils.data import DataLoader``).
+MNIST and the IDX format are in mnist.py; the breast-cancer data in breast_cancer.py; Dataset,
+TensorDataset, DataLoader and BatchIterator in dataloader.py. ``minigrad.utils.data`` names the
+same classes at PyTorch's path (``from minigrad.utils.data import DataLoader``).
 """
+from .breast_cancer import BreastCancer, load_breast_cancer
 from .dataloader import BatchIterator, DataLoader, Dataset, TensorDataset
 from .mnist import EMBEDDED, MNIST, binarize, load_mnist, read_idx
 
-__all__ = ["EMBEDDED", "MNIST", "load_mnist", "binarize", "read_idx", "Dataset", "TensorDataset", "DataLoader",
-           "BatchIterator"]
+__all__ = ["EMBEDDED", "MNIST", "load_mnist", "binarize", "read_idx", "BreastCancer", "load_breast_cancer", "Dataset",
+           "TensorDataset", "DataLoader", "BatchIterator"]
