@@ -99,6 +99,9 @@ def run_demo(name):
     (target / "output.txt").write_text(f"$ {command}\n{tee.kept.getvalue()}")
     for picture in pictures:
         copy_png(ROOT / out / picture, target / picture)
+    for table in sorted((ROOT / out).glob("*.md")):   # result tables the chapter includes (--8<--)
+        shutil.copyfile(table, target / table.name)
+        print(f"   {(target / table.name).relative_to(ROOT)}")
 
 
 def copy_png(source, target):
