@@ -337,6 +337,36 @@ def test_max_pool2d_gives_a_tie_to_the_first_and_propagates_nan(device):
     np.testing.assert_array_equal(y.grad.numpy(), [[[[0.0, 1.0], [0.0, 0.0]]]])
 
 
+def test_max_pool2d_never_gives_the_gradient_to_the_padding(device):
+    # the padding is -inf: a window whose pixels are -inf ties with it, and the pixel must win (PyTorch: 4)
+    x = tensor(np.array([[[[-np.inf]]]]), device)
+    out = F.max_pool2d(x, 2, stride=1, padding=1)
+    np.testing.assert_array_equal(out.numpy(), np.full((1, 1, 2, 2), -np.inf))
+    out.backward(mg.ones_like(out))
+    assert x.grad.numpy().tolist() == [[[[4.0]]]]
+
+
+@settings(max_examples=50)
+@given(geometry=geometries(max_dilation=1), stride_is_kernel=st.booleans(), data=st.data())
+def test_max_pool2d_gives_pytorchs_values_and_gradients_with_ties_and_minus_infinity(device, geometry,
+                                                                                     stride_is_kernel, data):
+    torch = pytest.importorskip("torch")
+    kernel, stride, padding, _, size = geometry
+    stride = kernel if stride_is_kernel else stride
+    padding = tuple(min(p, k // 2) for p, k in zip(padding, kernel))   # PyTorch's limit: half the kernel
+    assume(min(output_length(m, k, s, p, 1) for m, k, s, p in zip(size, kernel, stride, padding)) > 0)
+    x = data.draw(arrays((2, 2) + size, st.sampled_from([-np.inf, -1.0, 0.0, 1.0])))   # ties everywhere
+    t = tensor(x, device)
+    out = F.max_pool2d(t, kernel, stride, padding)
+    g = np.random.default_rng(0).standard_normal(out.shape)
+    out.backward(mg.tensor(g, device=device))
+    reference = torch.tensor(x, requires_grad=True)
+    expected = torch.nn.functional.max_pool2d(reference, kernel, stride, padding)
+    expected.backward(torch.from_numpy(g))
+    np.testing.assert_array_equal(out.numpy(), expected.detach().numpy())
+    np.testing.assert_array_equal(t.grad.numpy(), reference.grad.numpy())
+
+
 def test_max_pool2d_is_a_primitive_that_only_looks_at_strided_views(device):
     x = tensor(np.arange(16.0).reshape(1, 1, 4, 4), device)
     out = max_pool2d(x, 2)
