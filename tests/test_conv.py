@@ -388,26 +388,76 @@ def test_pools_refuse_what_they_do_not_do():
         F.avg_pool2d(x, 2, divisor_override=0)
 
 
-# ---------------------------------------------------------------- pad
+# ---------------------------------------------------------------- pad (PyTorch's F.pad; mg.pad is NumPy's)
 
-@given(x=arrays(shapes(min_dims=1)), data=st.data(), value=floats())
-def test_pad_is_numpys_and_its_gradient_is_the_middle(device, x, data, value):
-    widths = tuple((data.draw(st.integers(0, 2)), data.draw(st.integers(0, 2))) for _ in range(x.ndim))
-    t = tensor(x, device)
-    out = F.pad(t, widths, constant_values=value)
-    np.testing.assert_array_equal(out.numpy(), np.pad(x, widths, constant_values=value))
-    g = np.random.default_rng(0).standard_normal(out.shape)
-    (grad,) = mg.autograd.grad(out, [t], grad_outputs=mg.tensor(g, device=device))
-    middle = tuple(slice(before, before + n) for (before, _), n in zip(widths, x.shape))
-    np.testing.assert_array_equal(grad.numpy(), g[middle])
-
-
-def test_pad_takes_numpys_short_forms_and_refuses_pytorchs():
+def test_f_pad_pads_the_last_axis_first_as_pytorch():
     x = mg.ones((2, 3))
-    assert F.pad(x, 1).shape == (4, 5)
-    assert F.pad(x, (1, 2)).shape == (5, 6)
-    assert F.pad(x, ((0, 0), (2, 1))).shape == (2, 6)
-    with pytest.raises(ValueError, match="does not fit a tensor of 4 dimensions"):
-        F.pad(mg.ones((1, 1, 2, 2)), (1, 1, 2, 2))          # PyTorch's flat form, last axis first
-    with pytest.raises(ValueError, match="negative"):
-        F.pad(x, -1)
+    assert F.pad(x, (1, 2)).shape == (2, 6)                  # (left, right) of the last axis only
+    assert F.pad(x, (1, 2, 0, 1)).shape == (3, 6)            # then (top, bottom) of the one before
+    assert mg.pad(x, (1, 2)).shape == (5, 6)                 # NumPy's pad_width: every axis
+    np.testing.assert_array_equal(F.pad(mg.tensor([[1.0, 2.0]]), (2, 0), value=7.0).numpy(), [[7.0, 7.0, 1.0, 2.0]])
+    np.testing.assert_array_equal(F.pad(mg.tensor([1.0, 2.0, 3.0]), (-1, 1)).numpy(), [2.0, 3.0, 0.0])   # crops
+
+
+@st.composite
+def pytorch_pads(draw):
+    """A tensor shape, a mode, and a flat pad tuple (last axis first) that PyTorch accepts for them."""
+    mode = draw(st.sampled_from(["constant", "reflect", "replicate", "circular"]))
+    k = draw(st.integers(1, 3))
+    if mode == "constant":
+        shape = draw(shapes(min_dims=k, max_dims=4))
+    else:   # PyTorch's non-constant modes pad the last k axes of a tensor with k + 1 or k + 2 of them
+        shape = draw(shapes(min_dims=k + 1, max_dims=min(k + 2, 4)))
+    pad = []
+    for n in reversed(shape[len(shape) - k:]):               # last axis first
+        low, high = {"constant": (-1, 2), "reflect": (0, n - 1), "replicate": (0, 3), "circular": (0, n)}[mode]
+        pad += [draw(st.integers(low, high)), draw(st.integers(low, high))]
+    return shape, mode, tuple(pad)
+
+
+@given(shape_mode_pad=pytorch_pads(), value=floats(), data=st.data())
+def test_f_pad_gives_pytorchs_values_and_gradients(device, shape_mode_pad, value, data):
+    torch = pytest.importorskip("torch")
+    shape, mode, pad = shape_mode_pad
+    x = data.draw(arrays(shape))
+    kwargs = {"value": value} if mode == "constant" else {}
+    t = tensor(x, device)
+    out = F.pad(t, pad, mode, **kwargs)
+    reference = torch.tensor(x, requires_grad=True)
+    expected = torch.nn.functional.pad(reference, pad, mode, **kwargs)
+    np.testing.assert_array_equal(out.numpy(), expected.detach().numpy())
+    g = np.random.default_rng(0).standard_normal(out.shape)
+    out.backward(mg.tensor(g, device=device))
+    expected.backward(torch.from_numpy(g))
+    np.testing.assert_allclose(t.grad.numpy(), reference.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_f_pad_is_twice_differentiable():
+    x = mg.tensor(np.random.default_rng(1).standard_normal((1, 2, 3)), requires_grad=True)
+    for mode in ("constant", "reflect", "replicate", "circular"):
+        assert mg.gradgradcheck(lambda v, mode=mode: F.pad(v, (1, 2, 1, 0), mode) ** 2, [x])
+
+
+def test_f_pad_refuses_as_pytorch_with_its_messages():
+    x = mg.ones((2, 3))
+    with pytest.raises(ValueError, match="Padding length must be divisible by 2"):
+        F.pad(x, (1,))
+    with pytest.raises(ValueError, match="Padding length should be less than or equal to two times the input "
+                                         "dimension but got padding length 6 and input of dimension 2"):
+        F.pad(x, (1, 1, 1, 1, 1, 1))
+    with pytest.raises(TypeError, match="use mg.pad"):
+        F.pad(x, ((0, 0), (1, 1)))                           # NumPy's pad_width: that is mg.pad
+    with pytest.raises(TypeError, match="flat tuple of ints"):
+        F.pad(x, 1)
+    with pytest.raises(ValueError, match="Padding size should be less than the corresponding input dimension"):
+        F.pad(x, (3, 3), mode="reflect")
+    with pytest.raises(ValueError, match="wrapping around more than once"):
+        F.pad(x, (4, 0), mode="circular")
+    with pytest.raises(ValueError, match="doesn't take in value argument"):
+        F.pad(x, (1, 1), mode="replicate", value=2.0)
+    with pytest.raises(ValueError, match="PyTorch's name: 'replicate'"):
+        F.pad(x, (1, 1), mode="edge")
+    with pytest.raises(ValueError, match="last 1 axes of a tensor with 2 or 3 dimensions"):
+        F.pad(mg.ones((1, 1, 2, 3)), (1, 1), mode="replicate")
+    with pytest.raises(ValueError, match="crops more than"):
+        F.pad(x, (-3, -1))
