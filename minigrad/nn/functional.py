@@ -263,7 +263,8 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
 
         loss = -sum_c w_c q_c log softmax(input)_c.
 
-    Targets equal to ``ignore_index`` count nothing. ``reduction="mean"`` divides the sum
+    Class indices equal to ``ignore_index`` count nothing; with probabilities, an
+    ``ignore_index`` that could name a class (>= 0) is an error, as in PyTorch. ``reduction="mean"`` divides the sum
     by the weight of the counted targets, sum of w_target (their number when unweighted),
     as PyTorch does; with probabilities, by the number of examples. ``"sum"``, ``"none"``
     (one loss per target). ``weight`` is a constant, as in PyTorch (no gradient).
@@ -315,6 +316,11 @@ def _expected_negative_log(log_p, target, weight, ignore_index, reduction, smoot
         if target.shape != log_p.shape:
             raise ValueError(f"{op}: class probabilities must have the input's shape {log_p.shape}, got "
                              f"{target.shape}")
+        if ignore_index >= 0:   # PyTorch's rule: a negative one matches no class, so it may stay (the default)
+            raise ValueError(f"{op}: ignore_index is not supported for floating point target: got ignore_index="
+                             f"{ignore_index} with class probabilities of shape {target.shape}; ignore_index "
+                             "picks out class indices (integer targets). To leave examples out, give them "
+                             "probabilities 0 or drop them from the batch")
         q = target if smoothing == 0.0 else target * (1.0 - smoothing) + smoothing / c
         weighted = log_p * q if w is None else log_p * q * Tensor(w)
         return _reduce(-sum(weighted, axis=1), reduction)
