@@ -364,7 +364,7 @@ def test_max_pool2d_gives_pytorchs_values_and_gradients_with_ties_and_minus_infi
     expected = torch.nn.functional.max_pool2d(reference, kernel, stride, padding)
     expected.backward(torch.from_numpy(g))
     np.testing.assert_array_equal(out.numpy(), expected.detach().numpy())
-    np.testing.assert_array_equal(t.grad.numpy(), reference.grad.numpy())
+    np.testing.assert_allclose(t.grad.numpy(), reference.grad.numpy(), rtol=1e-12, atol=1e-12)   # sums' order
 
 
 def test_max_pool2d_is_a_primitive_that_only_looks_at_strided_views(device):
@@ -410,7 +410,7 @@ def pytorch_pads(draw):
         shape = draw(shapes(min_dims=k + 1, max_dims=min(k + 2, 4)))
     pad = []
     for n in reversed(shape[len(shape) - k:]):               # last axis first
-        low, high = {"constant": (-1, 2), "reflect": (0, n - 1), "replicate": (0, 3), "circular": (0, n)}[mode]
+        low, high = {"constant": (-1 if n >= 2 else 0, 2), "reflect": (0, n - 1), "replicate": (0, 3), "circular": (0, n)}[mode]
         pad += [draw(st.integers(low, high)), draw(st.integers(low, high))]
     return shape, mode, tuple(pad)
 
