@@ -410,7 +410,8 @@ def pytorch_pads(draw):
         shape = draw(shapes(min_dims=k + 1, max_dims=min(k + 2, 4)))
     pad = []
     for n in reversed(shape[len(shape) - k:]):               # last axis first
-        low, high = {"constant": (-1 if n >= 2 else 0, 2), "reflect": (0, n - 1), "replicate": (0, 3), "circular": (0, n)}[mode]
+        low, high = {"constant": (-1 if n >= 2 else 0, 2), "reflect": (0, n - 1), "replicate": (0, 3),
+                     "circular": (0, n)}[mode]   # PyTorch's limits (a crop of -1 at both ends needs n >= 2)
         pad += [draw(st.integers(low, high)), draw(st.integers(low, high))]
     return shape, mode, tuple(pad)
 
