@@ -8,7 +8,8 @@ scalar u . f(x), which central differences estimate to O(eps^2):
 
 Both sides are computed in float64, element by element, so a failure can name the
 input, the element and the two values. ``gradgradcheck`` applies the same test to the
-function x -> u^T J(x), which checks second derivatives (Hessian-vector products).
+function (x, u) -> u^T J(x), which checks second derivatives: Hessian-vector products
+(through x) and the vjp of the vjp (through u).
 """
 import numpy
 
@@ -54,6 +55,11 @@ def gradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
     the worst element and both values.
     """
     xs = _float64_copies(_as_tuple(inputs))
+    return _check(f, xs, [f"input {i}" for i in range(len(xs))], eps, atol, rtol, seed)
+
+
+def _check(f, xs, names, eps, atol, rtol, seed):
+    """gradcheck of f at the float64 leaves xs, naming xs[i] ``names[i]`` in a failure."""
     outputs = _as_tuple(f(*xs))
     us = _random_like(outputs, seed)
     checked = [i for i, x in enumerate(xs) if x.requires_grad]
@@ -61,7 +67,7 @@ def gradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
     for i, a in zip(checked, analytic):
         x = xs[i]
         if a.shape != x.shape:
-            raise GradcheckError(f"gradcheck: the gradient of input {i} has shape {a.shape}, the input {x.shape}")
+            raise GradcheckError(f"gradcheck: the gradient of {names[i]} has shape {a.shape}, the input {x.shape}")
         numeric = numpy.zeros(x.shape)
         for j in numpy.ndindex(*x.shape):
             values = []
@@ -71,17 +77,17 @@ def gradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
                 moved = [Tensor(data, requires_grad=True) if k == i else xk for k, xk in enumerate(xs)]
                 values.append(_dot(_as_tuple(f(*moved)), us))
             numeric[j] = (values[0] - values[1]) / (2 * eps)
-        _compare(i, x.shape, a.numpy().astype(numpy.float64), numeric, atol, rtol)
+        _compare(names[i], x.shape, a.numpy().astype(numpy.float64), numeric, atol, rtol)
     return True
 
 
-def _compare(i, shape, analytic, numeric, atol, rtol):
+def _compare(name, shape, analytic, numeric, atol, rtol):
     excess = numpy.abs(analytic - numeric) - (atol + rtol * numpy.abs(numeric))
     bad = ~(excess <= 0)   # NaN counts as a failure
     if bad.any():
         j = numpy.unravel_index(numpy.argmax(numpy.where(numpy.isnan(excess), numpy.inf, excess)), shape)
         raise GradcheckError(
-            f"gradcheck: input {i} (shape {shape}): the analytic gradient disagrees with finite differences "
+            f"gradcheck: {name} (shape {shape}): the analytic gradient disagrees with finite differences "
             f"at {int(bad.sum())} of {bad.size} elements; worst at index {tuple(int(k) for k in j)}: "
             f"analytic {_number(analytic[j])}, numeric {_number(numeric[j])} (tolerance atol + rtol*|numeric| = "
             f"{float(atol + rtol * abs(numeric[j])):.3g})")
@@ -93,16 +99,30 @@ def _number(value):
 
 
 def gradgradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
-    """Check second derivatives: gradcheck of x -> u^T J_f(x) (a vjp with create_graph=True).
+    """Check second derivatives: gradcheck of (x, u) -> u^T J_f(x), a vjp taken with create_graph=True.
 
-    Passing means Hessian-vector products through ``f`` are right.
+    The cotangent u is an input of the checked function too, as in PyTorch's
+    gradgradcheck, so both ways a vjp can go wrong to second order are seen:
+
+    - its dependence on x (the Hessian-vector products: d/dx of u^T J(x));
+    - its dependence on u, the vjp of the vjp (d/du of u^T J(x) is J(x), applied to a
+      random direction): for an op linear in x (sum, mean, reshape, pad) the first is
+      zero, and this is the only second-order path; a vjp that gives the right values
+      for every u but is built from an op with a wrong vjp of its own fails here.
+
+    A failure names the input (``input i``) or the cotangent of an output (``cotangent of
+    output k``).
     """
     xs = _float64_copies(_as_tuple(inputs))
-    us = _random_like(_as_tuple(f(*xs)), seed + 1)
+    outputs = _as_tuple(f(*xs))
+    us = [Tensor(u.data, requires_grad=True) for u in _random_like(outputs, seed + 1)]
+    n = len(xs)
 
     def first_derivatives(*args):
-        wrt = [a for a in args if a.requires_grad]
-        return autograd.grad(list(_as_tuple(f(*args))), wrt, grad_outputs=us, create_graph=True,
+        inputs, cotangents = args[:n], args[n:]
+        wrt = [a for a in inputs if a.requires_grad]
+        return autograd.grad(list(_as_tuple(f(*inputs))), wrt, grad_outputs=list(cotangents), create_graph=True,
                              materialize_grads=True)
 
-    return gradcheck(first_derivatives, xs, eps, atol, rtol, seed)
+    names = [f"input {i}" for i in range(n)] + [f"cotangent of output {k}" for k in range(len(us))]
+    return _check(first_derivatives, xs + us, names, eps, atol, rtol, seed)

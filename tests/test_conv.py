@@ -337,6 +337,36 @@ def test_max_pool2d_gives_a_tie_to_the_first_and_propagates_nan(device):
     np.testing.assert_array_equal(y.grad.numpy(), [[[[0.0, 1.0], [0.0, 0.0]]]])
 
 
+def test_max_pool2d_never_gives_the_gradient_to_the_padding(device):
+    # the padding is -inf: a window whose pixels are -inf ties with it, and the pixel must win (PyTorch: 4)
+    x = tensor(np.array([[[[-np.inf]]]]), device)
+    out = F.max_pool2d(x, 2, stride=1, padding=1)
+    np.testing.assert_array_equal(out.numpy(), np.full((1, 1, 2, 2), -np.inf))
+    out.backward(mg.ones_like(out))
+    assert x.grad.numpy().tolist() == [[[[4.0]]]]
+
+
+@settings(max_examples=50)
+@given(geometry=geometries(max_dilation=1), stride_is_kernel=st.booleans(), data=st.data())
+def test_max_pool2d_gives_pytorchs_values_and_gradients_with_ties_and_minus_infinity(device, geometry,
+                                                                                     stride_is_kernel, data):
+    torch = pytest.importorskip("torch")
+    kernel, stride, padding, _, size = geometry
+    stride = kernel if stride_is_kernel else stride
+    padding = tuple(min(p, k // 2) for p, k in zip(padding, kernel))   # PyTorch's limit: half the kernel
+    assume(min(output_length(m, k, s, p, 1) for m, k, s, p in zip(size, kernel, stride, padding)) > 0)
+    x = data.draw(arrays((2, 2) + size, st.sampled_from([-np.inf, -1.0, 0.0, 1.0])))   # ties everywhere
+    t = tensor(x, device)
+    out = F.max_pool2d(t, kernel, stride, padding)
+    g = np.random.default_rng(0).standard_normal(out.shape)
+    out.backward(mg.tensor(g, device=device))
+    reference = torch.tensor(x, requires_grad=True)
+    expected = torch.nn.functional.max_pool2d(reference, kernel, stride, padding)
+    expected.backward(torch.from_numpy(g))
+    np.testing.assert_array_equal(out.numpy(), expected.detach().numpy())
+    np.testing.assert_allclose(t.grad.numpy(), reference.grad.numpy(), rtol=1e-12, atol=1e-12)   # sums' order
+
+
 def test_max_pool2d_is_a_primitive_that_only_looks_at_strided_views(device):
     x = tensor(np.arange(16.0).reshape(1, 1, 4, 4), device)
     out = max_pool2d(x, 2)
@@ -358,26 +388,77 @@ def test_pools_refuse_what_they_do_not_do():
         F.avg_pool2d(x, 2, divisor_override=0)
 
 
-# ---------------------------------------------------------------- pad
+# ---------------------------------------------------------------- pad (PyTorch's F.pad; mg.pad is NumPy's)
 
-@given(x=arrays(shapes(min_dims=1)), data=st.data(), value=floats())
-def test_pad_is_numpys_and_its_gradient_is_the_middle(device, x, data, value):
-    widths = tuple((data.draw(st.integers(0, 2)), data.draw(st.integers(0, 2))) for _ in range(x.ndim))
-    t = tensor(x, device)
-    out = F.pad(t, widths, constant_values=value)
-    np.testing.assert_array_equal(out.numpy(), np.pad(x, widths, constant_values=value))
-    g = np.random.default_rng(0).standard_normal(out.shape)
-    (grad,) = mg.autograd.grad(out, [t], grad_outputs=mg.tensor(g, device=device))
-    middle = tuple(slice(before, before + n) for (before, _), n in zip(widths, x.shape))
-    np.testing.assert_array_equal(grad.numpy(), g[middle])
-
-
-def test_pad_takes_numpys_short_forms_and_refuses_pytorchs():
+def test_f_pad_pads_the_last_axis_first_as_pytorch():
     x = mg.ones((2, 3))
-    assert F.pad(x, 1).shape == (4, 5)
-    assert F.pad(x, (1, 2)).shape == (5, 6)
-    assert F.pad(x, ((0, 0), (2, 1))).shape == (2, 6)
-    with pytest.raises(ValueError, match="does not fit a tensor of 4 dimensions"):
-        F.pad(mg.ones((1, 1, 2, 2)), (1, 1, 2, 2))          # PyTorch's flat form, last axis first
-    with pytest.raises(ValueError, match="negative"):
-        F.pad(x, -1)
+    assert F.pad(x, (1, 2)).shape == (2, 6)                  # (left, right) of the last axis only
+    assert F.pad(x, (1, 2, 0, 1)).shape == (3, 6)            # then (top, bottom) of the one before
+    assert mg.pad(x, (1, 2)).shape == (5, 6)                 # NumPy's pad_width: every axis
+    np.testing.assert_array_equal(F.pad(mg.tensor([[1.0, 2.0]]), (2, 0), value=7.0).numpy(), [[7.0, 7.0, 1.0, 2.0]])
+    np.testing.assert_array_equal(F.pad(mg.tensor([1.0, 2.0, 3.0]), (-1, 1)).numpy(), [2.0, 3.0, 0.0])   # crops
+
+
+@st.composite
+def pytorch_pads(draw):
+    """A tensor shape, a mode, and a flat pad tuple (last axis first) that PyTorch accepts for them."""
+    mode = draw(st.sampled_from(["constant", "reflect", "replicate", "circular"]))
+    k = draw(st.integers(1, 3))
+    if mode == "constant":
+        shape = draw(shapes(min_dims=k, max_dims=4))
+    else:   # PyTorch's non-constant modes pad the last k axes of a tensor with k + 1 or k + 2 of them
+        shape = draw(shapes(min_dims=k + 1, max_dims=min(k + 2, 4)))
+    pad = []
+    for n in reversed(shape[len(shape) - k:]):               # last axis first
+        low, high = {"constant": (-1 if n >= 2 else 0, 2), "reflect": (0, n - 1), "replicate": (0, 3),
+                     "circular": (0, n)}[mode]   # PyTorch's limits (a crop of -1 at both ends needs n >= 2)
+        pad += [draw(st.integers(low, high)), draw(st.integers(low, high))]
+    return shape, mode, tuple(pad)
+
+
+@given(shape_mode_pad=pytorch_pads(), value=floats(), data=st.data())
+def test_f_pad_gives_pytorchs_values_and_gradients(device, shape_mode_pad, value, data):
+    torch = pytest.importorskip("torch")
+    shape, mode, pad = shape_mode_pad
+    x = data.draw(arrays(shape))
+    kwargs = {"value": value} if mode == "constant" else {}
+    t = tensor(x, device)
+    out = F.pad(t, pad, mode, **kwargs)
+    reference = torch.tensor(x, requires_grad=True)
+    expected = torch.nn.functional.pad(reference, pad, mode, **kwargs)
+    np.testing.assert_array_equal(out.numpy(), expected.detach().numpy())
+    g = np.random.default_rng(0).standard_normal(out.shape)
+    out.backward(mg.tensor(g, device=device))
+    expected.backward(torch.from_numpy(g))
+    np.testing.assert_allclose(t.grad.numpy(), reference.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_f_pad_is_twice_differentiable():
+    x = mg.tensor(np.random.default_rng(1).standard_normal((1, 2, 3)), requires_grad=True)
+    for mode in ("constant", "reflect", "replicate", "circular"):
+        assert mg.gradgradcheck(lambda v, mode=mode: F.pad(v, (1, 2, 1, 0), mode) ** 2, [x])
+
+
+def test_f_pad_refuses_as_pytorch_with_its_messages():
+    x = mg.ones((2, 3))
+    with pytest.raises(ValueError, match="Padding length must be divisible by 2"):
+        F.pad(x, (1,))
+    with pytest.raises(ValueError, match="Padding length should be less than or equal to two times the input "
+                                         "dimension but got padding length 6 and input of dimension 2"):
+        F.pad(x, (1, 1, 1, 1, 1, 1))
+    with pytest.raises(TypeError, match="use mg.pad"):
+        F.pad(x, ((0, 0), (1, 1)))                           # NumPy's pad_width: that is mg.pad
+    with pytest.raises(TypeError, match="flat tuple of ints"):
+        F.pad(x, 1)
+    with pytest.raises(ValueError, match="Padding size should be less than the corresponding input dimension"):
+        F.pad(x, (3, 3), mode="reflect")
+    with pytest.raises(ValueError, match="wrapping around more than once"):
+        F.pad(x, (4, 0), mode="circular")
+    with pytest.raises(ValueError, match="doesn't take in value argument"):
+        F.pad(x, (1, 1), mode="replicate", value=2.0)
+    with pytest.raises(ValueError, match="PyTorch's name: 'replicate'"):
+        F.pad(x, (1, 1), mode="edge")
+    with pytest.raises(ValueError, match="last 1 axes of a tensor with 2 or 3 dimensions"):
+        F.pad(mg.ones((1, 1, 2, 3)), (1, 1), mode="replicate")
+    with pytest.raises(ValueError, match="crops more than"):
+        F.pad(x, (-3, -1))

@@ -52,6 +52,27 @@ def test_no_grad_records_nothing_and_restores_the_mode(device):
     assert not double(x).requires_grad
 
 
+def test_grad_mode_is_restored_after_an_exception_inside_no_grad_and_enable_grad(device):
+    x = t([1.0, 2.0], device)
+    with pytest.raises(ZeroDivisionError):
+        with mg.no_grad():
+            raise ZeroDivisionError("inside no_grad")
+    assert mg.is_grad_enabled() and (x * 2.0).requires_grad
+    with mg.no_grad():
+        with pytest.raises(ZeroDivisionError):
+            with mg.enable_grad():
+                raise ZeroDivisionError("inside enable_grad")
+        assert not mg.is_grad_enabled() and not (x * 2.0).requires_grad   # back to the no_grad around it
+    assert mg.is_grad_enabled()
+
+    @mg.no_grad()
+    def fails(v):
+        raise ValueError("inside")
+    with pytest.raises(ValueError, match="inside"):
+        fails(x)
+    assert mg.is_grad_enabled() and (x * 2.0).requires_grad
+
+
 def test_detach_cuts_the_graph(device):
     x = t([1.0, 2.0], device)
     y = (x * x).detach() * x          # only the last factor is differentiated

@@ -131,6 +131,25 @@ def test_cross_entropy_with_class_probabilities_is_pytorchs(device, data, reduct
                                                                                   smoothing), rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("ignore_index", [0, 2, 7])
+def test_cross_entropy_with_probabilities_refuses_an_ignore_index_as_pytorch(ignore_index):
+    # PyTorch: "ignore_index is not supported for floating point target", for any index >= 0
+    logits, q = mg.zeros((3, 4)), mg.softmax(mg.tensor(np.arange(12.0).reshape(3, 4)), axis=1)
+    with pytest.raises(ValueError, match="cross_entropy: ignore_index is not supported for floating point target"):
+        F.cross_entropy(logits, q, ignore_index=ignore_index)
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError, match="ignore_index is not supported for floating point target"):
+        torch.nn.functional.cross_entropy(torch.zeros(3, 4), torch.from_numpy(q.numpy()), ignore_index=ignore_index)
+
+
+@pytest.mark.parametrize("ignore_index", [-100, -1])
+def test_cross_entropy_with_probabilities_accepts_a_negative_ignore_index_as_pytorch(ignore_index):
+    # a negative index names no class, so PyTorch lets it pass (the default, -100, is one): the loss is unchanged
+    logits = mg.tensor(np.random.default_rng(0).standard_normal((3, 4)))
+    q = mg.softmax(mg.tensor(np.arange(12.0).reshape(3, 4)), axis=1)
+    assert F.cross_entropy(logits, q, ignore_index=ignore_index).item() == F.cross_entropy(logits, q).item()
+
+
 @settings(max_examples=10)
 @given(case=classification())
 def test_cross_entropy_has_first_and_second_derivatives(device, case):

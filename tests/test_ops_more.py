@@ -196,8 +196,24 @@ def test_argmax_example_and_what_it_refuses(device):
         mg.argmax(x, axis=(0, 1))
     with pytest.raises(TypeError, match="axis="):
         x.argmax(dim=1)
-    with pytest.raises(ValueError, match="empty"):
+    with pytest.raises(ValueError, match="flattened tensor of length 0"):
         mg.argmax(tensor(np.ones((0, 2)), device))
+
+
+@pytest.mark.parametrize("op", ["argmax", "argmin", "max", "min"])
+def test_an_extremum_along_a_nonempty_axis_of_an_empty_tensor_is_empty(device, op):
+    # only the reduced axis must have elements: NumPy and PyTorch give an empty result for zeros((2, 0)) along 0
+    x = np.zeros((2, 0))
+    got = getattr(mg, op)(tensor(x, device), 0)
+    assert got.shape == (0,)
+    np.testing.assert_array_equal(got.numpy(), getattr(np, op)(x, 0))
+    if op in ("max", "min"):
+        values, indices = getattr(mg, op)(tensor(x, device), 0, return_indices=True)
+        assert values.shape == indices.shape == (0,)
+    with pytest.raises(ValueError, match=f"{op}: cannot reduce over axis 1 of length 0"):
+        getattr(mg, op)(tensor(x, device), 1)
+    with pytest.raises(ValueError, match=f"{op}: cannot reduce over axis 0 of length 0"):
+        getattr(mg, op)(tensor(np.zeros((0, 3)), device), -2)
 
 
 @pytest.mark.parametrize("op, reference, arg", [(mg.max, np.max, np.argmax), (mg.min, np.min, np.argmin)],

@@ -136,7 +136,8 @@ def test_iwae_with_one_draw_is_the_monte_carlo_elbo(device):
 
 
 def test_iwae_is_above_the_elbo_of_the_same_draws(device):
-    # Jensen: log (1/k) sum w_i >= (1/k) sum log w_i for every example and every set of draws
+    # Jensen: log (1/k) sum w_i >= (1/k) sum log w_i for every example and every set of draws, with equality
+    # only where all the w_i are equal; and the bound is that formula of the log weights, computed here apart
     model = tiny_vae(device)
     x = mg.tensor(binary_rows(5), device=device)
     for k in (2, 10, 50):
@@ -144,7 +145,14 @@ def test_iwae_is_above_the_elbo_of_the_same_draws(device):
         iwae = model.iwae_bound(x, k).numpy()
         mg.random.seed(k)
         elbo = model.elbo(x, k=k, kl="mc").elbo.numpy()
-        assert (iwae >= elbo - 1e-12).all()
+        mg.random.seed(k)
+        log_w = model.log_weights(x, k).numpy()                              # (k, batch), the same draws
+        np.testing.assert_allclose(elbo, log_w.mean(0), rtol=1e-12)          # the MC ELBO is their mean
+        spread = log_w.max(0) - log_w.min(0)
+        assert (spread > 1e-3).all()                                         # the draws differ...
+        assert (iwae > elbo + 1e-6 * spread).all()                           # ...so the gap is strict
+        top = log_w.max(0)
+        np.testing.assert_allclose(iwae, top + np.log(np.exp(log_w - top).sum(0)) - np.log(k), rtol=1e-12)
 
 
 def test_iwae_rises_with_k_on_average(mnist):

@@ -6,10 +6,10 @@ so each has gradients of every order and runs on any device. Chapters: activatio
 dropout; padding; linear and convolution layers; pooling; normalization; embedding; losses.
 
 Names and arguments are PyTorch's, with one difference that follows minigrad's own:
-``pad`` (``mg.pad``) takes NumPy's ``pad_width`` (PyTorch's ``F.pad`` takes a flat tuple
-starting from the last axis). The weights are PyTorch's: (out_features, in_features) for
-linear (``x @ weight.T + bias``), (out, in, kh, kw) for conv2d, (in, out, kh, kw) for
-conv_transpose2d.
+The weights are PyTorch's: (out_features, in_features) for linear (``x @ weight.T + bias``),
+(out, in, kh, kw) for conv2d, (in, out, kh, kw) for conv_transpose2d. ``pad`` is PyTorch's
+``F.pad`` (a flat tuple of widths, last axis first); the array operation ``mg.pad`` keeps
+NumPy's ``pad_width``.
 """
 import math
 
@@ -19,7 +19,8 @@ from ..ops.convolution import avg_pool2d, conv2d, conv_transpose2d, max_pool2d
 from ..ops.elementwise import elu, gelu, leaky_relu, log_sigmoid, relu, sigmoid, silu, softplus, sqrt, tanh
 from ..ops.fused import bernoulli_log_prob, linear
 from ..ops.reductions import log_softmax, mean, softmax, sum
-from ..ops.shape import expand_dims, getitem, pad, reshape, squeeze
+from ..ops.shape import expand_dims, getitem, reshape, squeeze
+from ..ops.shape import pad as numpy_pad
 from ..tensor import Tensor, tensor
 
 __all__ = ["relu", "leaky_relu", "sigmoid", "tanh", "softplus", "elu", "gelu", "silu", "softmax", "log_softmax",
@@ -54,7 +55,79 @@ def dropout(x, p=0.5, training=True):
 
 
 # ---------------------------------------------------------------- padding
-# pad is minigrad's op (minigrad.ops.shape.pad, as numpy.pad), imported above.
+
+PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}   # NumPy's names
+
+
+def pad(input, pad, mode="constant", value=None):
+    """``input`` padded as PyTorch's ``F.pad``: ``pad`` holds (before, after) widths, last axis first.
+
+        pad(x, (left, right))                          pads the last axis
+        pad(x, (left, right, top, bottom))             the last two
+        pad(x, (left, right, top, bottom, front, back)) the last three
+
+    This is the reverse of NumPy's ``pad_width`` (``mg.pad``), which lists every axis from
+    the first: F.pad(x, (1, 2)) on an image batch (N, C, H, W) is mg.pad(x, ((0, 0), (0, 0),
+    (0, 0), (1, 2))). ``mode`` is "constant" (filled with ``value``, default 0), "reflect"
+    (mirrored without repeating the edge), "replicate" (the edge repeated) or "circular"
+    (wrapped around); NumPy calls the last two "edge" and "wrap". A negative width crops
+    that many elements, in mode "constant" only here.
+
+    As in PyTorch, the other modes pad the last 1, 2 or 3 axes of a tensor with at most one
+    or two axes more (batch and channels), "reflect" by less than the axis' length and
+    "circular" by at most it. Built on ``mg.pad`` (and indexing to crop): its vjp is theirs.
+    """
+    input = as_tensor(input)
+    if isinstance(pad, (int, float)) or not isinstance(pad, (tuple, list)) or not all(
+            isinstance(w, int) and not isinstance(w, bool) for w in pad):
+        raise TypeError(f"pad: pad must be a flat tuple of ints, (left, right, top, bottom, ...) from the last axis "
+                        f"backwards, as in PyTorch; got {pad!r}. For NumPy's pad_width (one (before, after) per axis, "
+                        "from the first), use mg.pad")
+    if len(pad) % 2:
+        raise ValueError(f"pad: Padding length must be divisible by 2, got pad={tuple(pad)}: (before, after) "
+                         "widths for each padded axis, last axis first")
+    if len(pad) > 2 * input.ndim:
+        raise ValueError(f"pad: Padding length should be less than or equal to two times the input dimension but "
+                         f"got padding length {len(pad)} and input of dimension {input.ndim} (shape {input.shape})")
+    if mode not in PAD_MODES:
+        hint = {"edge": " (PyTorch's name: 'replicate')", "wrap": " (PyTorch's name: 'circular')",
+                "symmetric": " (not in PyTorch: use mg.pad)"}.get(mode, "")
+        raise ValueError(f"pad: mode {mode!r} is not one of PyTorch's {tuple(PAD_MODES)}{hint}")
+    k = len(pad) // 2                                   # how many axes are padded: the last k
+    widths = [(0, 0)] * (input.ndim - k) + [(pad[2 * i], pad[2 * i + 1]) for i in reversed(range(k))]
+    if mode != "constant":
+        _check_non_constant_pad(input, pad, mode, value, widths)
+        return numpy_pad(input, widths, PAD_MODES[mode])
+    crop = tuple(slice(max(-before, 0), n - max(-after, 0)) for n, (before, after) in zip(input.shape, widths))
+    if any(c.stop < c.start for c in crop):
+        raise ValueError(f"pad: pad={tuple(pad)} crops more than the input of shape {input.shape} holds")
+    if any(before < 0 or after < 0 for before, after in widths):
+        input = getitem(input, crop)
+    return numpy_pad(input, [(max(before, 0), max(after, 0)) for before, after in widths],
+                     constant_values=0 if value is None else value)
+
+
+def _check_non_constant_pad(input, pad, mode, value, widths):
+    """PyTorch's limits on the modes that repeat values of the input (see pad)."""
+    if value is not None:
+        raise ValueError(f'pad: Padding mode "{mode}" doesn\'t take in value argument (got value={value!r})')
+    k = len(pad) // 2
+    if input.ndim not in (k + 1, k + 2):
+        raise ValueError(f"pad: padding size {len(pad)} in mode {mode!r} pads the last {k} axes of a tensor with "
+                         f"{k + 1} or {k + 2} dimensions (as in PyTorch), got shape {input.shape}")
+    for axis, (n, (before, after)) in enumerate(zip(input.shape, widths)):
+        if before < 0 or after < 0:
+            raise ValueError(f"pad: a negative width (cropping) is supported in mode 'constant' only, got pad="
+                             f"{tuple(pad)} in mode {mode!r}; crop by indexing first")
+        if (before or after) and n == 0:
+            raise ValueError(f"pad: mode {mode!r} has nothing to repeat in axis {axis} of length 0 (shape "
+                             f"{input.shape})")
+        if mode == "reflect" and (before >= n or after >= n) and (before or after):
+            raise ValueError(f"pad: Padding size should be less than the corresponding input dimension, but got: "
+                             f"padding {(before, after)} at dimension {axis} of input {list(input.shape)}")
+        if mode == "circular" and (before > n or after > n):
+            raise ValueError(f"pad: Padding value causes wrapping around more than once: padding {(before, after)} "
+                             f"at dimension {axis} of input {list(input.shape)}")
 
 
 # ---------------------------------------------------------------- linear and convolution layers
@@ -190,7 +263,8 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
 
         loss = -sum_c w_c q_c log softmax(input)_c.
 
-    Targets equal to ``ignore_index`` count nothing. ``reduction="mean"`` divides the sum
+    Class indices equal to ``ignore_index`` count nothing; with probabilities, an
+    ``ignore_index`` that could name a class (>= 0) is an error, as in PyTorch. ``reduction="mean"`` divides the sum
     by the weight of the counted targets, sum of w_target (their number when unweighted),
     as PyTorch does; with probabilities, by the number of examples. ``"sum"``, ``"none"``
     (one loss per target). ``weight`` is a constant, as in PyTorch (no gradient).
@@ -242,6 +316,11 @@ def _expected_negative_log(log_p, target, weight, ignore_index, reduction, smoot
         if target.shape != log_p.shape:
             raise ValueError(f"{op}: class probabilities must have the input's shape {log_p.shape}, got "
                              f"{target.shape}")
+        if ignore_index >= 0:   # PyTorch's rule: a negative one matches no class, so it may stay (the default)
+            raise ValueError(f"{op}: ignore_index is not supported for floating point target: got ignore_index="
+                             f"{ignore_index} with class probabilities of shape {target.shape}; ignore_index "
+                             "picks out class indices (integer targets). To leave examples out, give them "
+                             "probabilities 0 or drop them from the batch")
         q = target if smoothing == 0.0 else target * (1.0 - smoothing) + smoothing / c
         weighted = log_p * q if w is None else log_p * q * Tensor(w)
         return _reduce(-sum(weighted, axis=1), reduction)

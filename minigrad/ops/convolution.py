@@ -260,7 +260,9 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
     """The largest value in each kh x kw window of every channel of the images x (N, C, H, W) or (C, H, W).
 
     ``stride`` defaults to the kernel size (windows side by side), as in PyTorch. The
-    padding is -inf, so it never wins; it may be at most half the kernel.
+    padding is -inf, so it is never larger than a pixel; where a window's pixels are all
+    -inf too, the tie goes to a pixel, never to the padding (which has no gradient to
+    take). The padding may be at most half the kernel, so every window holds a pixel.
 
     A primitive: the forward is a running maximum over the kh kw taps, each a strided
     view of the images (the slices im2col would copy), so no window is copied. The
@@ -270,7 +272,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
 
         vjp: g at the winner of each window, 0 elsewhere
 
-    A tie thus goes to the first of the tied elements, as in PyTorch. A NaN in a window
+    A tie thus goes to the first of the tied pixels, as in PyTorch. A NaN in a window
     makes its maximum NaN, and the gradient goes to the first NaN (PyTorch: the last).
     ``ceil_mode`` and ``return_indices`` are not supported.
     """
@@ -292,11 +294,18 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
     for tap in taps[1:]:
         xp.maximum(best, padded[tap], out=best)   # NaN propagates
 
-    def winners():   # per tap, the windows it wins: the first element equal to the maximum (or NaN)
+    real = None   # where the padded images hold a pixel of x: the padding may equal a -inf maximum, never win it
+    if top or left:
+        real = xp.zeros(padded.shape[2:], dtype=bool)
+        real[top:top + h, left:left + w] = True
+
+    def winners():   # per tap, the windows it wins: the first pixel of x equal to the maximum (or NaN)
         found, wins = xp.zeros(best.shape, dtype=bool), []
         for tap in taps:
             values = padded[tap]
             first = (values == best) | xp.isnan(values)
+            if real is not None:
+                first &= real[tap[2:]]
             first &= ~found
             found |= first
             wins.append(first)

@@ -197,17 +197,23 @@ def argmin(x, axis=None, keepdims=False):
 def _arg_extremum(op, x, axis, keepdims):
     if isinstance(axis, (tuple, list)):
         raise TypeError(f"{op}: axis must be an int or None (one axis, as in NumPy), got {axis!r}")
-    normalize_axes(axis, x.ndim, op)   # an axis out of range gets minigrad's message
-    if x.size == 0:
-        raise ValueError(f"{op}: cannot take the {op} of an empty tensor (shape {x.shape})")
+    _refuse_empty_reduction(op, x, normalize_axes(axis, x.ndim, op), axis)
     return Tensor(getattr(x.data, op)(axis=axis, keepdims=keepdims))
+
+
+def _refuse_empty_reduction(op, x, axes, axis):
+    """An extremum over an axis of length 0 does not exist; other axes may be empty (the result is then empty too,
+    as in NumPy: the argmax of zeros((2, 0)) along axis 0 is an empty array)."""
+    empty = [a for a in axes if x.shape[a] == 0]
+    if empty or (axis is None and x.size == 0):
+        where = f"axis {empty[0]}" if axis is not None else "the flattened tensor"
+        raise ValueError(f"{op}: cannot reduce over {where} of length 0 (shape {x.shape}, axis={axis!r}): "
+                         f"there is no {op.removeprefix('arg')}imum of nothing")
 
 
 def _extremum(op, x, axis, keepdims):
     axes = normalize_axes(axis, x.ndim, op)
-    if 0 in [x.shape[a] for a in axes]:
-        raise ValueError(f"{op}: cannot reduce over an axis of length 0 (shape {x.shape}, axis {axis}): "
-                         f"there is no {op}imum of nothing")
+    _refuse_empty_reduction(op, x, axes, axis)
     kept = getattr(x.data, op)(axis=axes, keepdims=True)
 
     def share():   # 1/k at each of the k elements equal to the extremum, 0 elsewhere

@@ -238,6 +238,7 @@ def pad(x, pad_width, mode="constant", constant_values=0):
     that slice of g. "edge", "reflect", "symmetric" and "wrap" repeat values of x, as
     NumPy's modes of those names (PyTorch calls two of them "replicate" and "circular"):
     each is an index into x along each axis, so the vjp adds g back where it came from.
+    PyTorch's form, a flat tuple from the last axis backwards, is ``mg.nn.functional.pad``.
     """
     x = as_tensor(x)
     widths = numpy.asarray(pad_width)

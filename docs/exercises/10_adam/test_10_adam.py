@@ -51,6 +51,26 @@ def test_a_parameter_without_a_gradient_is_left_alone(impl):
     assert a.numpy().tolist() != [1.0, 2.0]
 
 
+def test_each_parameter_counts_its_own_steps(impl):
+    """The bias correction uses each parameter's own t (Algorithm 1 is written for one parameter): b, without a
+    gradient for the first three steps, takes at its first update the step of any first update,
+    lr g / (|g| + eps), and then follows mg.optim.Adam. One counter for the whole optimizer would give b t = 4."""
+    ours, reference = (leaves(np.array([1.0, 2.0]), np.array([3.0, -1.0])) for _ in range(2))
+    g_b = np.array([0.5, -4.0])
+    for (a, b), opt in ((ours, impl.Adam(ours, lr=0.1)), (reference, mg.optim.Adam(reference, lr=0.1))):
+        for step in range(6):
+            opt.zero_grad()
+            (a * a).sum().backward()
+            if step >= 3:            # b has a gradient from the fourth step on
+                b.grad = mg.tensor(g_b * (step - 2))
+            opt.step()
+            if step == 3:
+                np.testing.assert_allclose(b.numpy(), [3.0, -1.0] - 0.1 * g_b / (np.abs(g_b) + 1e-8), rtol=1e-9,
+                                           err_msg="b's first update: its own t is 1")
+    for p, q in zip(ours, reference):
+        np.testing.assert_allclose(p.numpy(), q.numpy(), rtol=1e-9, atol=1e-12)
+
+
 def test_updates_in_place_and_records_nothing(impl):
     """The same tensor objects are updated; they stay leaves that require grad; the gradient is only read."""
     w, b = leaves(np.zeros((2, 3)), np.zeros(4))
