@@ -159,6 +159,15 @@ def test_zero_grad_set_to_none_false_leaves_zeros_that_the_next_backward_adds_to
     assert q.grad is None
 
 
+def test_a_modules_zero_grad_takes_pytorchs_set_to_none():
+    model = mg.nn.Linear(2, 1, dtype=mg.float64)
+    model(mg.ones((3, 2), dtype=mg.float64)).sum().backward()
+    model.zero_grad(set_to_none=False)
+    assert all(p.grad is not None and not p.grad.numpy().any() for p in model.parameters())
+    model.zero_grad()
+    assert all(p.grad is None for p in model.parameters())
+
+
 def test_zero_grad_set_to_none_false_cuts_a_gradient_from_its_graph():
     p = mg.nn.Parameter(mg.tensor([1.0, 2.0], dtype=mg.float64))
     (p * p * p).sum().backward(create_graph=True)

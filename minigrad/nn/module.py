@@ -188,10 +188,14 @@ class Module:
             p.requires_grad_(requires_grad)
         return self
 
-    def zero_grad(self):
-        """Forget the gradients (set them to None, as PyTorch does by default)."""
+    def zero_grad(self, set_to_none=True):
+        """Forget the gradients of every parameter, as PyTorch's ``Module.zero_grad``.
+
+        ``set_to_none=True`` (PyTorch's default) sets each ``p.grad`` to None; ``False`` gives
+        a parameter that has a gradient a fresh gradient of zeros (see ``Optimizer.zero_grad``).
+        """
         for p in self.parameters():
-            p.grad = None
+            p.grad = None if set_to_none or p.grad is None else Tensor(p.grad.xp.zeros_like(p.grad.data))
 
     def to(self, device):
         """Move every parameter and buffer to ``device`` (in place; returns the module)."""
