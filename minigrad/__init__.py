@@ -5,7 +5,7 @@
     y = (x * x).sum()
     y.backward()          # x.grad == 2 x
 """
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 import importlib
 
