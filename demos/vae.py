@@ -47,8 +47,9 @@ EVAL_SEED = 12345   # the test ELBO is estimated with the same draws after every
 # ([chapter, section 1](../docs/vae.md#1-the-model)). `--arch conv` builds
 # `mg.models.ConvVAE(latent)`, the same VAE with convolutional networks
 # ([docs/classifier.md, section 3](../docs/classifier.md#3-a-convolutional-vae)). The bound, the
-# KL (`--kl`), the encoder's gradient (`--estimator`, [section 5](../docs/vae.md#5-the-encoders-gradient-pathwise-or-score))
-# and the IWAE bound ([section 6](../docs/vae.md#6-the-importance-weighted-bound-iwae)) are the model's own.
+# KL (`--kl`), the encoder's gradient (`--estimator`,
+# [section 5](../docs/vae.md#5-the-encoders-gradient-pathwise-or-score)) and the IWAE bound
+# ([section 6](../docs/vae.md#6-the-importance-weighted-bound-iwae)) are the model's own.
 
 # %%
 def build_model(args):
