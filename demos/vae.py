@@ -254,10 +254,10 @@ def draw_manifold(model, args, plt, run, n=20):
     z = numpy.array([[zx, zy] for zy in quantiles[::-1] for zx in quantiles], dtype=numpy.float32)
     with mg.no_grad():
         images = model.decode(mg.tensor(z, device=args.device)).mean.numpy()
-    fig, ax = plt.subplots(figsize=(8, 8))
+    fig, ax = plt.subplots(figsize=(6.7, 6.7))   # 800 pixels wide at common.save_figure's 120 dpi
     ax.imshow(common.image_grid(images, n, n), cmap="gray")
     ax.set_title(f"the learned 2-D manifold: decoded codes on a grid of prior quantiles 5%...95%\n"
-                 f"(z1 grows from left to right, z2 from bottom to top)\n{run}", fontsize=9)
+                 f"(z1 grows from left to right, z2 from bottom to top)\n{run}", fontsize=8)
     ax.axis("off")
     common.save_figure(fig, args, "manifold.png")
 
