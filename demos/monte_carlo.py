@@ -4,8 +4,8 @@
 # Every gradient estimator in minigrad is a Monte Carlo average, and its error falls like
 # $1/\sqrt{N}$ in the number of draws $N$. This demo measures that rate on three problems that
 # need no gradients, each beside the line its theory predicts. The theory, and what the printed
-# numbers show, is in the chapter
-# [Gradients through a random draw, section 7](../docs/estimators.md#7-underneath-every-estimator-the-monte-carlo-rate-demosmonte_carlopy).
+# numbers show, is in the chapter Gradients through a random draw,
+# [section 7](../docs/estimators.md#7-underneath-every-estimator-the-monte-carlo-rate-demosmonte_carlopy).
 #
 #     python demos/monte_carlo.py --out demo_out/monte_carlo --samples 100000
 #
@@ -32,7 +32,6 @@ import numpy
 
 import minigrad as mg
 from minigrad.distributions import Normal
-
 
 # %% [markdown]
 # ## The estimate and its error

@@ -29,7 +29,6 @@ import numpy
 import minigrad as mg
 from minigrad.models import VAE
 
-
 # %% [markdown]
 # ## Toy data and one training run
 #
