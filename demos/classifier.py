@@ -1,31 +1,19 @@
 # %% [markdown]
 # # Classifying MNIST digits: an MLP and a small convolutional network
 #
-# This demo trains two classifiers of handwritten digits with `mg.nn`, the layers of
-# `minigrad/nn/`: a multilayer perceptron (784-256-10, ReLU) and a small convolutional network
-# (LeCun et al. 1998, "Gradient-based learning applied to document recognition",
-# [doi:10.1109/5.726791](https://doi.org/10.1109/5.726791)): two 3x3 convolutions, each followed
-# by a ReLU and a 2x2 max-pool, then one linear layer. Both are trained with Adam on the
-# cross-entropy, and the demo draws what a classifier is judged by: training curves, the confusion
-# matrix and the test digits it gets wrong. `docs/classifier.md` reports the 10-epoch runs beside
-# the same models in PyTorch.
+# This demo trains two classifiers of handwritten digits with the layers of `mg.nn`: an MLP
+# (784-256-10) and a small CNN (two 3x3 convolutions, each followed by a ReLU and a 2x2 max-pool,
+# then one linear layer), with Adam on the cross-entropy, and draws what a classifier is judged
+# by: training curves, the confusion matrix and the test digits it gets wrong. The models, the
+# results and the comparison with PyTorch are in the chapter
+# [Convolutions](../docs/classifier.md).
 #
-# **Program, module and notebook.** This file is a [Jupytext](https://jupytext.readthedocs.io)
-# percent script: `# %%` starts a code cell, `# %% [markdown]` a text cell like this one.
+#     python demos/classifier.py --model mlp     # 10 epochs, in demo_out/classifier-mlp
+#     python demos/classifier.py --model cnn     # 10 epochs (minutes on one core), in demo_out/classifier-cnn
 #
-# - Program: `python demos/classifier.py --model cnn` trains the CNN for 10 epochs and writes
-#   `metrics.json`, `curves.png`, `confusion.png` and `misclassified.png` to
-#   `demo_out/classifier-cnn`; `--model mlp` trains the MLP (into `demo_out/classifier-mlp`).
-#   `--help` lists the options.
-# - Module: importing the file only defines things; `main(argv)` runs the demo on a list of
-#   arguments and returns the metrics (the tests do this).
-# - Notebook: `jupytext --to notebook demos/classifier.py`, or, with jupytext installed, open the
-#   `.py` file in Jupyter (right click, *Open With → Notebook*); run the cells top to bottom.
-#
-# As in `demos/vae.py`, `NOTEBOOK` is true only in a Jupyter kernel that runs this file itself
-# (its `sys.argv` holds the kernel's own arguments, which `argparse` would reject): the cells at
-# the end run `main` and show its pictures only then, and the last cell reads the command line
-# only when the file runs as a program.
+# The scaffolding (options, output folder, plots, progress bars, the notebook guard) is in
+# `demos/common.py`. The file runs as a program, imports as a module (`main(argv)` returns the
+# metrics) and opens as a notebook (Jupytext).
 
 # %%
 """Train a digit classifier (an MLP or a small CNN) on MNIST and draw its curves, confusions and mistakes.
@@ -33,24 +21,18 @@
     python demos/classifier.py --model mlp              # 784-256-10, 10 epochs, in demo_out/classifier-mlp
     python demos/classifier.py --model cnn --seed 1     # conv-pool-conv-pool-linear, in demo_out/classifier-cnn
 
-The explanation is in the Markdown cells of this file, which opens as a notebook (see the first cell).
+The chapter is docs/classifier.md.
 """
-import argparse
-import json
+import common  # isort: split
+
 import os
 import sys
 import time
 
 import numpy
 
-# Run from a checkout: put the repository on the path. A notebook has no __file__; Jupyter starts
-# its kernel in the notebook's folder (demos/).
-HERE = os.path.dirname(os.path.abspath(__file__)) if "__file__" in globals() else os.getcwd()
-sys.path.insert(0, os.path.join(HERE, ".."))
-import minigrad as mg  # noqa: E402
-import minigrad.nn.functional as F  # noqa: E402
-
-NOTEBOOK = __name__ == "__main__" and "ipykernel" in sys.modules   # in a Jupyter kernel, not imported
+import minigrad as mg
+import minigrad.nn.functional as F
 
 MODELS = ("mlp", "cnn")
 
@@ -58,22 +40,11 @@ MODELS = ("mlp", "cnn")
 # %% [markdown]
 # ## The two models
 #
-# A classifier maps an image $x$ to ten *logits* $\ell(x) \in \mathbb{R}^{10}$, one per digit;
-# $\mathrm{softmax}(\ell(x))$ is its predicted distribution over the classes, and the prediction is
-# the largest logit. Both models are PyTorch's layers in minigrad's spelling:
-#
-# - **MLP**: `Linear(784, 256)` - `ReLU` - `Linear(256, 10)`: every pixel is connected to every
-#   hidden unit, so the model knows nothing of which pixels are neighbours (203,530 parameters).
-# - **CNN**: `Conv2d(1, 16, 3, padding=1)` - `ReLU` - `MaxPool2d(2)` (28x28 → 14x14) -
-#   `Conv2d(16, 32, 3, padding=1)` - `ReLU` - `MaxPool2d(2)` (→ 7x7) - `Flatten` -
-#   `Linear(32·7·7, 10)`. A convolution slides the same small kernel over the image, so a stroke
-#   detector learned in one place works everywhere, with far fewer weights (20,490 parameters).
-#   `minigrad/ops/convolution.py` computes it as one matrix product with the columns of `im2col`.
-#
-# Weights start as PyTorch's do: `Linear` and `Conv2d` draw weights and biases from
-# $U(-1/\sqrt{\text{fan\_in}}, 1/\sqrt{\text{fan\_in}})$ (`kaiming_uniform_` with $a = \sqrt 5$), so the
-# runs compare with the same models in PyTorch. The images arrive as rows of 784 grey levels; the
-# CNN's first step views each row as a 1x28x28 image.
+# Each maps an image to ten logits, one per digit; both are PyTorch's layers, with PyTorch's
+# initialisation, in minigrad's spelling
+# ([chapter, section 1](../docs/classifier.md#1-the-data-and-the-two-classifiers)).
+# The images arrive as rows of 784 grey levels; the CNN's first step views each row as a 1x28x28
+# image.
 
 # %%
 class CNN(mg.nn.Module):
@@ -112,29 +83,22 @@ def count_parameters(model):
 # %% [markdown]
 # ## The options
 #
-# The defaults are the schedule the PyTorch reference used: Adam (Kingma & Ba 2015,
-# [arXiv:1412.6980](https://arxiv.org/abs/1412.6980)) with learning rate $10^{-3}$, batches of
-# 128, 10 epochs, on the grey (not binarized) digits of `mg.data.load_mnist(binarize_test=False)`:
-# 8,000 for training, 2,000 for testing.
+# The defaults are the PyTorch reference's schedule: Adam with learning rate $10^{-3}$, batches
+# of 128, 10 epochs, on the 8,000 training and 2,000 test grey digits of
+# `mg.data.load_mnist(binarize_test=False)`.
 
 # %%
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = common.parser("classifier", __doc__)
+    parser.set_defaults(out=None)   # demo_out/classifier-MODEL, set below
     parser.add_argument("--model", choices=MODELS, default="cnn")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--seed", type=int, default=0, help="initial weights and the order of the batches")
-    parser.add_argument("--device", default="cpu", help=f"one of {mg.devices()}")
-    parser.add_argument("--out", default=None,
-                        help="folder for pictures and metrics (default: %(default)s, i.e. demo_out/classifier-MODEL)")
     parser.add_argument("--data", default=None,
                         help="folder of the official MNIST IDX files (default: %(default)s, i.e. the embedded digits)")
     parser.add_argument("--train-size", type=int, default=None, help="use only the first N training digits")
     parser.add_argument("--test-size", type=int, default=None, help="use only the first N test digits")
-    parser.add_argument("--no-progress", action="store_true",
-                        help="no progress bar (without it, one only on a terminal)")
     parser.add_argument("--no-pictures", action="store_true", help="write metrics.json only")
     args = parser.parse_args(argv)
     if args.out is None:
@@ -145,16 +109,15 @@ def parse_args(argv):
 # %% [markdown]
 # ## Training and evaluation
 #
-# One epoch visits the training digits once, in an order drawn afresh from the seed, and takes one
-# Adam step per batch on the mean cross-entropy $-\log \mathrm{softmax}(\ell(x))_y$. The training
-# loss and accuracy of an epoch are averaged over its batches *while the weights move*, so they lag
-# a little behind the test numbers, which are measured on all test digits after the epoch.
+# One epoch visits the training digits once, in an order drawn afresh from the seed, and takes
+# one Adam step per batch on the mean cross-entropy. The training numbers of an epoch are
+# averaged while the weights move; the test numbers are measured after the epoch.
 
 # %%
-def train_epoch(model, optimizer, loader, epoch, args, tqdm):
+def train_epoch(model, optimizer, loader, epoch, args):
     """One pass over the training digits; returns (mean loss, accuracy) over the epoch's batches."""
     model.train()
-    bar = tqdm(loader, desc=f"epoch {epoch + 1}/{args.epochs}", leave=False, disable=args.no_progress or None)
+    bar = common.progress(loader, args, desc=f"epoch {epoch + 1}/{args.epochs}", leave=False)
     total_loss, correct, count = 0.0, 0, 0
     for x, y in bar:
         logits = model(x)
@@ -181,7 +144,7 @@ def predict(model, images, device, batch_size=500):
 def evaluate(model, images, labels, device):
     """(mean cross-entropy, accuracy, predicted labels) on these images."""
     logits = predict(model, images, device)
-    loss = F.cross_entropy(mg.tensor(logits), mg.tensor(labels)).item()
+    loss = F.cross_entropy(mg.tensor(logits), mg.tensor(labels)).item()   # on the host: the logits are NumPy
     predicted = logits.argmax(axis=1)
     return loss, float((predicted == labels).mean()), predicted
 
@@ -208,11 +171,11 @@ def confusion_matrix(labels, predicted, classes=10):
 
 # %%
 def describe_run(args, epochs, train_size, n_parameters):
-    return (f"{describe_model(args.model)}, {n_parameters:,} parameters\n{epochs} epochs on {train_size:,} "
-            f"grey MNIST digits, batch {args.batch_size}, Adam lr {args.lr:g}, seed {args.seed}")
+    return common.caption(args, f"{describe_model(args.model)}, {n_parameters:,} parameters\n{epochs} epochs on "
+                                f"{train_size:,} grey MNIST digits, batch {args.batch_size}, Adam lr {args.lr:g}")
 
 
-def draw_curves(history, args, run, test_size, path, plt):
+def draw_curves(history, args, run, test_size, plt):
     from matplotlib.ticker import MaxNLocator
     epochs = numpy.arange(1, len(history["train_loss"]) + 1)
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.2))
@@ -233,11 +196,10 @@ def draw_curves(history, args, run, test_size, path, plt):
     fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=9, frameon=False)
     fig.suptitle(f"Training curves: {run}", fontsize=9)
     fig.tight_layout(rect=(0, 0.07, 1, 1))
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    common.save_figure(fig, args, "curves.png")
 
 
-def draw_confusion(counts, args, run, path, plt):
+def draw_confusion(counts, args, run, plt):
     from matplotlib.colors import PowerNorm
     fig, ax = plt.subplots(figsize=(6.4, 5.6))
     image = ax.imshow(counts, cmap="Blues", norm=PowerNorm(0.5, vmin=0, vmax=counts.max()))
@@ -256,11 +218,10 @@ def draw_confusion(counts, args, run, path, plt):
     ax.set_title(f"Confusion matrix on {counts.sum():,} test digits ({100 * accuracy:.2f} % on the diagonal)\n"
                  f"{run}", fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    common.save_figure(fig, args, "confusion.png")
 
 
-def draw_misclassified(images, labels, logits, args, run, path, plt, rows=4, cols=8):
+def draw_misclassified(images, labels, logits, args, run, plt, rows=4, cols=8):
     predicted = logits.argmax(axis=1)
     wrong = numpy.flatnonzero(predicted != labels)
     shown = wrong[:rows * cols]
@@ -277,8 +238,18 @@ def draw_misclassified(images, labels, logits, args, run, path, plt, rows=4, col
     fig.suptitle(f"The first {len(shown)} of the {len(wrong)} misclassified test digits (of {len(labels):,}), "
                  f"in test-set order\n{run}", fontsize=8)
     fig.tight_layout(rect=(0, 0, 1, 0.97))
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    common.save_figure(fig, args, "misclassified.png")
+
+
+def write_results(metrics, args):
+    """results.md: the run's final numbers as one Markdown table row, for the chapter to include."""
+    lines = [f"| model | seed | test accuracy after {args.epochs} epochs | test loss | parameters | "
+             "training time per epoch here |", "|---|---|---|---|---|---|",
+             f"| {describe_model(args.model)} | {args.seed} | {100 * metrics['test_accuracy']:.2f} % | "
+             f"{metrics['test_loss'] if metrics['test_loss'] is None else round(metrics['test_loss'], 4)} | "
+             f"{metrics['parameters']:,} | {metrics['seconds_per_epoch'] or 0:.1f} s |"]
+    with open(os.path.join(args.out, "results.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
 
 
 # %% [markdown]
@@ -286,17 +257,12 @@ def draw_misclassified(images, labels, logits, args, run, path, plt, rows=4, col
 #
 # `main` parses the arguments, loads the digits, builds the model and Adam, then trains epoch by
 # epoch, printing the train and test numbers. It ends with `metrics.json` (`test_accuracy` is the
-# final one) and the pictures, drawn with matplotlib's file backend (Agg).
+# final one), `results.md` and the pictures.
 
 # %%
 def main(argv=None):
     args = parse_args(argv)
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from tqdm import tqdm
-
-    os.makedirs(args.out, exist_ok=True)
+    plt = common.start(args, pictures=not args.no_pictures)
     data = mg.data.load_mnist(args.data, binarize_test=False)   # grey test digits, as the training ones
     train_images, train_labels = data.train_images[:args.train_size], data.train_labels[:args.train_size]
     test_images, test_labels = data.test_images[:args.test_size], data.test_labels[:args.test_size]
@@ -304,8 +270,7 @@ def main(argv=None):
               "seed": args.seed, "device": args.device, "train_size": len(train_images),
               "test_size": len(test_images), "data": args.data or "embedded mnist10k (minigrad/data/ATTRIBUTION.md)"}
 
-    mg.random.seed(args.seed)   # the initial weights
-    model = build_model(args.model, args.device)
+    model = build_model(args.model, args.device)   # initial weights from the generator common.start seeded
     n_parameters = count_parameters(model)
     optimizer = mg.optim.Adam(model.parameters(), lr=args.lr)
     loader = mg.data.DataLoader(mg.data.TensorDataset(train_images, train_labels), batch_size=args.batch_size,
@@ -315,7 +280,7 @@ def main(argv=None):
     began = time.perf_counter()
     for epoch in range(args.epochs):
         tick = time.perf_counter()
-        train_loss, train_accuracy = train_epoch(model, optimizer, loader, epoch, args, tqdm)
+        train_loss, train_accuracy = train_epoch(model, optimizer, loader, epoch, args)
         seconds = time.perf_counter() - tick
         test_loss, test_accuracy, _ = evaluate(model, test_images, test_labels, args.device)
         for key, value in (("train_loss", train_loss), ("train_accuracy", train_accuracy), ("test_loss", test_loss),
@@ -333,17 +298,16 @@ def main(argv=None):
                "seconds": time.perf_counter() - began,
                "seconds_per_epoch": float(numpy.mean(history["train_seconds"])) if args.epochs else None,
                "confusion_matrix": counts.tolist(), "config": config, "history": history}
-    with open(os.path.join(args.out, "metrics.json"), "w") as f:
-        json.dump(metrics, f, indent=2)
+    common.write_json(args, "metrics.json", metrics)
+    write_results(metrics, args)
     print(f"{describe_model(args.model)}: test accuracy {100 * metrics['test_accuracy']:.2f} % after "
           f"{args.epochs} epochs ({metrics['seconds_per_epoch'] or 0:.1f} s per training epoch)")
     if not args.no_pictures:
         run = describe_run(args, args.epochs, len(train_images), n_parameters)
         if args.epochs:
-            draw_curves(history, args, run, len(test_images), os.path.join(args.out, "curves.png"), plt)
-        draw_confusion(counts, args, run, os.path.join(args.out, "confusion.png"), plt)
-        draw_misclassified(test_images, test_labels, logits, args, run, os.path.join(args.out, "misclassified.png"),
-                           plt)
+            draw_curves(history, args, run, len(test_images), plt)
+        draw_confusion(counts, args, run, plt)
+        draw_misclassified(test_images, test_labels, logits, args, run, plt)
     return metrics
 
 
@@ -354,32 +318,23 @@ def main(argv=None):
 # minutes on one CPU core), without the progress bar, and writes to `demo_out/classifier-cnn`
 # under the folder the kernel runs in. Change `ARGS` to try other settings: `["--model", "mlp"]`
 # for the MLP (seconds per epoch), `["--epochs", "2"]` for a quick look. When the file runs as a
-# program or is imported, this cell and the two after it do nothing.
+# program or is imported, this cell and the one after it do nothing.
 
 # %%
-if NOTEBOOK:
-    from IPython.display import Image, display
-
+if common.in_notebook(__name__):
     ARGS = ["--model", "cnn"]
     metrics = main([*ARGS, "--no-progress"])
     OUT = os.path.join("demo_out", f"classifier-{metrics['config']['model']}")
 
 # %% [markdown]
-# **The training curves**: loss and accuracy, train and test, after every epoch.
+# **The training curves** (loss and accuracy, train and test, after every epoch), **what it
+# confuses**, and **the digits it gets wrong**: many of them are digits a person would hesitate
+# over too ([chapter, section 2](../docs/classifier.md#2-what-was-run-and-the-results)).
 
 # %%
-if NOTEBOOK:
-    display(Image(os.path.join(OUT, "curves.png")))
-
-# %% [markdown]
-# **What it confuses, and the digits it gets wrong.** Many of the mistakes are digits a person
-# would hesitate over too.
+if common.in_notebook(__name__):
+    common.show(OUT, "curves.png", "confusion.png", "misclassified.png")
 
 # %%
-if NOTEBOOK:
-    display(Image(os.path.join(OUT, "confusion.png")))
-    display(Image(os.path.join(OUT, "misclassified.png")))
-
-# %%
-if __name__ == "__main__" and not NOTEBOOK:
+if __name__ == "__main__" and not common.in_notebook(__name__):
     main(sys.argv[1:])

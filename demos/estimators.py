@@ -1,47 +1,29 @@
 # %% [markdown]
 # # The variance of gradient estimators, measured through the tape and computed exactly
 #
-# A VAE's loss averages over a draw whose distribution depends on the parameters, so its gradient
-# has the form $\nabla_\theta\, \mathbb{E}_{p(x;\theta)}[f(x)]$. `minigrad/estimators.py` turns
-# that gradient into something one can sample in three ways (see `docs/estimators.md`); this demo
-# measures how noisy each one is. It reproduces figures 2 and 3 of Mohamed, Rosca, Figurnov &
-# Mnih (2020), "Monte Carlo Gradient Estimation in Machine Learning"
-# ([arXiv:1906.10652](https://arxiv.org/abs/1906.10652)): the variance of single-sample estimates of
+# This demo measures how noisy each of minigrad's gradient estimators is: the variance of
+# single-sample estimates of $\partial_\mu$ and $\partial_\sigma$ of
+# $\mathbb{E}_{\mathcal{N}(x \mid \mu, \sigma^2)}[f(x; k)]$ at $\mu = \sigma = 1$, for three costs
+# and four estimators, as $k$ varies: figures 2 and 3 of Mohamed, Rosca, Figurnov & Mnih (2020),
+# [arXiv:1906.10652](https://arxiv.org/abs/1906.10652). The estimators and the closed-form
+# variances are in the chapter [Gradients through a random draw](../docs/estimators.md), whose
+# [section 6](../docs/estimators.md#6-the-variance-study) discusses these results.
 #
-# $$\frac{\partial}{\partial\mu}\, \mathbb{E}_{\mathcal{N}(x \mid \mu, \sigma^2)}[f(x; k)]
-# \quad\text{and}\quad \frac{\partial}{\partial\sigma}\, \mathbb{E}_{\mathcal{N}(x \mid \mu, \sigma^2)}[f(x; k)]$$
+#     python demos/estimators.py --out demo_out/estimators --samples 20000
 #
-# at $\mu = \sigma = 1$, for three costs and four estimators, as $k$ varies.
-#
-# **Program, module and notebook.** This file is a [Jupytext](https://jupytext.readthedocs.io)
-# percent script: `# %%` starts a code cell, `# %% [markdown]` a text cell like this one.
-#
-# - Program: `python demos/estimators.py --out demo_out/estimators --samples 20000` (`--help`
-#   lists the options) writes one PNG per cost, `variance.csv` (Monte Carlo: columns
-#   function, k, parameter, estimator, mean, variance, samples) and `variance_exact.csv`
-#   (the same without samples), and prints a table.
-# - Module: importing the file only defines things; `main(argv)` runs the demo on a list of
-#   arguments and returns the rows (the tests do this).
-# - Notebook: `jupytext --to notebook demos/estimators.py`, or, with jupytext installed, open the
-#   `.py` file in Jupyter (right click, *Open With → Notebook*); run the cells top to bottom.
-#
-# The next cell sets `NOTEBOOK = __name__ == "__main__" and "ipykernel" in sys.modules`, and
-# both halves are needed. A notebook runs as `__main__`, as a program does, but its `sys.argv`
-# holds the Jupyter kernel's own arguments (`-f kernel.json`), which `argparse` would reject. A
-# module imported from a notebook has `ipykernel` loaded too, but its `__name__` is its own. The
-# cells at the end run `main` and show its pictures only when `NOTEBOOK` is true, and the last
-# cell reads the command line only when the file runs as a program.
-# (`%run demos/estimators.py` inside Jupyter therefore counts as a notebook and ignores its
-# arguments; call `main([...])` there instead.)
+# The scaffolding (options, output folder, plots, the notebook guard) is in `demos/common.py`.
+# The file runs as a program, imports as a module (`main(argv)` returns the rows) and opens as a
+# notebook (Jupytext).
 
 # %%
 """The variance of gradient estimators, measured through minigrad's tape and computed exactly.
 
     python demos/estimators.py --out demo_out/estimators --samples 20000
 
-The explanation is in the Markdown cells of this file, which opens as a notebook (see the first cell).
+The chapter is docs/estimators.md, section 6.
 """
-import argparse
+import common  # isort: split
+
 import csv
 import math
 import os
@@ -50,49 +32,21 @@ import time
 
 import numpy
 
-# Run from a checkout: put the repository on the path. A notebook has no __file__; Jupyter starts
-# its kernel in the notebook's folder (demos/).
-HERE = os.path.dirname(os.path.abspath(__file__)) if "__file__" in globals() else os.getcwd()
-sys.path.insert(0, os.path.join(HERE, ".."))
-import minigrad as mg  # noqa: E402
-from minigrad import estimators  # noqa: E402
-from minigrad.distributions import Normal  # noqa: E402
-
-NOTEBOOK = __name__ == "__main__" and "ipykernel" in sys.modules   # in a Jupyter kernel, not imported
-
+import minigrad as mg
+from minigrad import estimators
+from minigrad.distributions import Normal
 
 # %% [markdown]
-# ## Four estimators of the same gradient
+# ## Four estimators of the same gradient, three costs
 #
-# Write $x = \mu + \sigma \epsilon$ with $\epsilon \sim \mathcal{N}(0, 1)$. Each estimator below
-# is unbiased; one draw gives one estimate, and they differ in its variance.
-#
-# - **score** (the score function, or REINFORCE; Williams 1992). From $\nabla p = p\, \nabla \log p$,
-#   $\nabla_\theta \mathbb{E}_p[f] = \mathbb{E}_p[f(x)\, \nabla_\theta \log p(x; \theta)]$. For the
-#   Gaussian the scores are $\partial_\mu \log p = \epsilon / \sigma$ and
-#   $\partial_\sigma \log p = (\epsilon^2 - 1) / \sigma$. It needs only values of $f$.
-# - **score+baseline**. The score has mean zero, so $(f(x) - b)\, \nabla_\theta \log p$ is unbiased
-#   for any constant $b$. The demo uses each parameter's optimal constant
-#   $b^* = \mathbb{E}[f s^2] / \mathbb{E}[s^2]$, $s$ its score (Mohamed et al. 2020, eq. 65),
-#   computed exactly.
-# - **pathwise** (reparameterization; Kingma & Welling 2014,
-#   [arXiv:1312.6114](https://arxiv.org/abs/1312.6114)). Differentiate through the draw:
-#   $\partial_\mu = f'(x)$ and $\partial_\sigma = f'(x)\, \epsilon$. It needs $f'$.
-# - **measure-valued** (weak derivatives). Write $\partial_\theta p = c_\theta (p^+ - p^-)$ with two
-#   densities $p^\pm$; then $\partial_\theta \mathbb{E}_p[f] = c_\theta\, (\mathbb{E}_{p^+}[f] -
-#   \mathbb{E}_{p^-}[f])$. For $\mu$: $x^\pm = \mu \pm \sigma W$, $W$ Rayleigh,
-#   $c = 1 / (\sigma \sqrt{2\pi})$. For $\sigma$: $x^+ = \mu + \sigma M$, $M$ double-sided Maxwell,
-#   $x^- = \mu + \sigma M U$ with $U \sim U(0, 1)$ (so $MU$ is standard normal), $c = 1 / \sigma$.
-#   The two sides share their noise; four evaluations of $f$ per estimate, the others one.
-#
-# Mohamed et al. give the three families a section each, and baselines a place among their
-# variance-reduction methods (control variates). The three costs:
-#
-# | name | $f(x; k)$ | $k$ |
-# |---|---|---|
-# | `square` | $(x - k)^2$ | $-3$ to $3$ |
-# | `exp` | $e^{-k x^2}$ | $0.1$ to $10$, log scale |
-# | `cos` | $\cos(k x)$ | $0.5$ to $5$, log scale |
+# With $x = \mu + \sigma \epsilon$: **score** (REINFORCE,
+# [section 3](../docs/estimators.md#3-score-function-reinforce)),
+# **score+baseline** with each parameter's optimal constant $b^*$ computed exactly,
+# **pathwise** ([section 2](../docs/estimators.md#2-pathwise-reparameterization)) and
+# **measure-valued** ([section 4](../docs/estimators.md#4-measure-valued-gaussian-weak-derivatives)),
+# which evaluates $f$ four times per estimate, the others once. The costs are $(x - k)^2$ for
+# $k$ from $-3$ to $3$, $e^{-k x^2}$ for $k$ from 0.1 to 10, and $\cos(k x)$ for $k$ from 0.5 to 5
+# (log scale).
 
 # %%
 MU, SIGMA = 1.0, 1.0
@@ -156,13 +110,11 @@ def monte_carlo(cost, k, estimator, baselines, n, device):
 # %% [markdown]
 # ## Exact values, by numerical integration
 #
-# The lines in the figures are exact variances. With $x = \mu + \sigma t$, an expectation
-# $\mathbb{E}[g(t)]$, $t \sim \mathcal{N}(0, 1)$, is a weighted sum over a fine grid of $t$ in
-# $[-12, 12]$, weights $\varphi(t_j)\, \Delta t$: the integrands are smooth and decay like
-# $e^{-t^2/2}$. Then $\operatorname{Var} = \mathbb{E}[g^2] - \mathbb{E}[g]^2$ for each estimator's
-# single-sample estimate $g$, with $f'$ on the grid from minigrad's backward pass. The
-# measure-valued estimates are integrated over the Rayleigh density, and over the Maxwell density
-# times a grid of $U$.
+# The lines in the figures are exact variances $\mathbb{E}[g^2] - \mathbb{E}[g]^2$ of each
+# single-sample estimate $g$: expectations over $t \sim \mathcal{N}(0, 1)$ are weighted sums on a
+# fine grid of $t$ in $[-12, 12]$, with $f'$ from minigrad's backward pass; the measure-valued
+# estimates are integrated over the Rayleigh density, and over the Maxwell density times a grid
+# of $U$.
 
 # %%
 def _on_grid(cost, k, x):
@@ -213,13 +165,10 @@ def exact(cost, k):
 # ## The study, the pictures and the table
 #
 # `study` runs every cost, $k$, estimator and parameter (`--points` thins the 13 values of $k$).
-# `plot` draws one figure per cost: the variances of $\partial_\mu$ and $\partial_\sigma$ against
-# $k$ on log axes (markers: Monte Carlo; lines: exact), and below them $f$ and $f'$ at three
-# values of $k$. One variance is exactly 0: for the square at $k = \mu = 1$ the measure-valued
-# estimate of $\partial_\mu$ is $f(1 + w) - f(1 - w) = w^2 - w^2 = 0$ for every $w$. A log axis has
-# no 0, so that point is marked on the bottom edge. `where_pathwise_loses` reads the exact rows
-# and says for which $k$ the score function beats pathwise, and how often the measure-valued
-# estimator does even when charged for its four evaluations of $f$.
+# `plot` draws one figure per cost: the variances against $k$ on log axes (markers: Monte Carlo;
+# lines: exact), and below them $f$ and $f'$ at three values of $k$; the one variance that is
+# exactly 0 is marked on the bottom edge. `where_pathwise_loses` says for which $k$ the score
+# function beats pathwise, and how often the measure-valued estimator does at equal cost.
 
 # %%
 def study(n, device, points=None):
@@ -265,7 +214,7 @@ def _split_zeros(ks, variances, largest):
     return ks, numpy.where(zero, numpy.nan, variances), ks[zero]
 
 
-def plot(plt, name, mc_rows, exact_rows, path):
+def plot(plt, name, mc_rows, exact_rows, args):
     from matplotlib.lines import Line2D
     from matplotlib.ticker import NullFormatter, ScalarFormatter
     cost, _, log_k, formula, shown = COSTS[name]
@@ -330,17 +279,14 @@ def plot(plt, name, mc_rows, exact_rows, path):
                loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=3, fontsize=9,
                title="lower panels: f (solid) and df/dx (dashed) at", title_fontsize=9)
     fig.suptitle("demos/estimators.py: variance of single-sample gradient estimates, "
-                 "x ~ N(mu, sigma^2), mu = sigma = 1", y=0.99)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+                 f"x ~ N(mu, sigma^2), mu = sigma = 1; seed {args.seed}, device {args.device}", y=0.99)
+    common.save_figure(fig, args, f"variance_{name}.png")
 
 
-def print_table(mc_rows, exact_rows):
+def table_rows(mc_rows, exact_rows):
+    """(function, k, parameter, cells) at the values of k nearest the three shown in the figures;
+    a cell is "Monte Carlo (exact)" variance of one estimator."""
     exact_by = {(r["function"], r["k"], r["parameter"], r["estimator"]): r for r in exact_rows}
-    print("variance of single-sample estimates at mu = sigma = 1: Monte Carlo (exact)")
-    header = f"{'function':8} {'k':>6} {'param':5} " + " ".join(f"{e:>22}" for e in ESTIMATORS)
-    print(header)
-    print("-" * len(header))
     by = {}
     for r in mc_rows:
         by.setdefault((r["function"], r["k"], r["parameter"]), {})[r["estimator"]] = r
@@ -348,10 +294,25 @@ def print_table(mc_rows, exact_rows):
         ks = sorted({r["k"] for r in mc_rows if r["function"] == name})
         for k in sorted({min(ks, key=lambda x: abs(x - s)) for s in shown}):
             for p in PARAMETERS:
-                cells = []
-                for e in ESTIMATORS:
-                    cells.append(f"{by[name, k, p][e]['variance']:9.3g} ({exact_by[name, k, p, e]['variance']:9.3g})")
-                print(f"{name:8} {k:6.3g} {p:5} " + " ".join(f"{c:>22}" for c in cells))
+                yield name, k, p, [f"{by[name, k, p][e]['variance']:9.3g} ({exact_by[name, k, p, e]['variance']:9.3g})"
+                                   for e in ESTIMATORS]
+
+
+def print_table(mc_rows, exact_rows, args):
+    """Print the table, and write it to results.md as Markdown for the chapter to include."""
+    print("variance of single-sample estimates at mu = sigma = 1: Monte Carlo (exact)")
+    header = f"{'function':8} {'k':>6} {'param':5} " + " ".join(f"{e:>22}" for e in ESTIMATORS)
+    print(header)
+    print("-" * len(header))
+    lines = [f"Variance of single-sample estimates at mu = sigma = 1: Monte Carlo over "
+             f"{mc_rows[0]['samples']} estimates (exact), seed {args.seed}.", "",
+             "| function | k | parameter | " + " | ".join(ESTIMATORS) + " |", "|---|---|---|" + "---|" * 4]
+    for name, k, p, cells in table_rows(mc_rows, exact_rows):
+        print(f"{name:8} {k:6.3g} {p:5} " + " ".join(f"{c:>22}" for c in cells))
+        cells = [" ".join(c.split()).replace("( ", "(") for c in cells]   # no padding in Markdown
+        lines.append(f"| {name} | {k:.3g} | {p} | " + " | ".join(cells) + " |")
+    with open(os.path.join(args.out, "results.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
 
 
 def where_pathwise_loses(exact_rows):
@@ -382,29 +343,19 @@ def where_pathwise_loses(exact_rows):
 
 # %%
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--out", default="demo_out/estimators", help="folder for the PNGs and CSV files")
+    parser = common.parser("estimators", __doc__)
     parser.add_argument("--samples", type=int, default=20000, help="single-sample estimates per point (N)")
     parser.add_argument("--points", type=int, default=None,
                         help="values of k per cost (default: %(default)s, i.e. all 13)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", default="cpu")
     args = parser.parse_args(argv)
-
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    os.makedirs(args.out, exist_ok=True)
-    mg.random.seed(args.seed)
+    plt = common.start(args)
     start = time.perf_counter()
     mc_rows, exact_rows = study(args.samples, args.device, args.points)
     write_csv(os.path.join(args.out, "variance.csv"), mc_rows)
     write_csv(os.path.join(args.out, "variance_exact.csv"), exact_rows)
     for name in COSTS:
-        plot(plt, name, mc_rows, exact_rows, os.path.join(args.out, f"variance_{name}.png"))
-    print_table(mc_rows, exact_rows)
+        plot(plt, name, mc_rows, exact_rows, args)
+    print_table(mc_rows, exact_rows, args)
     print()
     print("Where pathwise loses (exact variances):")
     for line in where_pathwise_loses(exact_rows):
@@ -424,46 +375,24 @@ def main(argv=None):
 # of 13 values of $k$ per cost; a few seconds) and writes to `demo_out/estimators`, under the
 # folder the kernel runs in. Change `ARGS` to try other settings, e.g. `["--samples", "1000"]`
 # to see the markers scatter further from the exact lines. When the file runs as a program or is
-# imported, this cell and the three after it do nothing.
+# imported, this cell and the one after it do nothing.
 
 # %%
-if NOTEBOOK:
-    from IPython.display import Image, display
-
+if common.in_notebook(__name__):
     ARGS = []
     OUT = os.path.join("demo_out", "estimators")
     mc_rows, exact_rows = main([*ARGS, "--out", OUT])
 
 # %% [markdown]
-# **$(x - k)^2$**, smooth. With $a = \mu - k$, pathwise has variance 4 for $\partial_\mu$ at every
-# $k$, the score function $a^4 + 14 a^2 + 15$ (`docs/estimators.md`, section 6): pathwise beats
-# it at every $k$, by far when $k$ is far from $\mu$ (4 against 495 at $k = -3$). Near $k = \mu$
-# the coupled draws of the measure-valued estimator nearly cancel and it does better still, though
-# charged for its four evaluations of $f$ it beats pathwise at only 3 of the 13 values of $k$.
+# **$(x - k)^2$**, smooth: pathwise beats the score function at every $k$. **$e^{-k x^2}$**, a
+# bump that narrows as $k$ grows, and **$\cos(k x)$**, faster and faster oscillation: $f'$ grows
+# with $k$ while $f$ stays in $[-1, 1]$, so the estimators that only evaluate $f$ win at large
+# $k$. Why, with the closed forms: [chapter, section 6](../docs/estimators.md#6-the-variance-study).
 
 # %%
-if NOTEBOOK:
-    display(Image(os.path.join(OUT, "variance_square.png")))
-
-# %% [markdown]
-# **$e^{-k x^2}$**, a bump that narrows as $k$ grows. $f'$ has spikes of height
-# $\sqrt{2k/e}$ while $f$ stays in $[0, 1]$, so the pathwise variance grows like $\sqrt{k}$ and the
-# estimators that only evaluate $f$ win at large $k$ (for $\partial_\sigma$ at $k = 10$, the score
-# function by a factor of about 100).
+if common.in_notebook(__name__):
+    common.show(OUT, "variance_square.png", "variance_exp.png", "variance_cos.png")
 
 # %%
-if NOTEBOOK:
-    display(Image(os.path.join(OUT, "variance_exp.png")))
-
-# %% [markdown]
-# **$\cos(k x)$**, faster and faster oscillation. $f' = -k \sin(k x)$, so the pathwise variance
-# approaches $k^2 / 2$ (12.5 at $k = 5$), while the score function's stays below 1: $f$ itself
-# never leaves $[-1, 1]$.
-
-# %%
-if NOTEBOOK:
-    display(Image(os.path.join(OUT, "variance_cos.png")))
-
-# %%
-if __name__ == "__main__" and not NOTEBOOK:
+if __name__ == "__main__" and not common.in_notebook(__name__):
     main(sys.argv[1:])

@@ -3,39 +3,25 @@
 #
 # Every gradient estimator in minigrad is a Monte Carlo average, and its error falls like
 # $1/\sqrt{N}$ in the number of draws $N$. This demo measures that rate on three problems that
-# need no gradients, each beside the line its theory predicts. It follows the Monte Carlo basics
-# that open Mohamed, Rosca, Figurnov & Mnih (2020), "Monte Carlo Gradient Estimation in Machine
-# Learning" ([arXiv:1906.10652](https://arxiv.org/abs/1906.10652)), and MacKay (2003),
-# *Information Theory, Inference, and Learning Algorithms*, chapter 29 (Monte Carlo methods).
+# need no gradients, each beside the line its theory predicts. The theory, and what the printed
+# numbers show, is in the chapter Gradients through a random draw,
+# [section 7](../docs/estimators.md#7-underneath-every-estimator-the-monte-carlo-rate-demosmonte_carlopy).
 #
-# **Program, module and notebook.** This file is a [Jupytext](https://jupytext.readthedocs.io)
-# percent script: `# %%` starts a code cell, `# %% [markdown]` a text cell like this one.
+#     python demos/monte_carlo.py --out demo_out/monte_carlo --samples 100000
 #
-# - Program: `python demos/monte_carlo.py --out demo_out/monte_carlo --samples 100000`
-#   (`--help` lists the options) writes `pi.png`, `importance.png`, `rejection.png` and
-#   `errors.csv`, and prints a table.
-# - Module: importing the file only defines things; `main(argv)` runs the demo on a list of
-#   arguments and returns the errors (the tests do this).
-# - Notebook: `jupytext --to notebook demos/monte_carlo.py`, or, with jupytext installed, open the
-#   `.py` file in Jupyter (right click, *Open With → Notebook*); run the cells top to bottom.
-#
-# The next cell sets `NOTEBOOK = __name__ == "__main__" and "ipykernel" in sys.modules`, and
-# both halves are needed. A notebook runs as `__main__`, as a program does, but its `sys.argv`
-# holds the Jupyter kernel's own arguments (`-f kernel.json`), which `argparse` would reject. A
-# module imported from a notebook has `ipykernel` loaded too, but its `__name__` is its own. The
-# cells at the end run `main` and show its pictures only when `NOTEBOOK` is true, and the last
-# cell reads the command line only when the file runs as a program.
-# (`%run demos/monte_carlo.py` inside Jupyter therefore counts as a notebook and ignores its
-# arguments; call `main([...])` there instead.)
+# The scaffolding (options, output folder, plots, the notebook guard) is in `demos/common.py`.
+# The file runs as a program, imports as a module (`main(argv)` returns the errors) and opens as
+# a notebook (Jupytext).
 
 # %%
 """Monte Carlo foundations: estimating pi, importance sampling and rejection sampling, and the 1/sqrt(N) rate.
 
     python demos/monte_carlo.py --out demo_out/monte_carlo --samples 100000
 
-The explanation is in the Markdown cells of this file, which opens as a notebook (see the first cell).
+The chapter is docs/estimators.md, section 7.
 """
-import argparse
+import common  # isort: split
+
 import csv
 import math
 import os
@@ -44,28 +30,14 @@ import time
 
 import numpy
 
-# Run from a checkout: put the repository on the path. A notebook has no __file__; Jupyter starts
-# its kernel in the notebook's folder (demos/).
-HERE = os.path.dirname(os.path.abspath(__file__)) if "__file__" in globals() else os.getcwd()
-sys.path.insert(0, os.path.join(HERE, ".."))
-import minigrad as mg  # noqa: E402
-from minigrad.distributions import Normal  # noqa: E402
-
-NOTEBOOK = __name__ == "__main__" and "ipykernel" in sys.modules   # in a Jupyter kernel, not imported
-
+import minigrad as mg
+from minigrad.distributions import Normal
 
 # %% [markdown]
 # ## The estimate and its error
 #
-# For draws $x_1, \dots, x_N$ from $p$, the sample mean
-#
-# $$\hat\mu_N = \frac{1}{N} \sum_{i=1}^{N} f(x_i) \quad\text{estimates}\quad \mu = \mathbb{E}_p[f(x)].$$
-#
-# It is unbiased, $\mathbb{E}[\hat\mu_N] = \mu$, and as the draws are independent its standard
-# deviation is $\sigma_f / \sqrt{N}$, where $\sigma_f$ is the standard deviation of one term
-# $f(x)$. Halving the error costs four times the draws, whatever the dimension of $x$; the
-# problems differ only in the constant $\sigma_f$.
-#
+# The sample mean of $N$ draws has standard deviation $\sigma_f / \sqrt{N}$
+# ([chapter, section 7](../docs/estimators.md#7-underneath-every-estimator-the-monte-carlo-rate-demosmonte_carlopy)).
 # To measure this, each experiment is repeated in $R$ independent runs (`--runs`, 40). Each run
 # draws one batch of $N$ values and keeps the running means $\hat\mu_1, \dots, \hat\mu_N$; the
 # root-mean-square (RMS) error over the runs, at 25 values of $N$ from 10 to `--samples`, is
@@ -96,10 +68,10 @@ def slope(ns, errors):
 # $\sigma_f = 4 \sqrt{q (1 - q)}$ with $q = \pi / 4$, about 1.64.
 
 # %%
-def estimate_pi(runs, n):
+def estimate_pi(runs, n, device=None):
     """(R, N) running estimates of pi from darts in the unit square."""
-    x = mg.random.uniform(size=(runs, n), dtype=mg.float64)
-    y = mg.random.uniform(size=(runs, n), dtype=mg.float64)
+    x = mg.random.uniform(size=(runs, n), dtype=mg.float64, device=device)
+    y = mg.random.uniform(size=(runs, n), dtype=mg.float64, device=device)
     inside = (x * x + y * y <= 1.0).numpy().astype(numpy.float64)
     return 4.0 * running_mean(inside), x.numpy()[0], y.numpy()[0]
 
@@ -145,9 +117,10 @@ IMPORTANCE_SD = math.sqrt(math.exp(SHIFT ** 2) * 0.5 * math.erfc((TAIL + SHIFT) 
 SEEN = 3   # the runs together expect this many draws above 3: from here on their RMS can see the hits
 
 
-def estimate_tail(runs, n):
+def estimate_tail(runs, n, device=None):
     """(R, N) running estimates of P(X > 3): direct sampling, and importance sampling from N(3.5, 1)."""
-    p, q = Normal(mg.tensor(0.0, dtype=mg.float64), 1.0), Normal(mg.tensor(SHIFT, dtype=mg.float64), 1.0)
+    p = Normal(mg.tensor(0.0, dtype=mg.float64, device=device), 1.0)
+    q = Normal(mg.tensor(SHIFT, dtype=mg.float64, device=device), 1.0)
     x = p.sample((runs, n))
     direct = (x > TAIL).numpy().astype(numpy.float64)
     y = q.sample((runs, n))
@@ -174,21 +147,22 @@ MIXTURE_SD = math.sqrt(sum(w * (s * s + m * m) for w, m, s in MIXTURE) - MIXTURE
 
 def mixture_log_prob(x):
     """log p(x) for the two-bump target: logsumexp over the components of log w + log N(x | m, s^2)."""
-    parts = [Normal(mg.tensor(m, dtype=mg.float64), s).log_prob(x) + math.log(w) for w, m, s in MIXTURE]
+    parts = [Normal(mg.tensor(m, dtype=mg.float64, device=x.device), s).log_prob(x) + math.log(w)
+             for w, m, s in MIXTURE]
     return mg.stack(parts, axis=-1).logsumexp(axis=-1)
 
 
-def rejection_sample(runs, n):
+def rejection_sample(runs, n, device=None):
     """(R, N) running estimates of E_p[x] from the first N accepted draws of each run, and the acceptance rate."""
-    proposal = Normal(mg.tensor(0.5, dtype=mg.float64), 2.5)
-    grid = mg.tensor(numpy.linspace(-10, 10, 20001), dtype=mg.float64)
+    proposal = Normal(mg.tensor(0.5, dtype=mg.float64, device=device), 2.5)
+    grid = mg.tensor(numpy.linspace(-10, 10, 20001), dtype=mg.float64, device=device)
     log_m = float((mixture_log_prob(grid) - proposal.log_prob(grid)).max().item()) + 0.01   # M >= max p / q
     accepted, rate = [], None
     for _ in range(runs):
         kept, tried = [], 0
         while sum(len(k) for k in kept) < n:
             x = proposal.sample((2 * n,))
-            u = mg.random.uniform(size=(2 * n,), dtype=mg.float64)
+            u = mg.random.uniform(size=(2 * n,), dtype=mg.float64, device=device)
             keep = (u.log() < mixture_log_prob(x) - proposal.log_prob(x) - log_m).numpy()
             kept.append(x.numpy()[keep])
             tried += 2 * n
@@ -209,27 +183,18 @@ def rejection_sample(runs, n):
 
 # %%
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--out", default="demo_out/monte_carlo", help="folder for the PNGs and errors.csv")
+    parser = common.parser("monte_carlo", __doc__)
     parser.add_argument("--samples", type=int, default=100000, help="the largest N")
     parser.add_argument("--runs", type=int, default=40, help="independent runs R for each error")
-    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    os.makedirs(args.out, exist_ok=True)
-    mg.random.seed(args.seed)
+    plt = common.start(args)
     start = time.perf_counter()
     n, runs = args.samples, args.runs
     ns = numpy.unique(numpy.logspace(1, math.log10(n), 25).astype(int))
 
-    pi_estimates, dart_x, dart_y = estimate_pi(runs, n)
-    direct, importance = estimate_tail(runs, n)
-    mixture_means, rate, m, draws = rejection_sample(runs, n)
+    pi_estimates, dart_x, dart_y = estimate_pi(runs, n, args.device)
+    direct, importance = estimate_tail(runs, n, args.device)
+    mixture_means, rate, m, draws = rejection_sample(runs, n, args.device)
     experiments = {   # name -> (running estimates, truth, the standard deviation of one term, by theory)
         "pi": (pi_estimates, math.pi, 4 * math.sqrt(math.pi / 4 * (1 - math.pi / 4))),
         "tail, direct": (direct, TAIL_PROBABILITY, math.sqrt(TAIL_PROBABILITY * (1 - TAIL_PROBABILITY))),
@@ -250,7 +215,7 @@ def main(argv=None):
     p = TAIL_PROBABILITY
     all_zero = (direct[:, ns - 1] == 0).all(axis=0)         # no run has drawn an x > 3 yet
     seen = ns >= SEEN / (runs * p)                           # the runs together expect >= SEEN such draws
-    run = f"RMS error over R = {runs} runs, N = {ns[0]} to {ns[-1]}, seed {args.seed}"
+    run = f"RMS error over R = {runs} runs, N = {ns[0]} to {ns[-1]}, seed {args.seed}, device {args.device}"
 
     # pi: the darts, and the error against N
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 5.2), layout="constrained")
@@ -271,7 +236,7 @@ def main(argv=None):
     _error_panel(right, ns, {"pi": errors["pi"]}, experiments,
                  {"pi": "sd = 4 sqrt(pi/4 (1 - pi/4))"})
     fig.suptitle(f"demos/monte_carlo.py: estimating pi from darts; {run}", fontsize=11)
-    _save(fig, plt, args.out, "pi.png")
+    common.save_figure(fig, args, "pi.png")
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 5.6), layout="constrained")
     grid = numpy.linspace(-2, 7, 500)
@@ -297,13 +262,14 @@ def main(argv=None):
     right.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, fontsize=8)
     fig.suptitle(f"demos/monte_carlo.py: P(X > 3), X ~ N(0, 1), sampled directly and by importance sampling; "
                  f"{run}", fontsize=10)
-    _save(fig, plt, args.out, "importance.png")
+    common.save_figure(fig, args, "importance.png")
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 5.2), layout="constrained")
-    grid_t = mg.tensor(grid * 2 - 4, dtype=mg.float64)
+    grid_t = mg.tensor(grid * 2 - 4, dtype=mg.float64, device=args.device)
     left.hist(draws, bins=80, density=True, alpha=0.5, label=f"accepted draws ({draws.size:,} from {runs} runs)")
     left.plot(grid_t.numpy(), mixture_log_prob(grid_t).exp().numpy(), label="target p (two bumps)")
-    left.plot(grid_t.numpy(), m * Normal(mg.tensor(0.5, dtype=mg.float64), 2.5).log_prob(grid_t).exp().numpy(),
+    envelope = m * Normal(mg.tensor(0.5, dtype=mg.float64, device=args.device), 2.5).log_prob(grid_t).exp()
+    left.plot(grid_t.numpy(), envelope.numpy(),
               "--", label="M q (envelope), q = N(0.5, 2.5^2)")
     left.set_ylim(0, 0.58)
     left.set_xlabel("x")
@@ -313,7 +279,7 @@ def main(argv=None):
     _error_panel(right, ns, {"rejection, mean": errors["rejection, mean"]}, experiments,
                  {"rejection, mean": f"sd of p = {MIXTURE_SD:.2f}"})
     fig.suptitle(f"demos/monte_carlo.py: rejection sampling, E_p[x] from the accepted draws; {run}", fontsize=11)
-    _save(fig, plt, args.out, "rejection.png")
+    common.save_figure(fig, args, "rejection.png")
 
     print(f"root-mean-square error over {runs} runs; fitted slope of log error against log N (theory: -0.5)")
     print(f"{'experiment':18} {'N = ' + str(ns[0]):>12} {'N = ' + str(ns[-1]):>12} {'slope':>7}")
@@ -330,9 +296,23 @@ def main(argv=None):
         print(f"importance sampling needs ~{theory_gain:.0f}x fewer samples than direct sampling for P(X > 3) "
               f"(theory; too few samples here to measure it)")
     print(f"rejection sampling accepted {rate:.3f} of the proposals (1/M = {1 / m:.3f})")
-    print(f"wrote pi.png, importance.png, rejection.png and errors.csv to {args.out} "
+    write_results(args, ns, errors, experiments)
+    print(f"wrote pi.png, importance.png, rejection.png, errors.csv and results.md to {args.out} "
           f"in {time.perf_counter() - start:.1f} s")
     return errors
+
+
+def write_results(args, ns, errors, experiments):
+    """results.md: the RMS errors at the smallest and largest N and the fitted slopes, for the chapter."""
+    lines = [f"RMS error over R = {args.runs} runs, seed {args.seed}; slope: least squares of log error against "
+             f"log N (theory -0.5).", "",
+             f"| experiment | RMS error at N = {ns[0]} | at N = {ns[-1]} | theory at N = {ns[-1]} | slope |",
+             "|---|---|---|---|---|"]
+    for name, (_, _, sd) in experiments.items():
+        lines.append(f"| {name} | {errors[name][0]:.4g} | {errors[name][-1]:.4g} | {sd / math.sqrt(ns[-1]):.4g} | "
+                     f"{slope(ns, errors[name]):.3f} |")
+    with open(os.path.join(args.out, "results.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
 
 
 def tail_sentence(ns, error, all_zero, seen, runs):
@@ -372,11 +352,6 @@ def _error_panel(ax, ns, errors, experiments, theory_names, fitted_where=None):
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=1, fontsize=8)
 
 
-def _save(fig, plt, out, name):
-    fig.savefig(os.path.join(out, name), dpi=110)
-    plt.close(fig)
-
-
 # %% [markdown]
 # ## Run it
 #
@@ -384,41 +359,26 @@ def _save(fig, plt, out, name):
 # $R = 40$ runs; a few seconds) and writes to `demo_out/monte_carlo`, under the folder the
 # kernel runs in. Change `ARGS` to try other settings, e.g. `["--runs", "200"]` to see the
 # flat part of the direct estimate move left. When the file runs as a program or is imported,
-# this cell and the three after it do nothing.
+# this cell and the one after it do nothing.
 
 # %%
-if NOTEBOOK:
-    from IPython.display import Image, display
-
+if common.in_notebook(__name__):
     ARGS = []
     OUT = os.path.join("demo_out", "monte_carlo")
     errors = main([*ARGS, "--out", OUT])
 
 # %% [markdown]
-# **$\pi$.** Left, the first darts of run 1; right, the RMS error of the estimate of $\pi$ against
-# $N$, on top of its theory line, with a fitted slope close to $-1/2$.
+# **$\pi$** (`pi.png`): the first darts of run 1, and the RMS error of the estimate of $\pi$
+# against $N$ on top of its theory line. **$P(X > 3)$** (`importance.png`): the target and the
+# proposal, and both estimators' errors; the importance-sampling line lies far below the direct
+# one and parallel to it, and the open circles mark the $N$ at which every direct estimate was
+# still 0. **Rejection sampling** (`rejection.png`): the histogram of the accepted draws over the
+# target $p$ and the envelope $M q$, and the error of their mean.
 
 # %%
-if NOTEBOOK:
-    display(Image(os.path.join(OUT, "pi.png")))
-
-# %% [markdown]
-# **$P(X > 3)$.** Left, the target and the proposal; right, both estimators' errors. The
-# importance-sampling line lies far below the direct one and parallel to it: the same rate, a
-# smaller constant. The open circles mark the $N$ at which every direct estimate was still 0.
+if common.in_notebook(__name__):
+    common.show(OUT, "pi.png", "importance.png", "rejection.png")
 
 # %%
-if NOTEBOOK:
-    display(Image(os.path.join(OUT, "importance.png")))
-
-# %% [markdown]
-# **Rejection sampling.** Left, the histogram of the accepted draws over the target $p$, and
-# the envelope $M q$; right, the error of their mean.
-
-# %%
-if NOTEBOOK:
-    display(Image(os.path.join(OUT, "rejection.png")))
-
-# %%
-if __name__ == "__main__" and not NOTEBOOK:
+if __name__ == "__main__" and not common.in_notebook(__name__):
     main(sys.argv[1:])

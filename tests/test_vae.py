@@ -328,3 +328,70 @@ def test_log_likelihood_is_the_decoders_log_prob(likelihood):
     z = mg.random.normal(size=(2, 4, 3), dtype=mg.float64)
     np.testing.assert_allclose(model.log_likelihood(x, z).numpy(), model.decode(z).log_prob(x).sum(-1).numpy(),
                                rtol=1e-12)
+
+
+# ---------------------------------------------------------------- any two networks: VAE(encoder=, decoder=)
+
+def test_a_vae_of_two_given_networks_is_the_vae_of_the_same_mlps(device):
+    """VAE(6, 5, 3) builds MLP([6, 5, 6]) and MLP([3, 5, 6]) in that order; given the same two networks
+    (drawn from the same seed) the model has the same state and the same ELBO, draw for draw."""
+    mg.random.seed(0)
+    built = VAE(6, 5, 3, dtype=mg.float64, device=device)
+    mg.random.seed(0)
+    encoder = mg.nn.MLP([6, 5, 6], dtype=mg.float64, device=device)
+    decoder = mg.nn.MLP([3, 5, 6], dtype=mg.float64, device=device)
+    given = VAE(6, latent=3, encoder=encoder, decoder=decoder)
+    assert given.encoder is encoder and given.decoder is decoder
+    assert list(given.state_dict()) == list(built.state_dict())
+    for key, value in built.state_dict().items():
+        np.testing.assert_array_equal(given.state_dict()[key], value)
+    x = mg.tensor(binary_rows(4), device=device)
+    mg.random.seed(5)
+    expected = built.elbo(x, k=2).elbo.numpy()
+    mg.random.seed(5)
+    np.testing.assert_array_equal(given.elbo(x, k=2).elbo.numpy(), expected)
+
+
+def test_any_module_that_keeps_the_protocol_serves_as_a_network():
+    """The protocol: encoder (..., x_dim) -> (..., 2 latent), decoder (n, latent) -> (n, x_dim)."""
+    class Affine(mg.nn.Module):   # not an MLP: one Linear and a fixed shift
+        def __init__(self, n_in, n_out):
+            self.linear = mg.nn.Linear(n_in, n_out, dtype=mg.float64)
+
+        def forward(self, x):
+            return self.linear(x) + 1.0
+
+    mg.random.seed(0)
+    model = VAE(6, latent=2, likelihood="gaussian-learned", encoder=Affine(6, 4), decoder=Affine(2, 12))
+    x = mg.tensor(binary_rows(3))
+    result = model.elbo(x, k=2)
+    (-result.elbo.sum()).backward()
+    assert result.elbo.shape == (3,)
+    assert all(p.grad is not None for p in model.parameters())
+    assert model.sample(2).shape == (2, 6)
+
+
+def test_networks_that_break_the_protocol_are_refused_with_the_shapes():
+    mg.random.seed(0)
+    x = mg.tensor(binary_rows(3))
+    wrong_encoder = VAE(6, latent=3, encoder=mg.nn.Linear(6, 5, dtype=mg.float64),
+                        decoder=mg.nn.Linear(3, 6, dtype=mg.float64))
+    with pytest.raises(ValueError, match=r"VAE.encode.*\(3, 5\).*latent=3.*6"):
+        wrong_encoder.elbo(x)
+    wrong_decoder = VAE(6, latent=3, likelihood="gaussian-learned", encoder=mg.nn.Linear(6, 6, dtype=mg.float64),
+                        decoder=mg.nn.Linear(3, 6, dtype=mg.float64))
+    with pytest.raises(ValueError, match=r"VAE.decode.*\(3, 6\).*gaussian-learned.*12"):
+        wrong_decoder.elbo(x)
+
+
+def test_options_of_the_mlps_are_refused_beside_given_networks():
+    encoder, decoder = mg.nn.Linear(6, 4), mg.nn.Linear(2, 6)
+    with pytest.raises(ValueError, match="both encoder= and decoder=.*only the encoder"):
+        VAE(6, latent=2, encoder=encoder)
+    with pytest.raises(ValueError, match="only the decoder"):
+        VAE(6, latent=2, decoder=decoder)
+    for option in ({"hidden": 8}, {"activation": "tanh"}, {"dtype": mg.float64}, {"device": "cpu"}):
+        with pytest.raises(ValueError, match=f"VAE: {next(iter(option))}"):
+            VAE(6, latent=2, encoder=encoder, decoder=decoder, **option)
+    with pytest.raises(TypeError, match="encoder must be an mg.nn.Module.*function"):
+        VAE(6, latent=2, encoder=lambda x: x, decoder=decoder)

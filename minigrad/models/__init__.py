@@ -1,8 +1,12 @@
 """Models built from minigrad's layers and distributions.
 
 - :class:`VAE`: the variational autoencoder of Kingma & Welling (2014), with the ELBO,
-  the importance-weighted bound and a choice of encoder gradient (pathwise or score).
+  the importance-weighted bound and a choice of encoder gradient (pathwise or score); its
+  encoder and decoder are MLPs, or any two networks given as ``encoder=`` and ``decoder=``.
+- :class:`ConvVAE`: the VAE with the convolutional :class:`ConvEncoder` and :class:`ConvDecoder`
+  (DCGAN's layout) for 28x28 images.
 """
+from .conv_vae import ConvDecoder, ConvEncoder, ConvVAE
 from .vae import ELBO, VAE
 
-__all__ = ["ELBO", "VAE"]
+__all__ = ["ELBO", "VAE", "ConvEncoder", "ConvDecoder", "ConvVAE"]

@@ -2,9 +2,10 @@
 
 The model. A latent code z ~ p(z) = N(0, I) is decoded into the parameters of a
 distribution over images, p(x | z): independent coins (Bernoulli, for binarized
-digits) or independent Gaussians, one per pixel. The decoder is an MLP.
+digits) or independent Gaussians, one per pixel. The decoder is a network: an MLP by
+default, or any module given as ``decoder=`` (the convolutional one of conv_vae.py).
 
-The encoder. The posterior p(z | x) is intractable, so an MLP maps x to a diagonal
+The encoder. The posterior p(z | x) is intractable, so a network maps x to a diagonal
 Gaussian q(z | x) = N(loc(x), diag(scale(x)^2)) that stands in for it (amortized
 inference: one network serves every x, instead of a separate q per example).
 
@@ -78,36 +79,75 @@ class ELBO(NamedTuple):
 
 
 class VAE(Module):
-    """A VAE with MLP encoder and decoder.
+    """A VAE: an encoder network, a decoder network, and the bounds and estimators built on them.
+
+    Built two ways:
+
+    - ``VAE(784, 400, 20)``: MLP encoder and decoder, x_dim-hidden-(2 latent) and
+      latent-hidden-x_dim, ReLU between the layers (``hidden`` may be a list of widths; the
+      decoder mirrors the encoder);
+    - ``VAE(784, latent=20, encoder=e, decoder=d)``: any two modules, for example the
+      convolutional ones of :class:`minigrad.models.ConvVAE`.
+
+    The two networks follow one protocol, and every method below uses only it:
+
+    - ``encoder(x)`` maps inputs of shape (..., x_dim) to (..., 2 latent): the loc of
+      q(z | x) and then its log-variance;
+    - ``decoder(z)`` maps codes of shape (n, latent) to (n, x_dim) pixel parameters (logits for
+      "bernoulli", means for "gaussian"), or to (n, 2 x_dim) for "gaussian-learned": the means,
+      then the log standard deviations.
 
     x_dim      size of a flattened input (784 for MNIST)
-    hidden     width of the hidden layer, or a list of widths (the decoder mirrors the encoder)
+    hidden     width of the MLPs' hidden layer, or a list of widths (400 when no networks are given)
     latent     size of z
     likelihood "bernoulli" (decoder gives logits; for 0/1 data),
                "gaussian" (decoder gives the mean, the standard deviation is ``obs_scale``), or
                "gaussian-learned" (decoder gives mean and log standard deviation of every pixel;
                the standard deviation is min_scale + exp(log std): ``min_scale`` is a floor)
+    activation the MLPs' activation ("relu" when no networks are given)
     estimator  "pathwise" (reparameterization) or "score" (REINFORCE with a baseline): how the
                encoder's gradient gets through the draws z ~ q(z | x)
+    encoder, decoder  the two networks, given together; then ``hidden``, ``activation``,
+               ``dtype`` and ``device`` are the networks' own business and may not be given
     """
 
-    def __init__(self, x_dim=784, hidden=400, latent=20, likelihood="bernoulli", activation="relu",
-                 estimator="pathwise", obs_scale=1.0, min_scale=0.0, dtype=None, device=None):
+    def __init__(self, x_dim=784, hidden=None, latent=20, likelihood="bernoulli", activation=None,
+                 estimator="pathwise", obs_scale=1.0, min_scale=0.0, dtype=None, device=None, *,
+                 encoder=None, decoder=None):
         if likelihood not in LIKELIHOODS:
             raise ValueError(f"VAE: likelihood must be one of {LIKELIHOODS}, got {likelihood!r}")
         if estimator not in ESTIMATORS:
             raise ValueError(f"VAE: estimator must be one of {ESTIMATORS}, got {estimator!r}")
-        hidden = [hidden] if isinstance(hidden, int) else list(hidden)
         self.x_dim, self.latent, self.likelihood, self.estimator = x_dim, latent, likelihood, estimator
         self.obs_scale, self.min_scale = obs_scale, min_scale
         decoder_out = 2 * x_dim if likelihood == "gaussian-learned" else x_dim
-        self.encoder = MLP([x_dim, *hidden, 2 * latent], activation, dtype=dtype, device=device)
-        self.decoder = MLP([latent, *reversed(hidden), decoder_out], activation, dtype=dtype, device=device)
+        if encoder is None and decoder is None:
+            hidden = [400] if hidden is None else [hidden] if isinstance(hidden, int) else list(hidden)
+            activation = "relu" if activation is None else activation
+            self.encoder = MLP([x_dim, *hidden, 2 * latent], activation, dtype=dtype, device=device)
+            self.decoder = MLP([latent, *reversed(hidden), decoder_out], activation, dtype=dtype, device=device)
+            return
+        if encoder is None or decoder is None:
+            raise ValueError("VAE: give both encoder= and decoder=, or neither (then both are MLPs); got only the "
+                             + ("encoder" if decoder is None else "decoder"))
+        given = [name for name, value in (("hidden", hidden), ("activation", activation), ("dtype", dtype),
+                                          ("device", device)) if value is not None]
+        if given:
+            raise ValueError(f"VAE: {', '.join(given)} describe the MLPs that VAE builds when no networks are "
+                             f"given; with encoder= and decoder= build the networks with them instead")
+        for name, network in (("encoder", encoder), ("decoder", decoder)):
+            if not isinstance(network, Module):
+                raise TypeError(f"VAE: {name} must be an mg.nn.Module, got {type(network).__name__}")
+        self.encoder, self.decoder = encoder, decoder
 
     # ------------------------------------------------------------ the three distributions
     def encode(self, x):
         """q(z | x) = N(loc, scale^2): the encoder outputs loc and log scale^2 (the log-variance)."""
         out = self.encoder(x)
+        if out.shape[-1] != 2 * self.latent:
+            raise ValueError(f"VAE.encode: the encoder maps x of shape {tuple(x.shape)} to {tuple(out.shape)}, but a "
+                             f"code of size latent={self.latent} needs 2 * {self.latent} = {2 * self.latent} values "
+                             f"on the last axis (loc, then log-variance)")
         loc, log_var = out[..., :self.latent], out[..., self.latent:]
         return Normal(loc, ops.exp(0.5 * log_var), validate_args=False)
 
@@ -128,6 +168,11 @@ class VAE(Module):
     def _decoder_output(self, z):
         batch = z.shape[:-1]
         out = self.decoder(z.reshape(-1, self.latent))   # one matrix product for all the draws
+        wanted = 2 * self.x_dim if self.likelihood == "gaussian-learned" else self.x_dim
+        if out.shape[-1] != wanted:
+            raise ValueError(f"VAE.decode: the decoder maps codes of shape {tuple(z.reshape(-1, self.latent).shape)} "
+                             f"to {tuple(out.shape)}, but the {self.likelihood!r} likelihood of x_dim={self.x_dim} "
+                             f"needs {wanted} values per code")
         return out.reshape(*batch, out.shape[-1])
 
     def prior(self, like):
