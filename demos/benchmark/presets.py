@@ -38,8 +38,8 @@ PRESETS = {   # name -> (sizes, timed steps when --steps is not given)
 # The parameters in one order for every implementation: mg.models.VAE's names, so that
 # minigrad loads them with load_state_dict. Weights are (out, in), mg.nn.Linear's and PyTorch's
 # layout, so a layer is x W^T + b.
-PARAMETER_NAMES = ("encoder.0.weight", "encoder.0.bias", "encoder.2.weight", "encoder.2.bias", "decoder.0.weight", "decoder.0.bias",
-                   "decoder.2.weight", "decoder.2.bias")
+PARAMETER_NAMES = ("encoder.0.weight", "encoder.0.bias", "encoder.2.weight", "encoder.2.bias",
+                   "decoder.0.weight", "decoder.0.bias", "decoder.2.weight", "decoder.2.bias")
 
 
 def sizes_of(params):
