@@ -12,7 +12,7 @@ devices, in-place changes, and NumPy interop (``numpy.asarray(t)``, ``numpy.exp(
 import numpy
 
 from . import backend
-from .pytorch_names import numpy_axis_names
+from .pytorch_keywords import refuse_pytorch_keywords
 
 
 class Tensor:
@@ -47,7 +47,7 @@ class Tensor:
     @requires_grad.setter
     def requires_grad(self, requires_grad):
         if requires_grad:
-            _check_differentiable_dtype(self._data.dtype, "requires_grad")
+            check_differentiable_dtype(self._data.dtype, "requires_grad")
         self._requires_grad = bool(requires_grad)
 
     @property
@@ -87,7 +87,7 @@ class Tensor:
 
     def requires_grad_(self, requires_grad=True):
         if requires_grad:
-            _check_differentiable_dtype(self.dtype, "requires_grad_")
+            check_differentiable_dtype(self.dtype, "requires_grad_")
         self.requires_grad = requires_grad
         return self
 
@@ -157,39 +157,39 @@ class Tensor:
     def isfinite(self): return ops.isfinite(self)
 
     # ---------------------------------------------------------------- reductions
-    @numpy_axis_names
+    @refuse_pytorch_keywords
     def sum(self, axis=None, keepdims=False): return ops.sum(self, axis, keepdims)
-    @numpy_axis_names
+    @refuse_pytorch_keywords
     def mean(self, axis=None, keepdims=False): return ops.mean(self, axis, keepdims)
-    @numpy_axis_names
+    @refuse_pytorch_keywords
     def var(self, axis=None, keepdims=False, ddof=0): return ops.var(self, axis, keepdims, ddof)
-    @numpy_axis_names
+    @refuse_pytorch_keywords
     def std(self, axis=None, keepdims=False, ddof=0): return ops.std(self, axis, keepdims, ddof)
-    @numpy_axis_names
+    @refuse_pytorch_keywords
     def prod(self, axis=None, keepdims=False): return ops.prod(self, axis, keepdims)
-    @numpy_axis_names
+    @refuse_pytorch_keywords
     def norm(self, ord=None, axis=None, keepdims=False): return ops.norm(self, ord, axis, keepdims)
-    @numpy_axis_names
+    @refuse_pytorch_keywords
     def max(self, axis=None, keepdims=False, return_indices=False):
         return ops.max(self, axis, keepdims, return_indices)
-    @numpy_axis_names
+    @refuse_pytorch_keywords
     def min(self, axis=None, keepdims=False, return_indices=False):
         return ops.min(self, axis, keepdims, return_indices)
-    @numpy_axis_names
+    @refuse_pytorch_keywords
     def argmax(self, axis=None, keepdims=False): return ops.argmax(self, axis, keepdims)
-    @numpy_axis_names
+    @refuse_pytorch_keywords
     def argmin(self, axis=None, keepdims=False): return ops.argmin(self, axis, keepdims)
-    @numpy_axis_names
+    @refuse_pytorch_keywords
     def any(self, axis=None, keepdims=False): return ops.any(self, axis, keepdims)
-    @numpy_axis_names
+    @refuse_pytorch_keywords
     def all(self, axis=None, keepdims=False): return ops.all(self, axis, keepdims)
-    @numpy_axis_names
+    @refuse_pytorch_keywords
     def cumsum(self, axis=None): return ops.cumsum(self, axis)
-    @numpy_axis_names
+    @refuse_pytorch_keywords
     def logsumexp(self, axis=None, keepdims=False): return ops.logsumexp(self, axis, keepdims)
-    @numpy_axis_names
+    @refuse_pytorch_keywords
     def softmax(self, axis=-1): return ops.softmax(self, axis)
-    @numpy_axis_names
+    @refuse_pytorch_keywords
     def log_softmax(self, axis=-1): return ops.log_softmax(self, axis)
 
     # ---------------------------------------------------------------- shapes
@@ -218,15 +218,15 @@ class Tensor:
 
     T = property(lambda self: ops.transpose(self))
     def flatten(self): return ops.reshape(self, (-1,))
-    @numpy_axis_names
+    @refuse_pytorch_keywords
     def squeeze(self, axis=None): return ops.squeeze(self, axis)
-    @numpy_axis_names
+    @refuse_pytorch_keywords
     def expand_dims(self, axis): return ops.expand_dims(self, axis)
     unsqueeze = expand_dims
     def broadcast_to(self, shape): return ops.broadcast_to(self, shape)
-    @numpy_axis_names
+    @refuse_pytorch_keywords
     def flip(self, axis=None): return ops.flip(self, axis)
-    @numpy_axis_names
+    @refuse_pytorch_keywords
     def split(self, *args, **kwargs):
         """Refused: PyTorch's x.split(k) cuts pieces of length k, NumPy's split cuts k pieces.
 
@@ -236,10 +236,10 @@ class Tensor:
         raise TypeError("Tensor.split: PyTorch's x.split(k) cuts pieces of length k, NumPy's numpy.split(x, k) "
                         "cuts k equal pieces; minigrad follows NumPy: call mg.split(x, k, axis) for k pieces, or "
                         "mg.split(x, [i, j], axis) to cut before positions i and j")
-    @numpy_axis_names
+    @refuse_pytorch_keywords
     def take_along_axis(self, indices, axis=-1): return ops.take_along_axis(self, indices, axis)
 
-    @numpy_axis_names
+    @refuse_pytorch_keywords
     def gather(self, axis, indices):
         """PyTorch's x.gather(dim, index): take_along_axis without broadcasting (see ops.shape.gather)."""
         return ops.shape.gather(self, axis, indices)
@@ -460,7 +460,8 @@ _NUMPY_FUNCTIONS = {name: name for name in ("sum", "mean", "var", "max", "min", 
 _NUMPY_FUNCTIONS.update(amax="max", amin="min", around="round")
 
 
-def _check_differentiable_dtype(dtype, caller):
+def check_differentiable_dtype(dtype, caller):
+    """Raise TypeError naming ``caller`` unless ``dtype`` is floating: only those can require grad."""
     if numpy.dtype(dtype).kind not in "fc":
         raise TypeError(f"{caller}: only floating tensors can require grad, this one has dtype {dtype}; "
                         "convert it first, e.g. mg.tensor(data, dtype=mg.float32, requires_grad=True)")
@@ -503,7 +504,7 @@ def tensor(data, requires_grad=False, dtype=None, device=None):
             raise TypeError(f"tensor: cannot make a tensor from {type(data).__name__} with dtype {host.dtype}")
         array = target.from_host(numpy.array(host, dtype=dtype))
     if requires_grad:
-        _check_differentiable_dtype(array.dtype, "tensor(requires_grad=True)")
+        check_differentiable_dtype(array.dtype, "tensor(requires_grad=True)")
     return Tensor(array, requires_grad=requires_grad)
 
 

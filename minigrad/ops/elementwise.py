@@ -16,7 +16,7 @@ import numpy
 from .. import backend
 from ..autograd import apply
 from ..tensor import Tensor
-from .common import as_float, as_tensor, operands
+from .operands import as_float, as_tensor, operands
 from .shape import sum_to
 
 
