@@ -32,10 +32,11 @@ PAGES = {
     "minigrad.ops.arithmetic": ("arithmetic", "ops.md"),
     "minigrad.ops.elementwise": ("elementwise", "ops.md"),
     "minigrad.ops.reductions": ("reductions", "ops.md"),
-    "minigrad.ops.contraction": ("contractions", "ops.md"),
+    "minigrad.ops.einsum": ("contractions", "ops.md"),
     "minigrad.ops.creation": ("creation", "ops.md"),
     "minigrad.ops.fused": ("fused primitives", "ops.md"),
-    "minigrad.ops.common": ("helpers", "ops.md"),
+    "minigrad.ops.operands": ("helpers", "ops.md"),
+    "minigrad.ops.linalg": ("linear algebra (mg.linalg)", "linalg.md"),
 }
 
 

@@ -68,8 +68,7 @@ def magic_box(x):
     and dice_surrogate).
     """
     box = (x - x.detach()).exp()
-    box._note = "magic_box: value 1, d box = box d(log q)"   # for mg.viz: where a score's gradient enters
-    return box
+    return autograd.label(box, "magic_box: value 1, d box = box d(log q)")   # for mg.viz: where a score enters
 
 
 def dice_surrogate(f, log_q, baseline=0.0):
@@ -358,7 +357,7 @@ def _first_order_only(x):
         return g
 
     held = autograd.apply("first_order_only", x.data, (x, vjp))
-    held._note = "measure-valued term: first-order gradient only"   # for mg.viz
+    autograd.label(held, "measure-valued term: first-order gradient only")   # for mg.viz
     return held - x.detach()
 
 

@@ -4,14 +4,19 @@ A tensor holds ``data`` (a NumPy or CuPy array), ``requires_grad``, ``grad`` and
 it is the output of a recorded op, the op's name and its edges: one ``(input, vjp)``
 pair per input (see :mod:`minigrad.autograd`). Methods here are thin: each one calls
 the function of the same name in :mod:`minigrad.ops`, where the maths lives.
+
+The class reads in six parts: its state (the array and the tape's fields), ``backward``,
+the operators and methods that call the ops, conversions to Python numbers and other
+devices, in-place changes, and NumPy interop (``numpy.asarray(t)``, ``numpy.exp(t)``).
 """
 import numpy
 
 from . import backend
-from .pytorch_names import numpy_axis_names
+from .pytorch_keywords import refuse_pytorch_keywords
 
 
 class Tensor:
+    # ============================================ state: the array and what the tape keeps about it
     __slots__ = ("_data", "_changed_at", "_requires_grad", "grad", "_edges", "_op", "_recorded_at", "_trace",
                  "_note", "__weakref__")
 
@@ -42,7 +47,7 @@ class Tensor:
     @requires_grad.setter
     def requires_grad(self, requires_grad):
         if requires_grad:
-            _check_differentiable_dtype(self._data.dtype, "requires_grad")
+            check_differentiable_dtype(self._data.dtype, "requires_grad")
         self._requires_grad = bool(requires_grad)
 
     @property
@@ -60,7 +65,259 @@ class Tensor:
         self._data = array
         autograd.changed_in_place(self)
 
-    # ------------------------------------------------------------ in-place changes
+    shape = property(lambda self: self._data.shape)
+    ndim = property(lambda self: self._data.ndim)
+    size = property(lambda self: ElementCount(self._data.size, self.shape),
+                    doc="number of elements (NumPy's size), an int; PyTorch's x.size(0) is x.shape[0] here")
+    dtype = property(lambda self: self._data.dtype)
+    device = property(lambda self: backend.device_of(self._data).name)
+    xp = property(lambda self: backend.device_of(self._data).xp, doc="the array module of .data")
+    is_leaf = property(lambda self: self._edges is None)
+
+    def __repr__(self):
+        extra = f", grad_fn={self._op}" if self._op else (", requires_grad=True" if self.requires_grad else "")
+        device = "" if self.device == "cpu" else f", device={self.device!r}"
+        body = numpy.array2string(self.numpy(), separator=", ", prefix="tensor(")
+        return f"tensor({body}{device}{extra})"
+
+    def __len__(self):
+        if not self.ndim:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def requires_grad_(self, requires_grad=True):
+        if requires_grad:
+            check_differentiable_dtype(self.dtype, "requires_grad_")
+        self.requires_grad = requires_grad
+        return self
+
+    # ============================================ backward: gradients of this tensor (minigrad.autograd)
+    def backward(self, grad=None, retain_graph=False, create_graph=False):
+        """Accumulate the gradient of this tensor into the ``.grad`` of every leaf it depends on."""
+        autograd.backward(self, grad, retain_graph, create_graph)
+
+    def detach(self):
+        """The same values, cut from the graph (shares data, like PyTorch)."""
+        cut = Tensor(self._data)
+        cut._note = "detached"   # for mg.viz: the graph stops here
+        return cut
+
+    # ============================================ operators: each calls the op of the same name in minigrad.ops
+    # ---------------------------------------------------------------- arithmetic and comparisons
+    def __add__(self, other): return ops.add(self, other)
+    def __radd__(self, other): return ops.add(other, self)
+    def __sub__(self, other): return ops.sub(self, other)
+    def __rsub__(self, other): return ops.sub(other, self)
+    def __mul__(self, other): return ops.mul(self, other)
+    def __rmul__(self, other): return ops.mul(other, self)
+    def __truediv__(self, other): return ops.div(self, other)
+    def __rtruediv__(self, other): return ops.div(other, self)
+    def __pow__(self, other): return ops.pow(self, other)
+    def __rpow__(self, other): return ops.pow(other, self)
+    def __matmul__(self, other): return ops.matmul(self, other)
+    def __rmatmul__(self, other): return ops.matmul(other, self)
+    def __neg__(self): return ops.neg(self)
+    def __abs__(self): return ops.abs(self)
+
+    # comparisons give boolean tensors and no gradient
+    def __lt__(self, other): return ops.less(self, other)
+    def __le__(self, other): return ops.less_equal(self, other)
+    def __gt__(self, other): return ops.greater(self, other)
+    def __ge__(self, other): return ops.greater_equal(self, other)
+    def __eq__(self, other): return ops.equal(self, other)
+    def __ne__(self, other): return ops.not_equal(self, other)
+
+    def __getitem__(self, index): return ops.getitem(self, index)
+
+    # ---------------------------------------------------------------- elementwise functions
+    def exp(self): return ops.exp(self)
+    def log(self): return ops.log(self)
+    def log1p(self): return ops.log1p(self)
+    def expm1(self): return ops.expm1(self)
+    def sqrt(self): return ops.sqrt(self)
+    def sin(self): return ops.sin(self)
+    def cos(self): return ops.cos(self)
+    def tanh(self): return ops.tanh(self)
+    def sigmoid(self): return ops.sigmoid(self)
+    def relu(self): return ops.relu(self)
+    def softplus(self): return ops.softplus(self)
+    def abs(self): return ops.abs(self)
+    def square(self): return ops.square(self)
+    def erf(self): return ops.erf(self)
+    def clip(self, min=None, max=None): return ops.clip(self, min, max)
+    clamp = clip
+
+    # no gradient: constants (see ops/elementwise.py) and boolean tests
+    def sign(self): return ops.sign(self)
+    def floor(self): return ops.floor(self)
+    def ceil(self): return ops.ceil(self)
+    def round(self, decimals=0): return ops.round(self, decimals)
+    def isnan(self): return ops.isnan(self)
+    def isinf(self): return ops.isinf(self)
+    def isfinite(self): return ops.isfinite(self)
+
+    # ---------------------------------------------------------------- reductions
+    @refuse_pytorch_keywords
+    def sum(self, axis=None, keepdims=False): return ops.sum(self, axis, keepdims)
+    @refuse_pytorch_keywords
+    def mean(self, axis=None, keepdims=False): return ops.mean(self, axis, keepdims)
+    @refuse_pytorch_keywords
+    def var(self, axis=None, keepdims=False, ddof=0): return ops.var(self, axis, keepdims, ddof)
+    @refuse_pytorch_keywords
+    def std(self, axis=None, keepdims=False, ddof=0): return ops.std(self, axis, keepdims, ddof)
+    @refuse_pytorch_keywords
+    def prod(self, axis=None, keepdims=False): return ops.prod(self, axis, keepdims)
+    @refuse_pytorch_keywords
+    def norm(self, ord=None, axis=None, keepdims=False): return ops.norm(self, ord, axis, keepdims)
+    @refuse_pytorch_keywords
+    def max(self, axis=None, keepdims=False, return_indices=False):
+        return ops.max(self, axis, keepdims, return_indices)
+    @refuse_pytorch_keywords
+    def min(self, axis=None, keepdims=False, return_indices=False):
+        return ops.min(self, axis, keepdims, return_indices)
+    @refuse_pytorch_keywords
+    def argmax(self, axis=None, keepdims=False): return ops.argmax(self, axis, keepdims)
+    @refuse_pytorch_keywords
+    def argmin(self, axis=None, keepdims=False): return ops.argmin(self, axis, keepdims)
+    @refuse_pytorch_keywords
+    def any(self, axis=None, keepdims=False): return ops.any(self, axis, keepdims)
+    @refuse_pytorch_keywords
+    def all(self, axis=None, keepdims=False): return ops.all(self, axis, keepdims)
+    @refuse_pytorch_keywords
+    def cumsum(self, axis=None): return ops.cumsum(self, axis)
+    @refuse_pytorch_keywords
+    def logsumexp(self, axis=None, keepdims=False): return ops.logsumexp(self, axis, keepdims)
+    @refuse_pytorch_keywords
+    def softmax(self, axis=-1): return ops.softmax(self, axis)
+    @refuse_pytorch_keywords
+    def log_softmax(self, axis=-1): return ops.log_softmax(self, axis)
+
+    # ---------------------------------------------------------------- shapes
+    def reshape(self, *shape):
+        return ops.reshape(self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape)
+
+    def transpose(self, *axes):
+        return ops.transpose(self, axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else (axes or None))
+
+    def view(self, *shape):
+        """PyTorch's name for reshape: ``x.view(-1, 784)`` or ``x.view((-1, 784))``.
+
+        As with PyTorch's view, the result shares memory with x when the layout allows (NumPy's
+        reshape returns a view then); where PyTorch's view raises (after a transpose, say), this
+        copies, as reshape does. PyTorch's ``x.view(dtype)``, which reads the bytes as another
+        dtype, has no counterpart here and is refused.
+        """
+        if len(shape) == 1 and isinstance(shape[0], (type, numpy.dtype, str)):
+            raise TypeError(f"Tensor.view({shape[0]!r}): minigrad's view takes a shape only (it is reshape); to "
+                            f"convert the values to another dtype write x.astype({shape[0]!r})")
+        return self.reshape(*shape)
+
+    def permute(self, *axes):
+        """PyTorch's name for transpose with every axis given: x.permute(2, 0, 1) or x.permute((2, 0, 1))."""
+        return ops.transpose(self, axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else axes)
+
+    T = property(lambda self: ops.transpose(self))
+    def flatten(self): return ops.reshape(self, (-1,))
+    @refuse_pytorch_keywords
+    def squeeze(self, axis=None): return ops.squeeze(self, axis)
+    @refuse_pytorch_keywords
+    def expand_dims(self, axis): return ops.expand_dims(self, axis)
+    unsqueeze = expand_dims
+    def broadcast_to(self, shape): return ops.broadcast_to(self, shape)
+    @refuse_pytorch_keywords
+    def flip(self, axis=None): return ops.flip(self, axis)
+    @refuse_pytorch_keywords
+    def split(self, *args, **kwargs):
+        """Refused: PyTorch's x.split(k) cuts pieces of length k, NumPy's split cuts k pieces.
+
+        The same name with two meanings would give a PyTorch user a silently different answer,
+        so the method names the function instead: mg.split(x, sections_or_cut_points, axis).
+        """
+        raise TypeError("Tensor.split: PyTorch's x.split(k) cuts pieces of length k, NumPy's numpy.split(x, k) "
+                        "cuts k equal pieces; minigrad follows NumPy: call mg.split(x, k, axis) for k pieces, or "
+                        "mg.split(x, [i, j], axis) to cut before positions i and j")
+    @refuse_pytorch_keywords
+    def take_along_axis(self, indices, axis=-1): return ops.take_along_axis(self, indices, axis)
+
+    @refuse_pytorch_keywords
+    def gather(self, axis, indices):
+        """PyTorch's x.gather(dim, index): take_along_axis without broadcasting (see ops.shape.gather)."""
+        return ops.shape.gather(self, axis, indices)
+
+    def copy(self):
+        """A copy in a new array, differentiable (NumPy's name; PyTorch's is clone)."""
+        return ops.copy(self)
+    clone = copy
+
+    def numel(self):
+        """The number of elements (PyTorch's name for size)."""
+        return self.size
+
+    # ============================================ conversions: to Python numbers, the host, devices, dtypes
+    def __float__(self): return float(self.item())
+    def __int__(self): return int(self.item())
+
+    def __index__(self):
+        if self.dtype.kind not in "iu":
+            raise TypeError(f"only an integer tensor can be used as an index, this one has dtype {self.dtype}")
+        return int(self.item())
+
+    def __round__(self, ndigits=None):
+        """round(t) and round(t, n) of a one-element tensor: a Python number (t.round() is the elementwise op)."""
+        return round(self.item(), ndigits)
+
+    def __format__(self, spec):
+        """f"{t:.3f}" formats a one-element tensor as its number; other specs as the printed tensor."""
+        if not spec:
+            return str(self)
+        if self.size != 1:
+            raise TypeError(f"format: {spec!r} formats one number, but this tensor has shape {self.shape}; "
+                            "format its elements (t.tolist()) or use numpy.array2string(t.numpy())")
+        return format(self.item(), spec)
+
+    def __bool__(self):
+        if self.size != 1:
+            raise ValueError(f"the truth value of a tensor with {self.size} elements is ambiguous; "
+                             "use .any() or .all(), or compare a scalar")
+        return bool(self.item())
+
+    __hash__ = object.__hash__   # == is elementwise, so hash by identity (as PyTorch does)
+
+    def numpy(self):
+        """A NumPy copy of the data on the host (no graph)."""
+        return numpy.array(backend.device_of(self._data).to_host(self._data))
+
+    def item(self):
+        if self.size != 1:
+            raise ValueError(f"item(): only a tensor with one element can become a Python number, "
+                             f"this one has shape {self.shape}")
+        return self.numpy().reshape(()).item()
+
+    def tolist(self):
+        return self.numpy().tolist()
+
+    def to(self, device):
+        """This tensor on ``device``; differentiable (the gradient moves back)."""
+        return ops.to_device(self, device)
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self):
+        return self.to("cuda")
+
+    def astype(self, dtype):
+        return ops.astype(self, dtype)
+
+    # PyTorch's casts, each one fixed dtype whatever the default (x.float() is float32, as in PyTorch)
+    def float(self): return ops.astype(self, numpy.float32)
+    def double(self): return ops.astype(self, numpy.float64)
+    def half(self): return ops.astype(self, numpy.float16)
+    def long(self): return ops.astype(self, numpy.int64)
+    def int(self): return ops.astype(self, numpy.int32)      # from here on, `int` in this class body is this method
+    def bool(self): return ops.astype(self, numpy.bool_)
+
+    # ============================================ in-place changes
     # The tape does not record in-place changes: each one stamps the tensor (autograd.changed_in_place),
     # and backward refuses any saved value that was stamped after the op that saved it.
 
@@ -135,49 +392,7 @@ class Tensor:
         """Set every value to 0 (``w.grad.zero_()``)."""
         return self.fill_(0)
 
-    # ------------------------------------------------------------ what it is
-    shape = property(lambda self: self._data.shape)
-    ndim = property(lambda self: self._data.ndim)
-    size = property(lambda self: ElementCount(self._data.size, self.shape),
-                    doc="number of elements (NumPy's size), an int; PyTorch's x.size(0) is x.shape[0] here")
-    dtype = property(lambda self: self._data.dtype)
-    device = property(lambda self: backend.device_of(self._data).name)
-    xp = property(lambda self: backend.device_of(self._data).xp, doc="the array module of .data")
-    is_leaf = property(lambda self: self._edges is None)
-
-    def __repr__(self):
-        extra = f", grad_fn={self._op}" if self._op else (", requires_grad=True" if self.requires_grad else "")
-        device = "" if self.device == "cpu" else f", device={self.device!r}"
-        body = numpy.array2string(self.numpy(), separator=", ", prefix="tensor(")
-        return f"tensor({body}{device}{extra})"
-
-    def __len__(self):
-        if not self.ndim:
-            raise TypeError("len() of a 0-d tensor")
-        return self.shape[0]
-
-    # ------------------------------------------------------------ Python and NumPy conversions
-    def __float__(self): return float(self.item())
-    def __int__(self): return int(self.item())
-
-    def __index__(self):
-        if self.dtype.kind not in "iu":
-            raise TypeError(f"only an integer tensor can be used as an index, this one has dtype {self.dtype}")
-        return int(self.item())
-
-    def __round__(self, ndigits=None):
-        """round(t) and round(t, n) of a one-element tensor: a Python number (t.round() is the elementwise op)."""
-        return round(self.item(), ndigits)
-
-    def __format__(self, spec):
-        """f"{t:.3f}" formats a one-element tensor as its number; other specs as the printed tensor."""
-        if not spec:
-            return str(self)
-        if self.size != 1:
-            raise TypeError(f"format: {spec!r} formats one number, but this tensor has shape {self.shape}; "
-                            "format its elements (t.tolist()) or use numpy.array2string(t.numpy())")
-        return format(self.item(), spec)
-
+    # ============================================ NumPy interop: numpy.asarray(t), numpy.exp(t), numpy.sum(t)
     def __array__(self, dtype=None, copy=None):
         """numpy.asarray(t): the values on the CPU (shares memory, as PyTorch's .numpy() does)."""
         if self.device != "cpu":
@@ -203,216 +418,6 @@ class Tensor:
             raise TypeError(f"numpy.{func.__name__} cannot take a minigrad Tensor: use minigrad's ops (mg.*) on "
                             "tensors, or call it on t.numpy() (a copy, with no gradient)")
         return getattr(ops, name)(*args, **kwargs)
-
-    def __bool__(self):
-        if self.size != 1:
-            raise ValueError(f"the truth value of a tensor with {self.size} elements is ambiguous; "
-                             "use .any() or .all(), or compare a scalar")
-        return bool(self.item())
-
-    __hash__ = object.__hash__   # == is elementwise, so hash by identity (as PyTorch does)
-
-    # ------------------------------------------------------------ host and devices
-    def numpy(self):
-        """A NumPy copy of the data on the host (no graph)."""
-        return numpy.array(backend.device_of(self._data).to_host(self._data))
-
-    def item(self):
-        if self.size != 1:
-            raise ValueError(f"item(): only a tensor with one element can become a Python number, "
-                             f"this one has shape {self.shape}")
-        return self.numpy().reshape(()).item()
-
-    def tolist(self):
-        return self.numpy().tolist()
-
-    def detach(self):
-        """The same values, cut from the graph (shares data, like PyTorch)."""
-        cut = Tensor(self._data)
-        cut._note = "detached"   # for mg.viz: the graph stops here
-        return cut
-
-    def requires_grad_(self, requires_grad=True):
-        if requires_grad:
-            _check_differentiable_dtype(self.dtype, "requires_grad_")
-        self.requires_grad = requires_grad
-        return self
-
-    def to(self, device):
-        """This tensor on ``device``; differentiable (the gradient moves back)."""
-        return ops.to_device(self, device)
-
-    def cpu(self):
-        return self.to("cpu")
-
-    def cuda(self):
-        return self.to("cuda")
-
-    def astype(self, dtype):
-        return ops.astype(self, dtype)
-
-    # PyTorch's casts, each one fixed dtype whatever the default (x.float() is float32, as in PyTorch)
-    def float(self): return ops.astype(self, numpy.float32)
-    def double(self): return ops.astype(self, numpy.float64)
-    def half(self): return ops.astype(self, numpy.float16)
-    def long(self): return ops.astype(self, numpy.int64)
-    def int(self): return ops.astype(self, numpy.int32)      # from here on, `int` in this class body is this method
-    def bool(self): return ops.astype(self, numpy.bool_)
-
-    def backward(self, grad=None, retain_graph=False, create_graph=False):
-        """Accumulate the gradient of this tensor into the ``.grad`` of every leaf it depends on."""
-        autograd.backward(self, grad, retain_graph, create_graph)
-
-    # ------------------------------------------------------------ arithmetic
-    def __add__(self, other): return ops.add(self, other)
-    def __radd__(self, other): return ops.add(other, self)
-    def __sub__(self, other): return ops.sub(self, other)
-    def __rsub__(self, other): return ops.sub(other, self)
-    def __mul__(self, other): return ops.mul(self, other)
-    def __rmul__(self, other): return ops.mul(other, self)
-    def __truediv__(self, other): return ops.div(self, other)
-    def __rtruediv__(self, other): return ops.div(other, self)
-    def __pow__(self, other): return ops.pow(self, other)
-    def __rpow__(self, other): return ops.pow(other, self)
-    def __matmul__(self, other): return ops.matmul(self, other)
-    def __rmatmul__(self, other): return ops.matmul(other, self)
-    def __neg__(self): return ops.neg(self)
-    def __abs__(self): return ops.abs(self)
-
-    # comparisons give boolean tensors and no gradient
-    def __lt__(self, other): return ops.less(self, other)
-    def __le__(self, other): return ops.less_equal(self, other)
-    def __gt__(self, other): return ops.greater(self, other)
-    def __ge__(self, other): return ops.greater_equal(self, other)
-    def __eq__(self, other): return ops.equal(self, other)
-    def __ne__(self, other): return ops.not_equal(self, other)
-
-    def __getitem__(self, index): return ops.getitem(self, index)
-
-    # ------------------------------------------------------------ elementwise functions
-    def exp(self): return ops.exp(self)
-    def log(self): return ops.log(self)
-    def log1p(self): return ops.log1p(self)
-    def expm1(self): return ops.expm1(self)
-    def sqrt(self): return ops.sqrt(self)
-    def sin(self): return ops.sin(self)
-    def cos(self): return ops.cos(self)
-    def tanh(self): return ops.tanh(self)
-    def sigmoid(self): return ops.sigmoid(self)
-    def relu(self): return ops.relu(self)
-    def softplus(self): return ops.softplus(self)
-    def abs(self): return ops.abs(self)
-    def square(self): return ops.square(self)
-    def erf(self): return ops.erf(self)
-    def clip(self, min=None, max=None): return ops.clip(self, min, max)
-    clamp = clip
-
-    # no gradient: constants (see ops/elementwise.py) and boolean tests
-    def sign(self): return ops.sign(self)
-    def floor(self): return ops.floor(self)
-    def ceil(self): return ops.ceil(self)
-    def round(self, decimals=0): return ops.round(self, decimals)
-    def isnan(self): return ops.isnan(self)
-    def isinf(self): return ops.isinf(self)
-    def isfinite(self): return ops.isfinite(self)
-
-    # ------------------------------------------------------------ reductions
-    @numpy_axis_names
-    def sum(self, axis=None, keepdims=False): return ops.sum(self, axis, keepdims)
-    @numpy_axis_names
-    def mean(self, axis=None, keepdims=False): return ops.mean(self, axis, keepdims)
-    @numpy_axis_names
-    def var(self, axis=None, keepdims=False, ddof=0): return ops.var(self, axis, keepdims, ddof)
-    @numpy_axis_names
-    def std(self, axis=None, keepdims=False, ddof=0): return ops.std(self, axis, keepdims, ddof)
-    @numpy_axis_names
-    def prod(self, axis=None, keepdims=False): return ops.prod(self, axis, keepdims)
-    @numpy_axis_names
-    def norm(self, ord=None, axis=None, keepdims=False): return ops.norm(self, ord, axis, keepdims)
-    @numpy_axis_names
-    def max(self, axis=None, keepdims=False, return_indices=False):
-        return ops.max(self, axis, keepdims, return_indices)
-    @numpy_axis_names
-    def min(self, axis=None, keepdims=False, return_indices=False):
-        return ops.min(self, axis, keepdims, return_indices)
-    @numpy_axis_names
-    def argmax(self, axis=None, keepdims=False): return ops.argmax(self, axis, keepdims)
-    @numpy_axis_names
-    def argmin(self, axis=None, keepdims=False): return ops.argmin(self, axis, keepdims)
-    @numpy_axis_names
-    def any(self, axis=None, keepdims=False): return ops.any(self, axis, keepdims)
-    @numpy_axis_names
-    def all(self, axis=None, keepdims=False): return ops.all(self, axis, keepdims)
-    @numpy_axis_names
-    def cumsum(self, axis=None): return ops.cumsum(self, axis)
-    @numpy_axis_names
-    def logsumexp(self, axis=None, keepdims=False): return ops.logsumexp(self, axis, keepdims)
-    @numpy_axis_names
-    def softmax(self, axis=-1): return ops.softmax(self, axis)
-    @numpy_axis_names
-    def log_softmax(self, axis=-1): return ops.log_softmax(self, axis)
-
-    # ------------------------------------------------------------ shapes
-    def reshape(self, *shape):
-        return ops.reshape(self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape)
-
-    def transpose(self, *axes):
-        return ops.transpose(self, axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else (axes or None))
-
-    def view(self, *shape):
-        """PyTorch's name for reshape: ``x.view(-1, 784)`` or ``x.view((-1, 784))``.
-
-        As with PyTorch's view, the result shares memory with x when the layout allows (NumPy's
-        reshape returns a view then); where PyTorch's view raises (after a transpose, say), this
-        copies, as reshape does. PyTorch's ``x.view(dtype)``, which reads the bytes as another
-        dtype, has no counterpart here and is refused.
-        """
-        if len(shape) == 1 and isinstance(shape[0], (type, numpy.dtype, str)):
-            raise TypeError(f"Tensor.view({shape[0]!r}): minigrad's view takes a shape only (it is reshape); to "
-                            f"convert the values to another dtype write x.astype({shape[0]!r})")
-        return self.reshape(*shape)
-
-    def permute(self, *axes):
-        """PyTorch's name for transpose with every axis given: x.permute(2, 0, 1) or x.permute((2, 0, 1))."""
-        return ops.transpose(self, axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else axes)
-
-    T = property(lambda self: ops.transpose(self))
-    def flatten(self): return ops.reshape(self, (-1,))
-    @numpy_axis_names
-    def squeeze(self, axis=None): return ops.squeeze(self, axis)
-    @numpy_axis_names
-    def expand_dims(self, axis): return ops.expand_dims(self, axis)
-    unsqueeze = expand_dims
-    def broadcast_to(self, shape): return ops.broadcast_to(self, shape)
-    @numpy_axis_names
-    def flip(self, axis=None): return ops.flip(self, axis)
-    @numpy_axis_names
-    def split(self, *args, **kwargs):
-        """Refused: PyTorch's x.split(k) cuts pieces of length k, NumPy's split cuts k pieces.
-
-        The same name with two meanings would give a PyTorch user a silently different answer,
-        so the method names the function instead: mg.split(x, sections_or_cut_points, axis).
-        """
-        raise TypeError("Tensor.split: PyTorch's x.split(k) cuts pieces of length k, NumPy's numpy.split(x, k) "
-                        "cuts k equal pieces; minigrad follows NumPy: call mg.split(x, k, axis) for k pieces, or "
-                        "mg.split(x, [i, j], axis) to cut before positions i and j")
-    @numpy_axis_names
-    def take_along_axis(self, indices, axis=-1): return ops.take_along_axis(self, indices, axis)
-
-    @numpy_axis_names
-    def gather(self, axis, indices):
-        """PyTorch's x.gather(dim, index): take_along_axis without broadcasting (see ops.shape.gather)."""
-        return ops.shape.gather(self, axis, indices)
-
-    def copy(self):
-        """A copy in a new array, differentiable (NumPy's name; PyTorch's is clone)."""
-        return ops.copy(self)
-    clone = copy
-
-    def numel(self):
-        """The number of elements (PyTorch's name for size)."""
-        return self.size
-
 
 class ElementCount(int):
     """What ``x.size`` returns: NumPy's number of elements, an ordinary int in every use but one.
@@ -455,7 +460,8 @@ _NUMPY_FUNCTIONS = {name: name for name in ("sum", "mean", "var", "max", "min", 
 _NUMPY_FUNCTIONS.update(amax="max", amin="min", around="round")
 
 
-def _check_differentiable_dtype(dtype, caller):
+def check_differentiable_dtype(dtype, caller):
+    """Raise TypeError naming ``caller`` unless ``dtype`` is floating: only those can require grad."""
     if numpy.dtype(dtype).kind not in "fc":
         raise TypeError(f"{caller}: only floating tensors can require grad, this one has dtype {dtype}; "
                         "convert it first, e.g. mg.tensor(data, dtype=mg.float32, requires_grad=True)")
@@ -498,7 +504,7 @@ def tensor(data, requires_grad=False, dtype=None, device=None):
             raise TypeError(f"tensor: cannot make a tensor from {type(data).__name__} with dtype {host.dtype}")
         array = target.from_host(numpy.array(host, dtype=dtype))
     if requires_grad:
-        _check_differentiable_dtype(array.dtype, "tensor(requires_grad=True)")
+        check_differentiable_dtype(array.dtype, "tensor(requires_grad=True)")
     return Tensor(array, requires_grad=requires_grad)
 
 

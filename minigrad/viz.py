@@ -45,7 +45,7 @@ from .autograd import NO_GRAD_NOTE
 from .nn import Parameter
 from .tensor import Tensor
 
-CUT_NOTES = ("detached", NO_GRAD_NOTE)   # Tensor.detach() and autograd.apply write these
+CUT_NOTES = ("detached", NO_GRAD_NOTE)   # Tensor.detach() and autograd.mark_unrecorded write these
 INSTALL_GRAPHVIZ = ("install Graphviz, a system package (the `pip install graphviz` package is only a wrapper "
                     "and does not include it): `apt-get install graphviz` (Debian, Ubuntu), `brew install "
                     "graphviz` (macOS), `conda install graphviz`, or https://graphviz.org/download/")

@@ -286,3 +286,19 @@ def test_gradcheck_reports_the_input_element_and_both_values(device):
                                                                         device=g.device)))
     with pytest.raises(mg.GradcheckError, match=r"input 0.*index \(2,\).*analytic.*numeric"):
         mg.gradcheck(wrong_exp, [x])
+
+
+def test_the_top_level_exports_exactly_the_array_operations_of_ops():
+    # one list: ops.__all__ holds every op; those not in mg.__all__ are named, with where they live, in
+    # ops.NOT_AT_TOP_LEVEL; every name of mg.__all__ defined in minigrad.ops is one of the rest, the same object
+    from minigrad import ops
+    assert set(ops.NOT_AT_TOP_LEVEL) <= set(ops.__all__), "an exception that is not an op of ops.__all__"
+    top_level = set(ops.__all__) - set(ops.NOT_AT_TOP_LEVEL)
+    from_ops = {name for name in mg.__all__ if getattr(getattr(mg, name), "__module__", "").startswith("minigrad.ops")}
+    assert from_ops == top_level, f"in ops but not mg: {top_level - from_ops}; in mg, not ops: {from_ops - top_level}"
+    assert all(getattr(mg, name) is getattr(ops, name) for name in top_level)
+    assert not set(ops.NOT_AT_TOP_LEVEL) & set(mg.__all__)
+    for name in ("conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d"):   # reached where PyTorch has them
+        assert getattr(mg.nn.functional, name) is getattr(ops, name)
+    assert set(mg.linalg.__all__) == set(ops.linalg.__all__)   # mg.linalg: the primitives of ops/linalg.py
+    assert all(getattr(mg.linalg, name) is getattr(ops.linalg, name) for name in mg.linalg.__all__)

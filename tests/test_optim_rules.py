@@ -82,15 +82,53 @@ def test_sgd_matches_pytorchs_rule(device, seed, scales, lr, momentum, dampening
 @given(seed=st.integers(0, 2 ** 16), scales=scales, lr=st.floats(1e-4, 0.5),
        betas=st.tuples(st.sampled_from([0.0, 0.5, 0.9]), st.sampled_from([0.9, 0.99, 0.999])),
        eps=st.sampled_from([1e-8, 1e-3]), weight_decay=st.sampled_from([0.0, 1e-3, 0.1]),
-       amsgrad=st.booleans(), decoupled=st.booleans())
-def test_adam_and_adamw_match_pytorchs_rule(device, seed, scales, lr, betas, eps, weight_decay, amsgrad, decoupled):
+       amsgrad=st.booleans(), decoupled=st.booleans(), fused=st.booleans())
+def test_adam_and_adamw_match_pytorchs_rule(device, seed, scales, lr, betas, eps, weight_decay, amsgrad, decoupled,
+                                            fused):
     start, grads = np.array([[0.5, -1.0, 2.0], [0.0, 3.0, -0.25]]), gradient_sequence(seed, scales)
     kind = optim.AdamW if decoupled else optim.Adam
-    ours = run(lambda ps: kind(ps, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad),
-               start, grads, device)
+    ours = run(lambda ps: kind(ps, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                               fused=fused), start, grads, device)
     reference = torch_adam(start, grads, lr, betas, eps, weight_decay, amsgrad, decoupled)
     for t, (a, b) in enumerate(zip(ours, reference)):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12, err_msg=f"step {t + 1}")
+
+
+@pytest.mark.parametrize("kind", [optim.Adam, optim.AdamW])
+@pytest.mark.parametrize("dtype, rtol", [(mg.float64, 1e-10), (mg.float32, 2e-4)])
+def test_fused_adam_is_the_rule_written_out_over_many_steps(device, kind, dtype, rtol):
+    # Adam.step writes Algorithm 1's lines; fused=True computes them in place, with eps moved inside the
+    # bias correction. Over 300 steps, with weight decay, amsgrad in one group, gradients of changing size
+    # and parameters that skip steps (grad None), both give the same parameters and the same state
+    rng = np.random.default_rng(0)
+    shapes = [(3, 4), (5,), (2, 2, 2)]
+    starts = [rng.standard_normal(shape) for shape in shapes]
+    trajectories, states = [], []
+    for fused in (False, True):
+        params = [mg.nn.Parameter(mg.tensor(start, dtype=dtype, device=device)) for start in starts]
+        optimizer = kind([{"params": params[:2], "amsgrad": True}, {"params": params[2:], "lr": 0.05}],
+                         lr=0.01, betas=(0.8, 0.95), eps=1e-6, weight_decay=0.1, fused=fused)
+        draws = np.random.default_rng(1)   # the same gradients and skips for both
+        trajectory = []
+        for _ in range(300):
+            for p in params:
+                skip = draws.random() < 0.3
+                g = draws.choice([1e-3, 1.0, 20.0]) * draws.standard_normal(p.shape)
+                p.grad = None if skip else mg.tensor(g, dtype=dtype, device=device)
+            optimizer.step()
+            trajectory.append([p.numpy() for p in params])
+        trajectories.append(trajectory)
+        states.append(optimizer.state_dict()["state"])
+    for step, (plain, fused) in enumerate(zip(*trajectories)):
+        for a, b in zip(plain, fused):
+            np.testing.assert_allclose(b, a, rtol=rtol, atol=rtol * 1e-2, err_msg=f"step {step + 1}")
+    assert states[0].keys() == states[1].keys()
+    for index in states[0]:
+        assert states[0][index]["step"] == states[1][index]["step"] < 300   # every parameter skipped some steps
+        assert states[0][index].keys() == states[1][index].keys()
+        for name in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"):
+            if name in states[0][index]:
+                np.testing.assert_allclose(states[1][index][name], states[0][index][name], rtol=rtol, atol=1e-12)
 
 
 def test_amsgrad_keeps_the_largest_second_moment_and_so_takes_smaller_steps(device):

@@ -22,7 +22,7 @@ def atan(x):
 
 def atan2(y, x):
     """The angle of the point (x, y).   d/dy = x / (x^2 + y^2), d/dx = -y / (x^2 + y^2)."""
-    y, x = mg.ops.common.operands(y, x, "atan2")   # numbers become tensors; the shapes must broadcast
+    y, x = mg.ops.operands.operands(y, x, "atan2")   # numbers become tensors; the shapes must broadcast
     return mg.autograd.apply("atan2", x.xp.arctan2(y.data, x.data),
                              (y, lambda g, out: mg.sum_to(g * x / (x * x + y * y), y.shape)),
                              (x, lambda g, out: mg.sum_to(-g * y / (x * x + y * y), x.shape)))

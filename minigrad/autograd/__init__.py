@@ -1,4 +1,4 @@
-"""Reverse-mode automatic differentiation: the tape and the backward pass.
+"""Reverse-mode automatic differentiation: the tape, the backward pass, and the guards around them.
 
 Every op computes its output array and then calls :func:`apply`, handing over, for
 each input, a vector-Jacobian product (vjp): a function ``vjp(g, out)`` that maps the
@@ -17,51 +17,27 @@ Cotangents are *summed* (a tensor used twice gets both contributions). The vjps 
 written with minigrad ops, so running them with grad mode on records a graph of the
 backward pass itself: differentiate that again and you get Hessian-vector products
 (``create_graph=True``).
+
+The file reads in three parts: the tape (grad mode, :func:`apply`, the clock), the
+backward pass (:func:`backward`, :func:`grad`), then the guards. The guards are what
+the tape does besides recording, each one hook called in one place after the
+recording: the checks of each backward step (freed graph, a saved value changed in
+place, the gradient's shape), :func:`mark_unrecorded` (labels where a graph ends, read
+by backward's error messages and by mg.viz), and ``anomaly.check_forward`` (NaN/Inf,
+inside ``detect_anomaly()``).
 """
 import functools
 import heapq
+import weakref
 
 from .. import anomaly
 from ..tensor import Tensor, tensor
 
+# ====================================================================== the tape
+
 _grad_enabled = True     # the one flag: checked in apply(), the only place that records
-_marks_cuts = False      # inside a user's no_grad(): apply() labels what it cuts off, for mg.viz
+_marks_cuts = False      # inside a user's no_grad(): mark_unrecorded labels what it cuts off, for mg.viz
 _clock = 0               # ticks at every recorded op and every in-place change (see changed_in_place)
-NO_GRAD_NOTE = "computed under no_grad"   # the Tensor._note (for mg.viz) of a value no_grad cut off from the graph
-GRADIENT_CUT = "computed from a gradient taken without create_graph=True (no graph)"
-
-
-class Cut(tuple):
-    """The Tensor._note of a value computed from where a graph ends, read by backward's errors: (text, ()).
-
-    Two places end a graph without the user writing detach() or no_grad(): a draw of
-    ``sample()`` (its note is the pair (text, parameters) of distributions.sample_note) and
-    a gradient taken without ``create_graph=True``. A value computed from one, with nothing
-    recorded, inherits a Cut (see apply), so that ``backward`` on it can name the cause
-    instead of "create the inputs with requires_grad=True". A pair, as mg.viz reads notes.
-    """
-
-    def __new__(cls, text):
-        return super().__new__(cls, (text, ()))
-
-
-def mark_cut(out, *inputs):
-    """out, noted with the Cut of the first input that has one: for ops that build their result without
-    apply() (comparisons), so that a step f(x) = (x > 0) of a sample() draw keeps the draw's mark."""
-    if _grad_enabled:
-        for x in inputs:
-            if isinstance(x._note, tuple):
-                out._note = _cut_from(x._note)
-                break
-    return out
-
-
-def _cut_from(note):
-    """The Cut that a value computed from a tensor with this (pair) note inherits."""
-    if type(note) is Cut:
-        return note
-    name = note[0].partition(" ~ ")[2].partition(" ")[0] or "a distribution"   # "z ~ Normal (sample: ...)"
-    return Cut(f"computed from a draw of {name}.sample() (no gradient path)")
 
 
 class _GradMode:
@@ -109,9 +85,9 @@ def apply(op, data, *edges):
     The output notes the tape's clock: the clock orders the backward pass, and lets
     it refuse an input that was changed in place after it was saved. A result that is
     not floating (a cast to int, a comparison) has no gradient and is never recorded.
-    When nothing is recorded with grad mode on, the output inherits the Cut mark of an
-    input computed from a sample() draw or from a gradient without a graph, so that a
-    backward on it can name the cause (that loop runs only off the recording path).
+    After the recording come the two hooks: the labels of an output that was not
+    recorded (:func:`mark_unrecorded`) and, inside ``detect_anomaly()``, the check for
+    NaN and Inf.
     """
     global _clock
     out = Tensor(data)
@@ -124,20 +100,30 @@ def apply(op, data, *edges):
                 _clock += 1
                 out._recorded_at = _clock
                 break
-        else:   # nothing recorded: a value computed from a sample() draw or a gradient without a graph says so
-            for x, _ in edges:
-                if isinstance(x._note, tuple):
-                    out._note = _cut_from(x._note)
-                    break
-    elif _marks_cuts:   # for mg.viz: mark a value that no_grad cut off from the graph (and what follows it)
-        for x, _ in edges:
-            if x._requires_grad or x._note is NO_GRAD_NOTE:
-                out._note = NO_GRAD_NOTE
-                break
+    if out._edges is None and (_grad_enabled or _marks_cuts):
+        mark_unrecorded(out, edges)          # hook: where the graph ends (backward's messages, mg.viz)
     if anomaly.enabled:
-        anomaly.check_forward(op, out)
+        anomaly.check_forward(op, out)       # hook: NaN and Inf, inside detect_anomaly()
     return out
 
+
+def changed_in_place(t):
+    """Note that t's values were overwritten (t.data = ..., t[i] = ..., t += ...).
+
+    The tape's clock ticks at every recorded op and every in-place change. Each tensor
+    remembers the clock at its last change and each op the clock when it was recorded;
+    an input or output changed after the op was recorded makes backward raise instead
+    of silently using the new values (PyTorch keeps a version counter per tensor for the
+    same end). One clock can serve both meanings, the backward order and the stamps,
+    because both only compare times: a tick for a change never reorders two recorded
+    ops, and every recorded op still gets a time of its own.
+    """
+    global _clock
+    _clock += 1
+    t._changed_at = _clock
+
+
+# ====================================================================== the backward pass
 
 _RELEASED = ()  # what a tensor's edges become once backward has freed them (recorded edges are never empty)
 
@@ -184,57 +170,6 @@ def _backpropagate(roots, root_grads, retain_graph, create_graph, wanted=()):
             if not retain_graph:
                 t._edges = _RELEASED   # drop the vjps and the values they saved
     return grads, leaves
-
-
-def _check_saved(t):
-    """Before t's vjps run: their graph is still there, and no value they read was changed since."""
-    if t._edges is _RELEASED:
-        raise RuntimeError(
-            f"backward through the graph a second time: the values saved by {t._op!r} were "
-            "freed by the first backward; pass retain_graph=True to the first backward() "
-            "(or autograd.grad) if you need to go through it again")
-    if t._changed_at > t._recorded_at:   # vjps may read the output itself (exp's g * out)
-        _raise_modified(t, t, "the output")
-    for x, _ in t._edges:
-        if x._changed_at > t._recorded_at:
-            _raise_modified(t, x, "an input")
-
-
-def _checked_cotangent(gx, t, x, check_anomalies):
-    """The cotangent a vjp of t returned for x, checked: x's shape, cast to x's dtype, finite under detect_anomaly."""
-    if gx._data.shape != x._data.shape:   # every vjp must undo broadcasting (sum_to)
-        raise RuntimeError(f"internal error: the vjp of {t._op!r} returned a gradient "
-                           f"of shape {gx.shape} for an input of shape {x.shape}")
-    if gx._data.dtype != x._data.dtype:   # float32 * float64 -> float64 g; x wants float32
-        gx = gx.astype(x._data.dtype)
-    if check_anomalies:
-        anomaly.check_backward(t, gx)
-    return gx
-
-
-def changed_in_place(t):
-    """Note that t's values were overwritten (t.data = ..., t[i] = ..., t += ...).
-
-    The tape's clock ticks at every recorded op and every in-place change. Each tensor
-    remembers the clock at its last change and each op the clock when it was recorded;
-    an input or output changed after the op was recorded makes backward raise instead
-    of silently using the new values (PyTorch keeps a version counter per tensor for the
-    same end). One clock can serve both meanings, the backward order and the stamps,
-    because both only compare times: a tick for a change never reorders two recorded
-    ops, and every recorded op still gets a time of its own.
-    """
-    global _clock
-    _clock += 1
-    t._changed_at = _clock
-
-
-def _raise_modified(t, x, which):
-    raise RuntimeError(
-        f"backward: {which} of {t._op!r} (shape {x.shape}) was changed in place after the forward pass "
-        f"saved it (change number {x._changed_at}; the op was recorded after change {t._recorded_at}), "
-        "so the saved value is gone and the "
-        "gradient would be wrong. Change it only after backward (e.g. call optimizer.step() after "
-        "loss.backward()), or compute on a copy instead of writing into .data.")
 
 
 def _as_list(tensors):
@@ -329,6 +264,124 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=No
     return result
 
 
+# ====================================================================== the guards
+# ---------------------------------------------------------------- checks of each backward step
+
+def _check_saved(t):
+    """Before t's vjps run: their graph is still there, and no value they read was changed since."""
+    if t._edges is _RELEASED:
+        raise RuntimeError(
+            f"backward through the graph a second time: the values saved by {t._op!r} were "
+            "freed by the first backward; pass retain_graph=True to the first backward() "
+            "(or autograd.grad) if you need to go through it again")
+    if t._changed_at > t._recorded_at:   # vjps may read the output itself (exp's g * out)
+        _raise_modified(t, t, "the output")
+    for x, _ in t._edges:
+        if x._changed_at > t._recorded_at:
+            _raise_modified(t, x, "an input")
+
+
+def _checked_cotangent(gx, t, x, check_anomalies):
+    """The cotangent a vjp of t returned for x, checked: x's shape, cast to x's dtype, finite under detect_anomaly."""
+    if gx._data.shape != x._data.shape:   # every vjp must undo broadcasting (sum_to)
+        raise RuntimeError(f"internal error: the vjp of {t._op!r} returned a gradient "
+                           f"of shape {gx.shape} for an input of shape {x.shape}")
+    if gx._data.dtype != x._data.dtype:   # float32 * float64 -> float64 g; x wants float32
+        gx = gx.astype(x._data.dtype)
+    if check_anomalies:
+        anomaly.check_backward(t, gx)
+    return gx
+
+
+def _raise_modified(t, x, which):
+    raise RuntimeError(
+        f"backward: {which} of {t._op!r} (shape {x.shape}) was changed in place after the forward pass "
+        f"saved it (change number {x._changed_at}; the op was recorded after change {t._recorded_at}), "
+        "so the saved value is gone and the "
+        "gradient would be wrong. Change it only after backward (e.g. call optimizer.step() after "
+        "loss.backward()), or compute on a copy instead of writing into .data.")
+
+
+# ---------------------------------------------------------------- labels: where a graph ends
+# A tensor's _note is a short text that mg.viz writes beside it and that backward's errors
+# read to say why no graph reaches a value. Set by the hooks below, by Tensor.detach, and
+# on their own lines by distributions and estimators (label, mark_drawn).
+
+NO_GRAD_NOTE = "computed under no_grad"   # the note of a value no_grad cut off from the graph
+GRADIENT_CUT = "computed from a gradient taken without create_graph=True (no graph)"
+
+
+def label(t, text):
+    """``t``, labelled ``text`` in pictures of the graph (mg.viz), unless a label is there already.
+
+    A label already there is kept: it says where the graph was cut (no_grad) or is set
+    by a more specific step (a straight-through draw).
+    """
+    if t._note is None:
+        t._note = text
+    return t
+
+
+def mark_drawn(x, name, parameters):
+    """Label ``x`` as a draw of ``name``.sample(): a random node drawn from ``parameters``, no gradient path.
+
+    mg.viz draws a dashed "no gradient" line from each parameter to the draw, and a value
+    computed from the draw inherits a :class:`Cut` naming it. The references are weak, so a
+    kept draw keeps no graph alive.
+    """
+    x._note = (f"z ~ {name} (sample: no gradient path)", WeakRefs(weakref.ref(p) for p in parameters))
+    return x
+
+
+class WeakRefs(tuple):
+    """A tuple of weak references that pickles (and copies) as an empty tuple, so a draw still pickles."""
+
+    def __reduce__(self):
+        return tuple, ()
+
+
+class Cut(tuple):
+    """The Tensor._note of a value computed from where a graph ends, read by backward's errors: (text, ()).
+
+    Two places end a graph without the user writing detach() or no_grad(): a draw of
+    ``sample()`` (its note is the pair (text, parameters) of mark_drawn) and
+    a gradient taken without ``create_graph=True``. A value computed from one, with nothing
+    recorded, inherits a Cut (see mark_unrecorded), so that ``backward`` on it can name the cause
+    instead of "create the inputs with requires_grad=True". A pair, as mg.viz reads notes.
+    """
+
+    def __new__(cls, text):
+        return super().__new__(cls, (text, ()))
+
+
+def mark_unrecorded(out, edges):
+    """apply's labelling hook, for an output that was not recorded: say where the graph ended.
+
+    With grad mode on, nothing required a gradient: a value computed from a sample() draw or
+    from a gradient taken without a graph inherits that input's :class:`Cut`, so that a
+    backward on it can name the cause. Inside a user's ``no_grad()``, a value computed from
+    one that requires grad (or from one so marked) is labelled as cut off, for mg.viz.
+    """
+    if _grad_enabled:
+        for x, _ in edges:
+            if isinstance(x._note, tuple):
+                out._note = _cut_from(x._note)
+                return
+    else:
+        for x, _ in edges:
+            if x._requires_grad or x._note is NO_GRAD_NOTE:
+                out._note = NO_GRAD_NOTE
+                return
+
+
+def _cut_from(note):
+    """The Cut that a value computed from a tensor with this (pair) note inherits."""
+    if type(note) is Cut:
+        return note
+    name = note[0].partition(" ~ ")[2].partition(" ")[0] or "a distribution"   # "z ~ Normal (sample: ...)"
+    return Cut(f"computed from a draw of {name}.sample() (no gradient path)")
+
+
 def _mark_gradient(g, given):
     """Note on a gradient computed without create_graph that no graph leads to it (for backward's errors).
 
@@ -351,4 +404,3 @@ def _why_no_graph(t):
             "parameters through the draw. Draw with rsample() for a pathwise gradient (mg.estimators.pathwise), "
             "or use a score-function estimator (mg.estimators.score_function), whose surrogate reaches them "
             "through log_prob")
-

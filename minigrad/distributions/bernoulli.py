@@ -2,9 +2,9 @@
 import numpy
 
 from .. import random
-from ..autograd import no_grad
+from ..autograd import mark_drawn, no_grad
 from ..ops import as_tensor, bernoulli_log_prob, log, log1p, sigmoid, softplus
-from .distribution import Distribution, broadcast_all, check, check_support, noted, sample_note
+from .distribution import Distribution, broadcast_all, check, check_support, labelled
 
 
 def logits_from_probs(probs):
@@ -74,9 +74,9 @@ class Bernoulli(Distribution):
         """1.0 where a uniform draw u < p, else 0.0 (no graph: nothing here is differentiable)."""
         with no_grad():
             x = random.bernoulli(self.probs, self.extended_shape(sample_shape))
-        x._note = sample_note(self, self._probs if self._probs is not None else self._logits)   # for mg.viz
-        return x
+        return mark_drawn(x, "Bernoulli", [self._probs if self._probs is not None else self._logits])
 
+    @labelled("log_prob of Bernoulli")
     def log_prob(self, value):
         """log p(x) = x log p + (1 - x) log(1 - p) = x l - softplus(l).
 
@@ -87,7 +87,7 @@ class Bernoulli(Distribution):
         if self._validate_args:
             check_support("Bernoulli.log_prob", x, (x.data >= 0) & (x.data <= 1),   # False at NaN
                           "in [0, 1] (0 or 1, or a soft target in between)")
-        return noted(bernoulli_log_prob(self.logits, x), "log_prob of Bernoulli")
+        return bernoulli_log_prob(self.logits, x)
 
     def entropy(self):
         """H = -p log p - (1 - p) log(1 - p) = softplus(l) - p l."""

@@ -2,10 +2,10 @@
 import numpy
 
 from .. import random
-from ..autograd import no_grad
+from ..autograd import mark_drawn, no_grad
 from ..ops import log, log_softmax, softmax, where
 from ..tensor import Tensor
-from .distribution import Distribution, broadcast_all, check, check_support, noted, sample_note
+from .distribution import Distribution, broadcast_all, check, check_support, labelled
 
 
 def gumbel_noise(shape, dtype, device):
@@ -83,9 +83,9 @@ class Categorical(Distribution):
             shape = self.extended_shape(sample_shape) + (self.num_classes,)
             g = gumbel_noise(shape, self.logits.dtype, self.logits.device)
             x = Tensor((self.logits + g).data.argmax(axis=-1).astype(numpy.int64))
-        x._note = sample_note(self, self.logits)   # for mg.viz
-        return x
+        return mark_drawn(x, "Categorical", [self.logits])
 
+    @labelled("log_prob of Categorical")
     def log_prob(self, value):
         """log pi_x, picked out of the log-probabilities by a one-hot mask of x.
 
@@ -95,8 +95,7 @@ class Categorical(Distribution):
         x = value if isinstance(value, Tensor) else Tensor(self.logits.xp.asarray(value))
         if self._validate_args:
             self._check_classes(x)
-        log_p = where(Tensor(_one_hot_mask(x, self.num_classes)), self.logits, 0.0).sum(-1)
-        return noted(log_p, "log_prob of Categorical")
+        return where(Tensor(_one_hot_mask(x, self.num_classes)), self.logits, 0.0).sum(-1)
 
     def _check_classes(self, x):
         """ValueError unless every element of x is an integer in {0, ..., K-1} (floats such as 2.0 count)."""

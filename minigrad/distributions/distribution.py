@@ -20,12 +20,12 @@ Shapes. A draw has shape ``sample_shape + batch_shape + event_shape``:
 ``log_prob`` of a value of shape ``sample_shape + batch_shape + event_shape`` has shape
 ``sample_shape + batch_shape``: the event axes are summed out.
 """
-import weakref
+import functools
 
 import numpy
 
 from .. import backend
-from ..autograd import no_grad
+from ..autograd import label, mark_drawn, no_grad
 from ..ops import as_tensor, broadcast_to
 from ..tensor import Tensor, tensor
 
@@ -53,8 +53,7 @@ class Distribution:
         """
         with no_grad():
             x = self.rsample(sample_shape)
-        x._note = sample_note(self, *(p for p in vars(self).values() if isinstance(p, Tensor)))   # for mg.viz
-        return x
+        return mark_drawn(x, type(self).__name__, [p for p in vars(self).values() if isinstance(p, Tensor)])
 
     def extended_shape(self, sample_shape=()):
         """sample_shape + batch_shape + event_shape (sample_shape may be an int)."""
@@ -118,29 +117,19 @@ def broadcast_all(*values):
     return tuple(t if t.shape == shape else broadcast_to(t, shape) for t in tensors)
 
 
-# ------------------------------------------------------------ labels for pictures of the graph (mg.viz)
+def labelled(text):
+    """Decorator: the tensor the method returns is labelled ``text`` in pictures of the graph (mg.viz).
 
-def noted(t, text):
-    """``t``, labelled ``text`` for mg.viz (Tensor._note), unless no_grad already marked it as cut off."""
-    if t._note is None:
-        t._note = text
-    return t
-
-
-def sample_note(dist, *parameters):
-    """The label of a draw of ``sample()``: a random node drawn from ``parameters`` with no gradient path.
-
-    mg.viz draws a dashed "no gradient" line from each parameter to the draw. The
-    references are weak, so a kept draw keeps no graph alive.
+    Written above ``rsample`` and ``log_prob`` so that their bodies are the formulas alone
+    (``return self.loc + self.scale * eps``); see autograd.label. A label already on the
+    result (no_grad's cut mark) is kept.
     """
-    return (f"z ~ {type(dist).__name__} (sample: no gradient path)", _WeakRefs(weakref.ref(p) for p in parameters))
-
-
-class _WeakRefs(tuple):
-    """A tuple of weak references that pickles (and copies) as an empty tuple, so a draw still pickles."""
-
-    def __reduce__(self):
-        return tuple, ()
+    def decorate(method):
+        @functools.wraps(method)
+        def labelled_method(*args, **kwargs):
+            return label(method(*args, **kwargs), text)
+        return labelled_method
+    return decorate
 
 
 def check(condition, message):

@@ -4,9 +4,10 @@ import math
 import numpy
 
 from .. import random
+from ..autograd import label
 from ..ops import as_tensor
 from ..tensor import Tensor
-from .distribution import Distribution, broadcast_all, check_finite, check_positive, noted
+from .distribution import Distribution, broadcast_all, check_finite, check_positive, labelled
 
 
 class Laplace(Distribution):
@@ -24,6 +25,7 @@ class Laplace(Distribution):
     def parameters(self):
         return {"loc": self.loc, "scale": self.scale}
 
+    @labelled("z = loc + scale * eps (rsample)")
     def rsample(self, sample_shape=()):
         """x = loc - scale sign(u) log(1 - |u|), u ~ U(-1, 1): the inverse CDF, so dx/dscale = (x - loc)/scale.
 
@@ -34,13 +36,14 @@ class Laplace(Distribution):
         u = random.uniform(eps - 1.0, 1.0, size=self.extended_shape(sample_shape),
                            dtype=self.loc.dtype, device=self.loc.device).data
         noise = Tensor(-xp.sign(u) * xp.log1p(-xp.abs(u)))   # standard Laplace draws, no parameters in them
-        noted(noise, "eps ~ Laplace(0, 1)")                                   # labels for mg.viz
-        return noted(self.loc + self.scale * noise, "z = loc + scale * eps (rsample)")
+        label(noise, "eps ~ Laplace(0, 1)")   # mg.viz draws it as a random leaf
+        return self.loc + self.scale * noise
 
+    @labelled("log_prob of Laplace")
     def log_prob(self, value):
         """log p(x) = -|x - loc| / scale - log(2 scale)."""
         x = as_tensor(value, self.loc)
-        return noted(-(x - self.loc).abs() / self.scale - self.scale.log() - math.log(2.0), "log_prob of Laplace")
+        return -(x - self.loc).abs() / self.scale - self.scale.log() - math.log(2.0)
 
     def entropy(self):
         """H = 1 + log(2 scale)."""

@@ -4,8 +4,9 @@ import math
 import numpy
 
 from .. import random
+from ..autograd import label
 from ..ops import as_tensor, softplus
-from .distribution import Distribution, broadcast_all, check_finite, check_positive, noted
+from .distribution import Distribution, broadcast_all, check_finite, check_positive, labelled
 
 
 def logistic_noise(shape, dtype, device):
@@ -33,16 +34,18 @@ class Logistic(Distribution):
     def parameters(self):
         return {"loc": self.loc, "scale": self.scale}
 
+    @labelled("z = loc + scale * eps (rsample)")
     def rsample(self, sample_shape=()):
         """x = loc + scale L with L ~ Logistic(0, 1)."""
         noise = logistic_noise(self.extended_shape(sample_shape), self.loc.dtype, self.loc.device)
-        noted(noise, "eps ~ Logistic(0, 1)")                                  # labels for mg.viz
-        return noted(self.loc + self.scale * noise, "z = loc + scale * eps (rsample)")
+        label(noise, "eps ~ Logistic(0, 1)")   # mg.viz draws it as a random leaf
+        return self.loc + self.scale * noise
 
+    @labelled("log_prob of Logistic")
     def log_prob(self, value):
         """log p(x) = -z - 2 softplus(-z) - log scale  (log sigmoid(z) + log sigmoid(-z), stably)."""
         z = (as_tensor(value, self.loc) - self.loc) / self.scale
-        return noted(-z - 2.0 * softplus(-z) - self.scale.log(), "log_prob of Logistic")
+        return -z - 2.0 * softplus(-z) - self.scale.log()
 
     def entropy(self):
         """H = log scale + 2."""

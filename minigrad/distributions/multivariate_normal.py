@@ -4,10 +4,11 @@ import math
 import numpy
 
 from .. import random
+from ..autograd import label
 from ..linalg import diagonal, solve_triangular
 from ..ops import as_tensor, broadcast_to, expand_dims, matmul, squeeze, swapaxes
 from ..tensor import Tensor, tensor
-from .distribution import Distribution, check, check_finite, noted
+from .distribution import Distribution, check, check_finite, labelled
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -47,13 +48,15 @@ class MultivariateNormal(Distribution):
     def parameters(self):
         return {"loc": self.loc, "scale_tril": self.scale_tril}
 
+    @labelled("z = loc + L eps (rsample)")
     def rsample(self, sample_shape=()):
         """x = loc + L eps with eps ~ N(0, I_d): then Cov(x) = L E[eps eps^T] L^T = L L^T."""
         shape = self.extended_shape(sample_shape) + (1,)   # eps as columns, for L @ eps
-        eps = noted(random.normal(size=shape, dtype=self.loc.dtype, device=self.loc.device),
-                    "eps ~ N(0, I)")   # the note is for mg.viz
-        return noted(self.loc + squeeze(matmul(self.scale_tril, eps), -1), "z = loc + L eps (rsample)")
+        eps = random.normal(size=shape, dtype=self.loc.dtype, device=self.loc.device)
+        label(eps, "eps ~ N(0, I)")   # mg.viz draws it as a random leaf
+        return self.loc + squeeze(matmul(self.scale_tril, eps), -1)
 
+    @labelled("log_prob of MultivariateNormal")
     def log_prob(self, value):
         """log p(x) = -1/2 (d log 2 pi + |z|^2) - sum_i log L_ii,  where L z = x - loc.
 
@@ -63,7 +66,7 @@ class MultivariateNormal(Distribution):
         x = as_tensor(value, self.loc)
         z = squeeze(solve_triangular(self.scale_tril, expand_dims(x - self.loc, -1)), -1)
         d = self.event_shape[0]
-        return noted(-0.5 * ((z * z).sum(-1) + d * LOG_2PI) - self._half_log_det(), "log_prob of MultivariateNormal")
+        return -0.5 * ((z * z).sum(-1) + d * LOG_2PI) - self._half_log_det()
 
     def entropy(self):
         """H = d/2 (1 + log 2 pi) + 1/2 log det C."""

@@ -2,8 +2,9 @@
 import math
 
 from .. import random
+from ..autograd import label
 from ..ops import as_tensor
-from .distribution import Distribution, broadcast_all, check_finite, check_positive, noted
+from .distribution import Distribution, broadcast_all, check_finite, check_positive, labelled
 
 LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
@@ -26,6 +27,7 @@ class Normal(Distribution):
     def parameters(self):
         return {"loc": self.loc, "scale": self.scale}
 
+    @labelled("z = loc + scale * eps (rsample)")
     def rsample(self, sample_shape=()):
         """x = loc + scale * eps with eps ~ N(0, 1): the reparameterization trick.
 
@@ -34,14 +36,15 @@ class Normal(Distribution):
         x gives the pathwise gradient (Kingma & Welling 2014, section 2.4).
         """
         eps = random.normal(size=self.extended_shape(sample_shape), dtype=self.loc.dtype, device=self.loc.device)
-        noted(eps, "eps ~ N(0, 1)")                                            # labels for mg.viz
-        return noted(self.loc + self.scale * eps, "z = loc + scale * eps (rsample)")
+        label(eps, "eps ~ N(0, 1)")   # mg.viz draws it as a random leaf
+        return self.loc + self.scale * eps
 
+    @labelled("log_prob of Normal")
     def log_prob(self, value):
         """log p(x) = -(x - loc)^2 / (2 scale^2) - log scale - log sqrt(2 pi)."""
         x = as_tensor(value, self.loc)
         z = (x - self.loc) / self.scale
-        return noted(-0.5 * z * z - self.scale.log() - LOG_SQRT_2PI, "log_prob of Normal")
+        return -0.5 * z * z - self.scale.log() - LOG_SQRT_2PI
 
     def entropy(self):
         """H = 1/2 + log sqrt(2 pi) + log scale = 1/2 log(2 pi e scale^2)."""

@@ -17,12 +17,12 @@ import math
 
 import numpy
 
-from ..autograd import apply
+from ..autograd import apply, label
 from ..ops import as_tensor, logsumexp, sigmoid, softplus
 from ..tensor import Tensor
 from .bernoulli import Bernoulli
 from .categorical import Categorical, gumbel_noise, one_hot
-from .distribution import Distribution, check_positive, noted
+from .distribution import Distribution, check_positive, labelled
 from .logistic import logistic_noise
 
 
@@ -66,13 +66,15 @@ class RelaxedOneHotCategorical(Distribution):
 
     def rsample(self, sample_shape=()):
         g = gumbel_noise(self.extended_shape(sample_shape), self.logits.dtype, self.logits.device)
-        noted(g, "g ~ Gumbel(0, 1)")                                            # labels for mg.viz
-        y = noted(((self.logits + g) / self.temperature).softmax(-1), "y = softmax((logits + g) / tau) (rsample)")
+        y = ((self.logits + g) / self.temperature).softmax(-1)
+        label(g, "g ~ Gumbel(0, 1)"), label(y, "y = softmax((logits + g) / tau) (rsample)")   # for mg.viz
         if not self.hard:
             return y
         index = Tensor(y.data.argmax(axis=-1))
-        return noted(straight_through(one_hot(index, y.shape[-1], y.dtype), y), "one-hot y (straight-through)")
+        hard = straight_through(one_hot(index, y.shape[-1], y.dtype), y)
+        return label(hard, "one-hot y (straight-through)")
 
+    @labelled("log_prob of RelaxedOneHotCategorical")
     def log_prob(self, value):
         """The Concrete density (Maddison et al. 2017, definition 1), for y in the open simplex:
 
@@ -83,9 +85,8 @@ class RelaxedOneHotCategorical(Distribution):
         k = self.event_shape[0]
         tau = self.temperature
         log_y = y.log()
-        log_p = (math.lgamma(k) + (k - 1) * tau.log() + (self.logits - (tau + 1.0) * log_y).sum(-1)
-                 - k * logsumexp(self.logits - tau * log_y, -1))
-        return noted(log_p, "log_prob of RelaxedOneHotCategorical")
+        return (math.lgamma(k) + (k - 1) * tau.log() + (self.logits - (tau + 1.0) * log_y).sum(-1)
+                - k * logsumexp(self.logits - tau * log_y, -1))
 
 
 class RelaxedBernoulli(Distribution):
@@ -115,12 +116,14 @@ class RelaxedBernoulli(Distribution):
 
     def rsample(self, sample_shape=()):
         noise = logistic_noise(self.extended_shape(sample_shape), self.logits.dtype, self.logits.device)
-        noted(noise, "L ~ Logistic(0, 1)")                                      # labels for mg.viz
-        y = noted(sigmoid((self.logits + noise) / self.temperature), "y = sigmoid((logit + L) / tau) (rsample)")
+        y = sigmoid((self.logits + noise) / self.temperature)
+        label(noise, "L ~ Logistic(0, 1)"), label(y, "y = sigmoid((logit + L) / tau) (rsample)")   # for mg.viz
         if not self.hard:
             return y
-        return noted(straight_through(Tensor(y.data > 0.5), y), "0/1 y (straight-through)")
+        hard = straight_through(Tensor(y.data > 0.5), y)
+        return label(hard, "0/1 y (straight-through)")
 
+    @labelled("log_prob of RelaxedBernoulli")
     def log_prob(self, value):
         """Density of y in (0, 1), by the change of variables y = sigmoid((l + L) / tau):
 
@@ -131,4 +134,4 @@ class RelaxedBernoulli(Distribution):
         tau = self.temperature
         log_y, log_1my = y.log(), (-y).log1p()
         noise = tau * (log_y - log_1my) - self.logits
-        return noted(tau.log() - log_y - log_1my - noise - 2.0 * softplus(-noise), "log_prob of RelaxedBernoulli")
+        return tau.log() - log_y - log_1my - noise - 2.0 * softplus(-noise)

@@ -1,8 +1,9 @@
 """The continuous uniform distribution on [low, high)."""
 from .. import random
+from ..autograd import label
 from ..ops import as_tensor, where
 from ..tensor import Tensor
-from .distribution import Distribution, broadcast_all, check, noted
+from .distribution import Distribution, broadcast_all, check, labelled
 
 
 class Uniform(Distribution):
@@ -21,17 +22,19 @@ class Uniform(Distribution):
     def parameters(self):
         return {"low": self.low, "high": self.high}
 
+    @labelled("z = low + (high - low) * u (rsample)")
     def rsample(self, sample_shape=()):
         """x = low + (high - low) u, u ~ U(0, 1): dx/dlow = 1 - u, dx/dhigh = u."""
         u = random.uniform(size=self.extended_shape(sample_shape), dtype=self.low.dtype, device=self.low.device)
-        noted(u, "u ~ U(0, 1)")                                                # labels for mg.viz
-        return noted(self.low + (self.high - self.low) * u, "z = low + (high - low) * u (rsample)")
+        label(u, "u ~ U(0, 1)")   # mg.viz draws it as a random leaf
+        return self.low + (self.high - self.low) * u
 
+    @labelled("log_prob of Uniform")
     def log_prob(self, value):
         """-log(high - low) inside [low, high), -inf outside."""
         x = as_tensor(value, self.low)
         inside = Tensor((x.data >= self.low.data) & (x.data < self.high.data))
-        return noted(where(inside, -(self.high - self.low).log(), float("-inf")), "log_prob of Uniform")
+        return where(inside, -(self.high - self.low).log(), float("-inf"))
 
     def entropy(self):
         return (self.high - self.low).log()

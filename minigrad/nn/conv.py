@@ -10,7 +10,7 @@ from ..ops.convolution import as_pair
 from ..ops.creation import zeros
 from . import functional as F
 from . import init
-from .layers import _check_count, check_input_dtype
+from .layers import check_count, check_input_dtype
 from .module import Module, Parameter
 
 
@@ -19,8 +19,8 @@ class _ConvNd(Module):
 
     def _setup(self, layer, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                padding_mode, weight_shape, dtype, device):
-        _check_count(in_channels, "in_channels", layer, 1)
-        _check_count(out_channels, "out_channels", layer, 1)
+        check_count(in_channels, "in_channels", layer, 1)
+        check_count(out_channels, "out_channels", layer, 1)
         if groups != 1:
             raise ValueError(f"{layer}: only groups=1 is supported, got groups={groups!r}")
         if padding_mode != "zeros":

@@ -14,10 +14,10 @@ NumPy's ``pad_width``.
 import math
 
 from .. import random as mgrandom
-from ..ops.common import as_float, as_tensor, operands
 from ..ops.convolution import avg_pool2d, conv2d, conv_transpose2d, max_pool2d
 from ..ops.elementwise import elu, gelu, leaky_relu, log_sigmoid, relu, sigmoid, silu, softplus, sqrt, tanh
 from ..ops.fused import bernoulli_log_prob, linear
+from ..ops.operands import as_float, as_tensor, operands
 from ..ops.reductions import log_softmax, mean, softmax, sum
 from ..ops.shape import expand_dims, getitem, reshape, squeeze
 from ..ops.shape import pad as numpy_pad
@@ -246,7 +246,8 @@ def _reduce(losses, reduction):
     return sum(losses) if reduction == "sum" else losses
 
 
-def _check_reduction(reduction, op):
+def check_reduction(reduction, op):
+    """Raise ValueError naming ``op`` unless ``reduction`` is one of PyTorch's: "mean", "sum" or "none"."""
     if reduction not in REDUCTIONS:
         raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
 
@@ -270,7 +271,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     (one loss per target). ``weight`` is a constant, as in PyTorch (no gradient).
     """
     input = as_float(as_tensor(input))
-    _check_reduction(reduction, "cross_entropy")
+    check_reduction(reduction, "cross_entropy")
     if not (isinstance(label_smoothing, (int, float)) and 0.0 <= label_smoothing <= 1.0):
         raise ValueError(f"cross_entropy: label_smoothing must lie in [0, 1], got {label_smoothing!r}")
     if input.ndim == 0:
@@ -287,7 +288,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     ``F.nll_loss``. Targets are class indices.
     """
     input = as_float(as_tensor(input))
-    _check_reduction(reduction, "nll_loss")
+    check_reduction(reduction, "nll_loss")
     if input.ndim == 0:
         raise ValueError("nll_loss: input must have a class axis: (C,), (N, C) or (N, C, d1, ...)")
     target = _on_device_of(input, target, "nll_loss")
@@ -360,7 +361,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     multiplies the positive term, t log sigmoid(x), as in PyTorch's
     ``F.binary_cross_entropy_with_logits``. Target and input have one shape.
     """
-    _check_reduction(reduction, "binary_cross_entropy_with_logits")
+    check_reduction(reduction, "binary_cross_entropy_with_logits")
     input, target = operands(input, target, "binary_cross_entropy_with_logits")
     if input.shape != target.shape:
         raise ValueError(f"binary_cross_entropy_with_logits: target has shape {target.shape}, the input "
@@ -380,7 +381,7 @@ def mse_loss(input, target, reduction="mean"):
     Input and target must have one shape (PyTorch broadcasts them with a warning: a
     target of shape (N, 1) against outputs (N,) silently makes an (N, N) loss).
     """
-    _check_reduction(reduction, "mse_loss")
+    check_reduction(reduction, "mse_loss")
     input, target = operands(input, target, "mse_loss")
     if input.shape != target.shape:
         raise ValueError(f"mse_loss: target has shape {target.shape}, the input {input.shape}; they must be equal")

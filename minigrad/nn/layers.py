@@ -48,7 +48,7 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, dtype=None, device=None):
         for name, n in (("in_features", in_features), ("out_features", out_features)):
-            _check_count(n, name, "Linear", 0)
+            check_count(n, name, "Linear", 0)
         self.in_features, self.out_features = int(in_features), int(out_features)
         bound = 1.0 / math.sqrt(in_features) if in_features > 0 else 0.0
         self.weight = Parameter(mgrandom.uniform(shape=(out_features, in_features), low=-bound, high=bound,
@@ -64,7 +64,8 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
-def _check_count(n, name, layer, low):
+def check_count(n, name, layer, low):
+    """Raise ValueError naming ``layer`` unless ``n`` (a size such as in_features) is an integer >= ``low``."""
     if not isinstance(n, (int, numpy.integer)) or isinstance(n, bool) or n < low:
         raise ValueError(f"{layer}: {name} must be an integer >= {low}, got {n!r}")
 
@@ -198,8 +199,8 @@ class Embedding(Module):
     """
 
     def __init__(self, num_embeddings, embedding_dim, dtype=None, device=None):
-        _check_count(num_embeddings, "num_embeddings", "Embedding", 1)
-        _check_count(embedding_dim, "embedding_dim", "Embedding", 1)
+        check_count(num_embeddings, "num_embeddings", "Embedding", 1)
+        check_count(embedding_dim, "embedding_dim", "Embedding", 1)
         self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
         self.weight = Parameter(mgrandom.normal(size=(num_embeddings, embedding_dim), dtype=dtype, device=device))
 

@@ -12,7 +12,7 @@ class _WeightedLoss(Module):
     """A loss with a per-class ``weight``: a buffer, as in PyTorch (saved in state_dict, moved by .to())."""
 
     def __init__(self, weight, reduction):
-        F._check_reduction(reduction, type(self).__name__)
+        F.check_reduction(reduction, type(self).__name__)
         if weight is not None and not isinstance(weight, Tensor):
             raise TypeError(f"{type(self).__name__}: weight must be a Tensor or None, got {type(weight).__name__}")
         self.register_buffer("weight", weight)
@@ -49,7 +49,7 @@ class BCEWithLogitsLoss(Module):
     """
 
     def __init__(self, weight=None, reduction="mean", pos_weight=None):
-        F._check_reduction(reduction, "BCEWithLogitsLoss")
+        F.check_reduction(reduction, "BCEWithLogitsLoss")
         self.register_buffer("weight", weight)
         self.register_buffer("pos_weight", pos_weight)
         self.reduction = reduction
@@ -62,7 +62,7 @@ class MSELoss(Module):
     """F.mse_loss(input, target): the squared error, reduced."""
 
     def __init__(self, reduction="mean"):
-        F._check_reduction(reduction, "MSELoss")
+        F.check_reduction(reduction, "MSELoss")
         self.reduction = reduction
 
     def forward(self, input, target):

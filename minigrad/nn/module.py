@@ -480,7 +480,7 @@ def upgrade_legacy_optimizer_state(model, optimizer, state):
     refuses a state from a format-1 file and names this function.
     """
     if "steps" in state and "param_groups" not in state:      # the flat layout of still earlier minigrad
-        state = optimizer._from_flat_state(state)
+        state = optimizer.from_flat_state_dict(state)
     _, transposed = _legacy_layout(model)
     transposed_ids = {id(t) for name, t in model._all_named_tensors("", persistent_only=True) if name in transposed}
     index_of = {}

@@ -10,7 +10,7 @@ from .. import backend
 from ..ops.creation import ones, zeros
 from ..tensor import tensor
 from . import functional as F
-from .layers import _check_count, check_input_dtype
+from .layers import check_count, check_input_dtype
 from .module import Module, Parameter
 
 
@@ -38,7 +38,7 @@ class _BatchNorm(Module):
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, dtype=None,
                  device=None):
-        _check_count(num_features, "num_features", type(self).__name__, 1)
+        check_count(num_features, "num_features", type(self).__name__, 1)
         self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         self.weight = Parameter(ones((num_features,), dtype, device)) if affine else None
@@ -101,7 +101,7 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, dtype=None, device=None):
         shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
         for n in shape:
-            _check_count(n, "normalized_shape", "LayerNorm", 1)
+            check_count(n, "normalized_shape", "LayerNorm", 1)
         self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine
         self.weight = Parameter(ones(shape, dtype, device)) if elementwise_affine else None
         self.bias = Parameter(zeros(shape, dtype, device)) if elementwise_affine and bias else None

@@ -2,14 +2,14 @@
 
 Each binary op broadcasts its operands, so each vjp ends with ``sum_to(..., input.shape)``
 (the adjoint of broadcasting, see shape.py). Python numbers on either side become
-constant tensors of the other operand's dtype (``common.operands``).
+constant tensors of the other operand's dtype (``operands.operands``).
 """
 import math
 
 from ..autograd import apply
 from ..tensor import Tensor
-from .common import as_float, as_tensor, operands
 from .elementwise import log, where
+from .operands import as_float, as_tensor, operands
 from .shape import reshape, sum_to, swapaxes, transpose
 
 

@@ -29,8 +29,8 @@ import math
 
 from ..autograd import apply
 from ..tensor import Tensor
-from .common import as_float, as_tensor, operands
 from .elementwise import where
+from .operands import as_float, as_tensor, operands
 from .reductions import sum
 from .shape import expand_dims, getitem, pad, reshape, squeeze, transpose
 

@@ -2,7 +2,7 @@
 import numpy
 
 from .. import backend
-from ..tensor import Tensor, _check_differentiable_dtype
+from ..tensor import Tensor, check_differentiable_dtype
 
 
 def _new(make, dtype, device, requires_grad, op):
@@ -14,7 +14,7 @@ def _new(make, dtype, device, requires_grad, op):
                         f"mg.{op}(..., dtype=mg.float32, device='cpu')") from None
     data = make(device.xp, dtype)
     if requires_grad:
-        _check_differentiable_dtype(data.dtype, op)
+        check_differentiable_dtype(data.dtype, op)
     return Tensor(data, requires_grad=requires_grad)
 
 

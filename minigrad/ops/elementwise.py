@@ -4,16 +4,19 @@ For y = f(x) elementwise the Jacobian is diagonal, so the vjp is just ``g * f'(x
 written with minigrad ops (f'(x) often reuses the output: exp' = exp, tanh' = 1 - tanh^2).
 
 Functions that are piecewise constant (sign, floor, ceil, round) and tests (isnan,
-comparisons) have no useful derivative: they return constants, never recorded.
+comparisons) have no useful derivative: they return constants, never recorded. The
+comparisons still go through ``apply`` (with no vjp: a boolean result is never
+recorded) so that the tape's labelling hook sees them: a step (x > 0) of a sample()
+draw keeps the draw's mark for backward's error message.
 """
 import math
 
 import numpy
 
 from .. import backend
-from ..autograd import apply, mark_cut
+from ..autograd import apply
 from ..tensor import Tensor
-from .common import as_float, as_tensor, operands
+from .operands import as_float, as_tensor, operands
 from .shape import sum_to
 
 
@@ -391,29 +394,29 @@ def isfinite(x):
 
 def less(a, b):
     a, b = operands(a, b, "less")
-    return mark_cut(Tensor(a.data < b.data), a, b)
+    return apply("less", a.data < b.data, (a, None), (b, None))
 
 
 def less_equal(a, b):
     a, b = operands(a, b, "less_equal")
-    return mark_cut(Tensor(a.data <= b.data), a, b)
+    return apply("less_equal", a.data <= b.data, (a, None), (b, None))
 
 
 def greater(a, b):
     a, b = operands(a, b, "greater")
-    return mark_cut(Tensor(a.data > b.data), a, b)
+    return apply("greater", a.data > b.data, (a, None), (b, None))
 
 
 def greater_equal(a, b):
     a, b = operands(a, b, "greater_equal")
-    return mark_cut(Tensor(a.data >= b.data), a, b)
+    return apply("greater_equal", a.data >= b.data, (a, None), (b, None))
 
 
 def equal(a, b):
     a, b = operands(a, b, "equal")
-    return mark_cut(Tensor(a.data == b.data), a, b)
+    return apply("equal", a.data == b.data, (a, None), (b, None))
 
 
 def not_equal(a, b):
     a, b = operands(a, b, "not_equal")
-    return mark_cut(Tensor(a.data != b.data), a, b)
+    return apply("not_equal", a.data != b.data, (a, None), (b, None))

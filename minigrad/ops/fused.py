@@ -11,8 +11,8 @@ import math
 
 from ..autograd import apply
 from .arithmetic import matmul
-from .common import as_float, operands
 from .elementwise import log, softplus, softplus_array
+from .operands import as_float, operands
 from .shape import reshape, sum_to, transpose
 
 # ---------------------------------------------------------------- a dense layer: x @ weight.T + bias

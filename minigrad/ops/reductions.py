@@ -8,10 +8,10 @@ In this module sum, max, min, any, all and abs are minigrad's ops, not Python's 
 import math
 
 from ..autograd import apply
-from ..pytorch_names import numpy_axis_names
+from ..pytorch_keywords import refuse_pytorch_keywords
 from ..tensor import Tensor
-from .common import as_float, as_tensor, kept_shape, normalize_axes
 from .elementwise import abs, exp, where
+from .operands import as_float, as_tensor, kept_shape, normalize_axes
 from .shape import flip, pad, reshape, transpose
 
 
@@ -28,7 +28,7 @@ def _spread(g, x, axes, scale=1.0):
                  (g, lambda h, out: reshape(sum(h, axes, keepdims=True) * scale, g.shape)))
 
 
-@numpy_axis_names
+@refuse_pytorch_keywords
 def sum(x, axis=None, keepdims=False):
     """Sum over ``axis``.   d/dx_i = 1 for every summed element, so the vjp spreads g."""
     x = as_tensor(x)
@@ -36,7 +36,7 @@ def sum(x, axis=None, keepdims=False):
     return apply("sum", x.data.sum(axis=axes, keepdims=keepdims), (x, lambda g, out: _spread(g, x, axes)))
 
 
-@numpy_axis_names
+@refuse_pytorch_keywords
 def mean(x, axis=None, keepdims=False):
     """Average over ``axis``.   d/dx_i = 1/count for every averaged element: the vjp spreads g / count.
 
@@ -53,7 +53,7 @@ def mean(x, axis=None, keepdims=False):
     return apply("mean", data, (x, lambda g, out: _spread(g, x, axes, scale)))
 
 
-@numpy_axis_names
+@refuse_pytorch_keywords
 def var(x, axis=None, keepdims=False, ddof=0):
     """Variance over ``axis``: mean squared deviation, divided by (count - ddof) (a composite)."""
     x = as_tensor(x)
@@ -66,7 +66,7 @@ def var(x, axis=None, keepdims=False, ddof=0):
     return sum(deviation * deviation, axes, keepdims) * factor
 
 
-@numpy_axis_names
+@refuse_pytorch_keywords
 def std(x, axis=None, keepdims=False, ddof=0):
     """Standard deviation over ``axis``: sqrt(var), written as |x - mean| / sqrt(count - ddof) (a composite).
 
@@ -80,7 +80,7 @@ def std(x, axis=None, keepdims=False, ddof=0):
     return _norm2(x - mean(x, axes, keepdims=True), axes, keepdims) * factor
 
 
-@numpy_axis_names
+@refuse_pytorch_keywords
 def norm(x, ord=None, axis=None, keepdims=False):
     """The norm of x over ``axis``, as ``numpy.linalg.norm``: by default the 2-norm sqrt(sum x^2).
 
@@ -128,7 +128,7 @@ def _norm2(x, axes, keepdims):
     return apply("norm", data, (x, lambda g, out: _spread(g / where(out == 0, 1.0, out), x, axes) * x))
 
 
-@numpy_axis_names
+@refuse_pytorch_keywords
 def prod(x, axis=None, keepdims=False):
     """Product over ``axis``, computed as a tree of products of halves (a composite).
 
@@ -156,7 +156,7 @@ def prod(x, axis=None, keepdims=False):
     return reshape(y, kept_shape(x.shape, axes) if keepdims else [x.shape[a] for a in kept])
 
 
-@numpy_axis_names
+@refuse_pytorch_keywords
 def max(x, axis=None, keepdims=False, return_indices=False):
     """Largest element over ``axis``.  Ties share the gradient equally (each of k ties gets g/k).
 
@@ -171,7 +171,7 @@ def max(x, axis=None, keepdims=False, return_indices=False):
     return (values, argmax(x, axis, keepdims)) if return_indices else values
 
 
-@numpy_axis_names
+@refuse_pytorch_keywords
 def min(x, axis=None, keepdims=False, return_indices=False):
     """Smallest element over ``axis``.  Ties share the gradient equally.  ``return_indices``: see max."""
     x = as_tensor(x)
@@ -179,7 +179,7 @@ def min(x, axis=None, keepdims=False, return_indices=False):
     return (values, argmin(x, axis, keepdims)) if return_indices else values
 
 
-@numpy_axis_names
+@refuse_pytorch_keywords
 def argmax(x, axis=None, keepdims=False):
     """The index of the largest element along ``axis`` (None: into the flattened x); the first of ties.
 
@@ -188,7 +188,7 @@ def argmax(x, axis=None, keepdims=False):
     return _arg_extremum("argmax", as_tensor(x), axis, keepdims)
 
 
-@numpy_axis_names
+@refuse_pytorch_keywords
 def argmin(x, axis=None, keepdims=False):
     """The index of the smallest element along ``axis`` (None: into the flattened x); the first of ties."""
     return _arg_extremum("argmin", as_tensor(x), axis, keepdims)
@@ -224,21 +224,21 @@ def _extremum(op, x, axis, keepdims):
     return apply(op, data, (x, lambda g, out: _spread(g, x, axes) * share()))
 
 
-@numpy_axis_names
+@refuse_pytorch_keywords
 def any(x, axis=None, keepdims=False):
     """Whether any element over ``axis`` is true (nonzero); a boolean tensor, no gradient."""
     x = as_tensor(x)
     return Tensor(x.data.any(axis=normalize_axes(axis, x.ndim, "any"), keepdims=keepdims))
 
 
-@numpy_axis_names
+@refuse_pytorch_keywords
 def all(x, axis=None, keepdims=False):
     """Whether every element over ``axis`` is true (nonzero); a boolean tensor, no gradient."""
     x = as_tensor(x)
     return Tensor(x.data.all(axis=normalize_axes(axis, x.ndim, "all"), keepdims=keepdims))
 
 
-@numpy_axis_names
+@refuse_pytorch_keywords
 def logsumexp(x, axis=None, keepdims=False):
     """log sum exp(x) over ``axis``, computed as m + log sum exp(x - m) with m = max x (no overflow).
 
@@ -255,7 +255,7 @@ def logsumexp(x, axis=None, keepdims=False):
                  (x, lambda g, out: _spread(g, x, axes) * exp(x - _spread(out, x, axes))))
 
 
-@numpy_axis_names
+@refuse_pytorch_keywords
 def log_softmax(x, axis=-1):
     """log softmax(x) = x - logsumexp(x) along ``axis`` (a composite).
 
@@ -269,14 +269,14 @@ def log_softmax(x, axis=-1):
     return z - logsumexp(z, axes, keepdims=True)
 
 
-@numpy_axis_names
+@refuse_pytorch_keywords
 def softmax(x, axis=-1):
     """exp(x_i) / sum_j exp(x_j) along ``axis``, as exp(log_softmax(x)) (a composite)."""
     x = as_tensor(x)
     return exp(log_softmax(x, axis))
 
 
-@numpy_axis_names
+@refuse_pytorch_keywords
 def cumsum(x, axis=None):
     """Running sums along ``axis`` (None: of the flattened x), as NumPy's cumsum.
 

@@ -9,9 +9,9 @@ import numpy
 
 from .. import backend
 from ..autograd import apply
-from ..pytorch_names import numpy_axis_names
+from ..pytorch_keywords import refuse_pytorch_keywords
 from ..tensor import Tensor
-from .common import as_tensor, check_same_device, normalize_axes
+from .operands import as_tensor, check_same_device, normalize_axes
 
 
 def broadcast_to(x, shape):
@@ -79,7 +79,7 @@ def swapaxes(x, axis1, axis2):
     return transpose(x, axes)
 
 
-@numpy_axis_names
+@refuse_pytorch_keywords
 def expand_dims(x, axis):
     """Insert an axis of length 1 at ``axis`` (a reshape)."""
     x = as_tensor(x)
@@ -91,7 +91,7 @@ def expand_dims(x, axis):
     return reshape(x, tuple(shape))
 
 
-@numpy_axis_names
+@refuse_pytorch_keywords
 def squeeze(x, axis=None):
     """Remove axes of length 1 (all of them, or those in ``axis``) (a reshape)."""
     x = as_tensor(x)
@@ -101,7 +101,7 @@ def squeeze(x, axis=None):
     return reshape(x, tuple(n for i, n in enumerate(x.shape) if not (i in axes and n == 1)))
 
 
-@numpy_axis_names
+@refuse_pytorch_keywords
 def concatenate(tensors, axis=0):
     """Join tensors along an existing axis.  vjp: each input gets its slice of g."""
     tensors = list(tensors)
@@ -124,14 +124,14 @@ def concatenate(tensors, axis=0):
     return apply("concatenate", data, *edges)
 
 
-@numpy_axis_names
+@refuse_pytorch_keywords
 def cat(tensors, axis=0):
     """PyTorch's name for :func:`concatenate`, the same op; the axis keeps NumPy's word, ``axis`` (``dim=`` is
     refused with a message naming it)."""
     return concatenate(tensors, axis)
 
 
-@numpy_axis_names
+@refuse_pytorch_keywords
 def stack(tensors, axis=0):
     """Join tensors of one shape along a new axis (concatenate of expand_dims)."""
     tensors = list(tensors)
@@ -142,7 +142,7 @@ def stack(tensors, axis=0):
     return concatenate([expand_dims(t, axis) for t in tensors], axis=axis)
 
 
-@numpy_axis_names
+@refuse_pytorch_keywords
 def split(x, indices_or_sections, axis=0):
     """x cut along ``axis`` into a list of tensors, as ``numpy.split``: each piece is a slice (getitem).
 
@@ -168,7 +168,7 @@ def split(x, indices_or_sections, axis=0):
     return [getitem(x, (slice(None),) * axis + (slice(start, stop),)) for start, stop in zip(bounds, bounds[1:])]
 
 
-@numpy_axis_names
+@refuse_pytorch_keywords
 def flip(x, axis=None):
     """x with the order of its elements reversed along ``axis`` (None: every axis).  vjp: flip(g, axis)."""
     x = as_tensor(x)
@@ -177,7 +177,7 @@ def flip(x, axis=None):
     return apply("flip", x.data[index], (x, lambda g, out: flip(g, axes)))
 
 
-@numpy_axis_names
+@refuse_pytorch_keywords
 def take_along_axis(x, indices, axis=-1):
     """Pick values of x along ``axis`` at ``indices``, as ``numpy.take_along_axis`` (a getitem).
 
@@ -208,7 +208,7 @@ def take_along_axis(x, indices, axis=-1):
     return getitem(x, index)
 
 
-@numpy_axis_names
+@refuse_pytorch_keywords
 def gather(x, axis, indices):
     """PyTorch's ``x.gather(dim, index)``: take_along_axis over the part of x that ``indices`` covers.
 

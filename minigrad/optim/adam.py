@@ -17,10 +17,14 @@ class Adam(Optimizer):
         v_hat = v / (1 - beta2^t)                so early averages are too small by these factors
         p <- p - lr m_hat / (sqrt(v_hat) + eps)
 
-    The last line is computed as p - step_size m / (sqrt(v) + eps sqrt(1 - beta2^t)) with
-    step_size = lr sqrt(1 - beta2^t) / (1 - beta1^t): the same number (multiply the
-    fraction above and below by sqrt(1 - beta2^t)), one pass over the arrays fewer; the
-    paper suggests this order at the end of its section 2.
+    ``step`` writes these lines as they stand, on the arrays. ``fused=True`` (the default
+    where None, as it pays on every backend: see demos/benchmark) runs :meth:`_step_fused`
+    instead: the same rule with the arrays updated in place in one reused work array, and
+    the last line computed as p - step_size m / (sqrt(v) + eps sqrt(1 - beta2^t)) with
+    step_size = lr sqrt(1 - beta2^t) / (1 - beta1^t), the same number (multiply the fraction
+    above and below by sqrt(1 - beta2^t)) with one pass over the arrays fewer, the order the
+    paper suggests at the end of its section 2. tests/test_optim_rules.py checks that the two
+    agree; the benchmark's hand-written ArrayAdam is the independent reference.
 
     ``amsgrad=True`` (Reddi, Kale & Kumar, "On the Convergence of Adam and Beyond", ICLR
     2018, https://openreview.net/forum?id=ryQu7f-RZ) divides by the largest second moment
@@ -37,8 +41,10 @@ class Adam(Optimizer):
 
     _state_names = ("step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq")
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, *,
+                 fused=None):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad))
+        self.fused = True if fused is None else bool(fused)
 
     def _check_group(self, group):
         lr, (beta1, beta2), eps, weight_decay = group["lr"], group["betas"], group["eps"], group["weight_decay"]
@@ -72,25 +78,37 @@ class Adam(Optimizer):
                     continue
                 state = self._state(p, amsgrad)
                 state["step"] += 1
-                t = state["step"]
-                xp, g, buf = p.xp, self._decay(p, group), self._scratch(p)
-                m, v = state["exp_avg"], state["exp_avg_sq"]
-                m *= beta1                                   # m <- beta1 m + (1 - beta1) g
-                xp.multiply(g, 1.0 - beta1, out=buf)
-                m += buf
-                v *= beta2                                   # v <- beta2 v + (1 - beta2) g^2
-                xp.multiply(g, g, out=buf)
-                buf *= 1.0 - beta2
-                v += buf
-                if amsgrad:                                  # v_max <- max(v_max, v), used in place of v
-                    v = xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-                correction1, correction2 = 1.0 - beta1 ** t, 1.0 - beta2 ** t
-                step_size = lr * math.sqrt(correction2) / correction1
-                xp.sqrt(v, out=buf)                          # p <- p - step_size m / (sqrt(v) + eps sqrt(1 - beta2^t))
-                buf += eps * math.sqrt(correction2)
-                xp.divide(m, buf, out=buf)
-                buf *= step_size
-                p.data -= buf
+                if self.fused:
+                    self._step_fused(p, state, group)
+                    continue
+                t, g, xp = state["step"], self._decay(p, group), p.xp
+                m = state["exp_avg"] = beta1 * state["exp_avg"] + (1.0 - beta1) * g
+                v = state["exp_avg_sq"] = beta2 * state["exp_avg_sq"] + (1.0 - beta2) * g * g
+                if amsgrad:
+                    v = state["max_exp_avg_sq"] = xp.maximum(state["max_exp_avg_sq"], v)
+                p.data -= lr * (m / (1.0 - beta1 ** t)) / (xp.sqrt(v / (1.0 - beta2 ** t)) + eps)
+
+    def _step_fused(self, p, state, group):
+        """The update of ``step`` for one parameter, written in place into its buffers and one work array."""
+        lr, (beta1, beta2), eps, t = group["lr"], group["betas"], group["eps"], state["step"]
+        xp, g, buf = p.xp, self._decay(p, group), self._scratch(p)
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m *= beta1                                   # m <- beta1 m + (1 - beta1) g
+        xp.multiply(g, 1.0 - beta1, out=buf)
+        m += buf
+        v *= beta2                                   # v <- beta2 v + (1 - beta2) g^2
+        xp.multiply(g, g, out=buf)
+        buf *= 1.0 - beta2
+        v += buf
+        if group["amsgrad"]:                         # v_max <- max(v_max, v), used in place of v
+            v = xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+        correction1, correction2 = 1.0 - beta1 ** t, 1.0 - beta2 ** t
+        step_size = lr * math.sqrt(correction2) / correction1
+        xp.sqrt(v, out=buf)                          # p <- p - step_size m / (sqrt(v) + eps sqrt(1 - beta2^t))
+        buf += eps * math.sqrt(correction2)
+        xp.divide(m, buf, out=buf)
+        buf *= step_size
+        p.data -= buf
 
 
 class AdamW(Adam):
@@ -105,8 +123,9 @@ class AdamW(Adam):
     decay rate), and ``amsgrad=True`` applies to the Adam step as in :class:`Adam`.
     """
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
+                 fused=None):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, fused=fused)
 
     def _decay(self, p, group):
         if group["weight_decay"]:

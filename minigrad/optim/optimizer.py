@@ -144,7 +144,7 @@ class Optimizer:
                              "it first: optimizer.load_state_dict(mg.nn.module.upgrade_legacy_optimizer_state(model, "
                              "optimizer, state))")
         if "steps" in state_dict and "param_groups" not in state_dict:
-            state_dict = self._from_flat_state(state_dict)
+            state_dict = self.from_flat_state_dict(state_dict)
         if set(state_dict) != {"state", "param_groups"}:
             raise ValueError(f"{owner}: expected the keys 'state' and 'param_groups' (as state_dict() gives), "
                              f"got {sorted(state_dict, key=str)}")
@@ -184,8 +184,12 @@ class Optimizer:
         self.param_groups, self.state = groups, state
         return self
 
-    def _from_flat_state(self, flat):
-        """A state dict in the flat layout of earlier minigrad (one group: "lr", "beta1", "steps", "exp_avg.0")."""
+    def from_flat_state_dict(self, flat):
+        """A state dict in the flat layout of earlier minigrad (one group: "lr", "beta1", "steps", "exp_avg.0").
+
+        minigrad only (PyTorch never had that layout): ``load_state_dict`` converts it with this,
+        and so does ``mg.nn.module.upgrade_legacy_optimizer_state`` for still older checkpoints.
+        """
         renamed = {"momentum": "momentum_buffer"}   # SGD's buffer had its own name then
         group = {key: numpy.asarray(value).item() for key, value in flat.items() if key != "steps" and "." not in key}
         if "beta1" in group and "beta2" in group:

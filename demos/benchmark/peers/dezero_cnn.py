@@ -11,7 +11,7 @@ part of the step, kept as DeZero computes it.
 """
 from ..presets import LR
 from ..runner import Runner, cpu_only, tracemalloc_peak
-from .dezero_step import _dezero
+from .dezero_step import import_dezero
 
 
 def cnn(dezero, params):
@@ -40,7 +40,7 @@ def cnn(dezero, params):
 
 def build(setup):
     cpu_only(setup, "DeZero")
-    dezero = _dezero()
+    dezero = import_dezero()
     model = cnn(dezero, setup.params)
     optimizer = dezero.optimizers.Adam(alpha=LR).setup(model)
     x, y = setup.x, setup.y
@@ -55,6 +55,6 @@ def build(setup):
 
 
 def loss(params, x, y):
-    dezero = _dezero()
+    dezero = import_dezero()
     with dezero.no_grad():
         return float(dezero.functions.softmax_cross_entropy(cnn(dezero, params)(x), y).data)

@@ -22,7 +22,7 @@ from ..runner import Runner, cpu_only, require, tracemalloc_peak
 HALF, ONE, TWO = numpy.float32(0.5), numpy.float32(1.0), numpy.float32(2.0)
 
 
-def _dezero():
+def import_dezero():
     """import dezero. Its last release (0.0.13, 2020) names numpy.int in a default argument, read
     on import (dezero/transforms.py); NumPy 1.24 removed that alias of the builtin int. It is put
     back for the import only, and taken away after, so NumPy is left as it was."""
@@ -72,7 +72,7 @@ def vae(dezero, params):
 
 def build(setup):
     cpu_only(setup, "DeZero")
-    dezero = _dezero()
+    dezero = import_dezero()
     model = vae(dezero, setup.params)
     optimizer = dezero.optimizers.Adam(alpha=LR).setup(model)
     rng = numpy.random.default_rng(SEED)
@@ -88,13 +88,13 @@ def build(setup):
 
 
 def loss(params, x, eps):
-    dezero = _dezero()
+    dezero = import_dezero()
     with dezero.no_grad():
         return float(vae(dezero, params)(x, eps).data)
 
 
 def chain(x0, n):
-    dezero = _dezero()
+    dezero = import_dezero()
     F = dezero.functions
     x = dezero.Variable(x0)
     start = time.perf_counter()

@@ -1,15 +1,15 @@
-"""PyTorch spellings that mean something else here, refused with an error that names minigrad's.
+"""The decorator that refuses PyTorch's keyword arguments where minigrad takes NumPy's.
 
 minigrad names array operations as NumPy does (``axis``, ``keepdims``, ``ddof``) and
 autograd as PyTorch does. A student coming from PyTorch types ``x.sum(dim=1)``; the
-decorator :func:`numpy_axis_names` turns Python's "unexpected keyword argument 'dim'"
-into an error that says what to write instead. It imports nothing of minigrad, so the
-tensor and the ops can both use it.
+decorator :func:`refuse_pytorch_keywords` turns Python's "unexpected keyword argument
+'dim'" into an error that says what to write instead. It imports nothing of minigrad,
+so the tensor and the ops can both use it.
 """
 import functools
 
 # PyTorch keyword -> what to write in minigrad
-TORCH_KEYWORDS = {
+PYTORCH_KEYWORDS = {
     "dim": "axis=",
     "keepdim": "keepdims=",
     "unbiased": "ddof= (unbiased=True is ddof=1, unbiased=False is ddof=0)",
@@ -18,7 +18,7 @@ TORCH_KEYWORDS = {
 }
 
 
-def numpy_axis_names(function):
+def refuse_pytorch_keywords(function):
     """Wrap ``function`` so that PyTorch's ``dim=``/``keepdim=`` get an error naming NumPy's names."""
     name = function.__name__
 
@@ -26,8 +26,8 @@ def numpy_axis_names(function):
     def wrapper(*args, **kwargs):
         if kwargs:   # the check costs nothing on the usual, positional call
             for key in kwargs:
-                if key in TORCH_KEYWORDS:
+                if key in PYTORCH_KEYWORDS:
                     raise TypeError(f"{name}: minigrad uses NumPy's argument names; write "
-                                    f"{TORCH_KEYWORDS[key]} instead of PyTorch's {key}=")
+                                    f"{PYTORCH_KEYWORDS[key]} instead of PyTorch's {key}=")
         return function(*args, **kwargs)
     return wrapper

@@ -16,7 +16,7 @@ so g_k is broadcast along it.
 import string
 
 from ..autograd import apply
-from .common import as_tensor, check_same_device
+from .operands import as_tensor, check_same_device
 from .shape import broadcast_to, reshape, sum_to
 
 
