@@ -1,15 +1,16 @@
 # %% [markdown]
-# # What gradients of gradients buy: Hessian-vector products, Newton-CG, Gaussian identities
+# # What gradients of gradients buy: Hessian-vector products and Newton-CG
 #
-# Three experiments in float64 on `mg.autograd.functional`: Hessian-vector products on a small
+# Two experiments in float64 on `mg.autograd.functional`: Hessian-vector products on a small
 # network, checked three ways; Newton-CG against gradient descent and Adam on L2-regularised
-# logistic regression; the Gaussian identities of Bonnet and Price by Monte Carlo through the
-# tape. The theory is in the chapter, [What gradients of gradients buy](../docs/second_order.md).
-# `python demos/second_order.py` prints the results and writes three pictures, three Markdown
-# tables and `metrics.json` to `demo_out/second_order`; `demos/common.py` holds the scaffolding.
+# logistic regression. The theory is in the chapter,
+# [What gradients of gradients buy](../docs/second_order.md) §1-2 (its §3, the Gaussian
+# identities, is `demos/gaussian_identities.py`). `python demos/second_order.py` writes two
+# pictures, four tables and `metrics.json` to `demo_out/second_order`; `demos/common.py` holds
+# the scaffolding.
 
 # %%
-"""What gradients of gradients buy: Hessian-vector products, Newton-CG, Gaussian identities.
+"""What gradients of gradients buy: Hessian-vector products and Newton-CG.
 
     python demos/second_order.py --out demo_out/second_order
 """
@@ -28,16 +29,7 @@ F64 = mg.float64
 
 
 def relative_error(a, b):
-    return float(numpy.linalg.norm(numpy.asarray(a) - b) / numpy.linalg.norm(b))
-
-
-def write_table(args, name, header, rows):
-    """Write a Markdown table (header, then rows of strings) to args.out/name, which the chapter includes; return it."""
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    text = "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows]) + "\n"
-    with open(f"{args.out}/{name}", "w") as file:
-        file.write(text)
-    return text
+    return float(numpy.linalg.norm(a - b) / numpy.linalg.norm(b))
 
 
 # %% [markdown]
@@ -105,14 +97,15 @@ def report_hvp(check, args):
     low, high = check["hessian_eigenvalues_min_max"]
     print(f"1. Hessian-vector products on a {'-'.join(map(str, NET_SIZES))} tanh network ({check['parameters']} "
           f"parameters, float64); eigenvalues of H in [{low:.3f}, {high:.3f}] (indefinite: not a minimum)\n")
-    print(write_table(args, "hvp.md", ["check", "relative error"], [[what, f"{check[key]:.1e}"] for what, key in (
+    checks = (
         ("`vhp` (reverse over reverse) vs the explicit `hessian` times $v$", "double_backward_vs_explicit_hessian"),
         ("`hvp` (forward over reverse, double-vjp) vs `vhp`", "forward_over_reverse_vs_double_backward"),
         (f"finite differences of the gradient, best $h$ = {check['finite_differences_best_step']:.0e}, vs "
          "`hessian` times $v$", "finite_differences_vs_explicit_hessian_best"),
         ("`jvp` of the 64 x 3 logits vs finite differences ($h$ = 1e-5)", "jvp_outputs_vs_finite_differences"),
-        ("asymmetry of `hessian`, $\\lVert H - H^\\top\\rVert / \\lVert H\\rVert$", "hessian_asymmetry"))]))
-    print(write_table(args, "hvp_cost.md", ["one ...", "median ms", "in gradients"], [
+        ("asymmetry of `hessian`, $\\lVert H - H^\\top\\rVert / \\lVert H\\rVert$", "hessian_asymmetry"))
+    print(common.write_table(args, "hvp.md", ["check", "relative error"], [[w, f"{check[k]:.1e}"] for w, k in checks]))
+    print(common.write_table(args, "hvp_cost.md", ["one ...", "median ms", "in gradients"], [
         [what, f"{1e3 * check[key]:.2f}", f"{check[key] / check['seconds_one_gradient']:.1f}"] for what, key in (
             ("gradient (`vjp`)", "seconds_one_gradient"), ("$Hv$ by `vhp` (two reverse passes)", "seconds_one_vhp"),
             ("$Hv$ by `hvp` (three reverse passes)", "seconds_one_hvp"),
@@ -145,12 +138,9 @@ def dot(a, b):
 
 
 def conjugate_gradient(hvp_of, b, tol, max_iter, precondition=None):
-    """Solve H p = b with products H v only (preconditioned CG, Nocedal & Wright algorithm 5.3).
-
-    hvp_of(v) returns H v; precondition(r) returns M^-1 r (None: M = I). Stops when |H p - b| <= tol,
-    after max_iter products, or at a direction of non-positive curvature (then the step so far, or b).
-    Returns (p, number of products, residual norm).
-    """
+    """Solve H p = b with products H v = hvp_of(v) only (preconditioned CG, Nocedal & Wright algorithm 5.3);
+    precondition(r) = M^-1 r (None: M = I). Stops at |H p - b| <= tol, after max_iter products, or at non-positive
+    curvature (returning the step so far, or b). Returns (p, number of products, residual norm)."""
     p, r = mg.zeros_like(b), b.detach()            # r = b - H p, with p = 0
     z = precondition(r) if precondition else r
     d, rz, products, norm_r = z, dot(r, z), 0, math.sqrt(dot(r, r))
@@ -276,123 +266,15 @@ def report_newton(methods, info, description, args):
           f"L / lambda_min = {info['L_at_0'] / low:.3g}\n")
     names = {"gradient descent": "gradient descent, step 1/L", "Newton-CG, Jacobi": "Newton-CG, Jacobi (Hutchinson)",
              "Adam": f"Adam, lr = {info['adam_lr']:g} (best of {len(info['adam_sweep'])})"}
-    print(write_table(args, "newton_cg.md", ["method", "reached", "iterations", "gradients", "$Hv$ products",
-                                             "seconds", "final $\\lVert g\\rVert$"], [
+    header = ["method", "reached", "iterations", "gradients", "$Hv$ products", "seconds", "final $\\lVert g\\rVert$"]
+    print(common.write_table(args, "newton_cg.md", header, [
         [names.get(m["method"], m["method"]), "yes" if m["reached"] else "no", f"{m['iterations']:,}",
          f"{m['gradients']:,}", f"{m['hvps']:,}", f"{m['seconds']:.2f}", f"{m['final_grad_norm']:.1e}"]
         for m in methods]))
-    print(write_table(args, "adam_sweep.md", ["Adam's learning rate", *(f"{r['lr']:g}" for r in info["adam_sweep"])],
-                      [[f"iterations to $\\lVert g\\rVert$ < {args.tol:g}",
-                        *(f"{r['iterations']:,}" if r["reached"] else "not reached" for r in info["adam_sweep"])]]))
-
-
-# %% [markdown]
-# ## 3. The Gaussian identities, by Monte Carlo through the tape
-#
-# For $x = \mu + R\epsilon \sim \mathcal{N}(\mu, RR^\top)$ in 2-D, Bonnet's
-# $\nabla_\mu \mathbb{E}[f] = \mathbb{E}[\nabla f]$, Price's
-# $\nabla_C \mathbb{E}[f] = \tfrac12 \mathbb{E}[\nabla^2 f]$ and
-# $\nabla_R \mathbb{E}[f] = \mathbb{E}[g \epsilon^\top]$, estimated from $S$ draws (each with its
-# own copy of $\mu$ and $R$, so that one backward pass leaves the $S$ single-draw estimates),
-# against exact values: `vjp` of each test function's closed-form $\mathbb{E}[f](\mu, C)$.
-# Chapter §3 derives the identities and the closed forms.
-
-# %%
-A_VEC, B_VEC = numpy.array([0.6, -0.4]), numpy.array([0.9, 0.7])
-MU0 = numpy.array([0.3, -0.5])
-R0 = numpy.array([[0.8, 0.0], [0.3, 0.6]])     # C = R R^T, R the Cholesky factor
-
-
-def expcos(x):
-    a, b = (mg.tensor(u, dtype=F64, device=x.device) for u in (A_VEC, B_VEC))
-    return (x @ a).exp() * (x @ b).cos()
-
-
-def expcos_mean(mu, C):                        # the real part of E[exp((a + ib).x)]
-    a, b = (mg.tensor(u, dtype=F64, device=mu.device) for u in (A_VEC, B_VEC))
-    quad = lambda u, w: u @ (C @ w)
-    return (mu @ a + 0.5 * quad(a, a) - 0.5 * quad(b, b)).exp() * (mu @ b + quad(a, b)).cos()
-
-
-def quartic(x):
-    return ((x * x).sum(-1)) ** 2
-
-
-def quartic_mean(mu, C):
-    s = (mu * mu).sum() + mg.linalg.diagonal(C).sum()
-    return s * s + 2.0 * (C * C.T).sum() + 4.0 * (mu @ (C @ mu))
-
-
-def bump(x):
-    return (-0.5 * (x * x).sum(-1)).exp()
-
-
-def bump_mean(mu, C):
-    M = mg.eye(2, dtype=F64, device=mu.device) + C                       # I + C, 2 x 2
-    det = M[0, 0] * M[1, 1] - M[0, 1] * M[1, 0]
-    # mu^T M^-1 mu with M^-1 = [[M11, -M01], [-M10, M00]] / det
-    quad = (M[1, 1] * mu[0] ** 2 - (M[0, 1] + M[1, 0]) * mu[0] * mu[1] + M[0, 0] * mu[1] ** 2) / det
-    return det ** -0.5 * (-0.5 * quad).exp()
-
-
-TEST_FUNCTIONS = {"exp(a.x) cos(b.x)": (expcos, expcos_mean), "|x|^4": (quartic, quartic_mean),
-                  "exp(-|x|^2/2)": (bump, bump_mean)}
-IDENTITY_NAMES = {"E[f]": "value E[f]", "mu": "Bonnet: E[grad f]", "C": "Price: E[Hess f]/2", "R": "E[g eps^T]"}
-
-
-def exact_gradients(mean_of):
-    """E[f] and its exact gradients in mu, C (symmetrised) and R (through C = R R^T), by vjp of the closed form."""
-    mu, R = mg.tensor(MU0, dtype=F64), mg.tensor(R0, dtype=F64)
-    value, (d_mu, d_C) = vjp(mean_of, (mu, R @ R.T))
-    d_R, d_C = vjp(lambda R: mean_of(mu, R @ R.T), R)[1].numpy(), d_C.numpy()
-    return {"E[f]": numpy.array([value.item()]), "mu": d_mu.numpy(), "C": 0.5 * (d_C + d_C.T), "R": d_R}
-
-
-def monte_carlo_gradients(f, samples, device="cpu"):
-    """S single-draw estimates of E[f], d/dmu (Bonnet), d/dC (Price) and d/dR, through the tape: {name: (S, ...)}."""
-    d = len(MU0)
-    mu = mg.tensor(numpy.broadcast_to(MU0, (samples, d)).copy(), dtype=F64, device=device, requires_grad=True)
-    R = mg.tensor(numpy.broadcast_to(R0, (samples, d, d)).copy(), dtype=F64, device=device, requires_grad=True)
-    eps = mg.random.normal(size=(samples, d, 1), dtype=F64, device=device)
-    x = mu + (R @ eps).squeeze(-1)                # x_s = mu + R eps_s: MultivariateNormal.rsample's line
-    values = f(x)
-    d_mu, d_R, g = mg.autograd.grad(values.sum(), [mu, R, x], create_graph=True)
-    # Hessian columns for all draws at once: d/dx (g[:, j] summed over draws) = H_s e_j, draw by draw
-    columns = [mg.autograd.grad(g[:, j].sum(), x, retain_graph=True)[0].numpy() for j in range(d)]
-    return {"E[f]": values.numpy()[:, None], "mu": d_mu.numpy(), "C": 0.5 * numpy.stack(columns, axis=-1),
-            "R": d_R.numpy()}
-
-
-def identity_table(samples, device="cpu"):
-    """Rows (function, identity, entry, exact, estimate, standard error, z) for every test function."""
-    rows = []
-    for name, (f, mean_of) in TEST_FUNCTIONS.items():
-        exact, estimates = exact_gradients(mean_of), monte_carlo_gradients(f, samples, device)
-        for key, identity in IDENTITY_NAMES.items():
-            for index in numpy.ndindex(exact[key].shape):
-                if key == "C" and index[0] > index[1]:
-                    continue                          # symmetric: the upper triangle says it all
-                draws = estimates[key][(slice(None), *index)]
-                estimate, error = float(draws.mean()), float(draws.std(ddof=1) / math.sqrt(samples))
-                entry = {"E[f]": "", "mu": "d/dmu_{}", "C": "d/dC_{}{}", "R": "d/dR_{}{}"}[key].format(
-                    *(i + 1 for i in index))
-                value = float(exact[key][index])
-                rows.append({"function": name, "identity": identity, "entry": entry, "exact": value,
-                             "estimate": estimate, "standard_error": error,
-                             "z": (estimate - value) / error if error > 0 else 0.0})
-    return rows
-
-
-def report_identities(rows, args):
-    """Print the table and write it as identities.md."""
-    z = numpy.array([r["z"] for r in rows])
-    print(f"3. Gaussian identities, x = mu + R eps ~ N(mu, R R^T) in 2-D, {args.samples:,} draws through the tape; "
-          "z = (estimate - exact) / standard error\n")
-    print(write_table(args, "identities.md", ["f", "identity", "entry", "exact", "Monte Carlo", "std err", "z"], [
-        [f"`{r['function']}`", r["identity"], r["entry"], f"{r['exact']:.5f}", f"{r['estimate']:.5f}",
-         f"{r['standard_error']:.1e}", f"{r['z']:.2f}"] for r in rows]))
-    print(f"{len(rows)} entries: max |z| = {numpy.abs(z).max():.2f}; |z| < 2 for {(numpy.abs(z) < 2).sum()}; "
-          f"mean z^2 = {(z ** 2).mean():.2f} (1 expected if the standard errors are right)")
+    sweep = info["adam_sweep"]
+    print(common.write_table(args, "adam_sweep.md", ["Adam's learning rate", *(f"{r['lr']:g}" for r in sweep)], [
+        [f"iterations to $\\lVert g\\rVert$ < {args.tol:g}",
+         *(f"{r['iterations']:,}" if r["reached"] else "not reached" for r in sweep)]]))
 
 
 # %% [markdown]
@@ -400,8 +282,7 @@ def report_identities(rows, args):
 #
 # `hvp.png`: the explicit Hessian, and the error of finite differences against the step $h$,
 # with the autodiff routes as flat lines (they have no step). `newton_cg.png`: the gradient norm
-# against iterations, backward passes paid for, and seconds. `identities.png`: each Monte Carlo
-# estimate's distance from the exact value in standard errors.
+# against iterations, against backward passes paid for, and against seconds.
 
 # %%
 def plot_hvp(plt, check, args):
@@ -442,8 +323,7 @@ def plot_hvp(plt, check, args):
 
 
 def plot_newton(plt, runs, info, description, args):
-    colors = {"Newton-CG": "tab:blue", "Newton-CG, Jacobi": "tab:cyan", "gradient descent": "tab:red",
-              "Adam": "tab:orange"}
+    colors = dict(zip(runs, ("tab:blue", "tab:cyan", "tab:red", "tab:orange")))
     labels = {"Newton-CG, Jacobi": "Newton-CG, Jacobi preconditioner (Hutchinson)",
               "gradient descent": "gradient descent, step 1/L",
               "Adam": f"Adam, lr = {info['adam_lr']:g} (best of {len(info['adam_sweep'])} tried)"}
@@ -466,29 +346,6 @@ def plot_newton(plt, runs, info, description, args):
     common.save_figure(fig, args, "newton_cg.png")
 
 
-def plot_identities(plt, rows, args):
-    height = 0.22 * len(rows) + 1.8                      # inches: a row per entry, and room for the titles
-    fig, ax = plt.subplots(figsize=(8, height))
-    fig.subplots_adjust(left=0.42, right=0.97, top=1 - 1.2 / height, bottom=0.5 / height)
-    y, z = numpy.arange(len(rows))[::-1], numpy.array([r["z"] for r in rows])
-    ax.axvspan(-2, 2, color="tab:green", alpha=0.12, label="|z| < 2 (95% of entries, if all is right)")
-    ax.axvspan(-4, -2, color="tab:orange", alpha=0.10)
-    ax.axvspan(2, 4, color="tab:orange", alpha=0.10, label="2 < |z| < 4")
-    ax.axvline(0, color="black", linewidth=0.8)
-    for name, color in zip(TEST_FUNCTIONS, ("tab:blue", "tab:purple", "tab:brown")):
-        pick = numpy.array([r["function"] == name for r in rows])
-        ax.plot(z[pick], y[pick], "o", color=color, label=f"f = {name}")
-    ax.set_yticks(y, [f"{r['function']:>18}  {r['identity']:<19} {r['entry']}" for r in rows],
-                  fontsize=7, family="monospace")
-    ax.set(xlim=(-5, 5), ylim=(-0.8, len(rows) - 0.2), xlabel="z = (Monte Carlo estimate - exact) / standard error",
-           ylabel="test function, identity, entry")
-    ax.legend(loc="lower center", bbox_to_anchor=(0.28, 1.0), ncol=3, fontsize=8, frameon=False,
-              handletextpad=0.2, columnspacing=1.0)
-    fig.suptitle(common.caption(args, f"demos/second_order.py: Gaussian identities, {args.samples:,} draws of "
-                                      "x ~ N(mu, R R^T) in 2-D"), fontsize=10, y=0.995)
-    common.save_figure(fig, args, "identities.png")
-
-
 # %% [markdown]
 # ## The demo: `main(argv)`
 
@@ -502,7 +359,6 @@ def main(argv=None):
                         help="most seconds for each run of gradient descent or Adam (a safety net on slow machines)")
     parser.add_argument("--adam-lrs", default="0.001,0.003,0.01,0.03,0.1,0.3,1,3",
                         help="Adam's learning rates, comma-separated: the best is compared")
-    parser.add_argument("--samples", type=int, default=1000000, help="Monte Carlo draws for the identities")
     args = parser.parse_args(argv)
     plt = common.start(args)
     start = time.perf_counter()
@@ -514,13 +370,10 @@ def main(argv=None):
     description = f"breast cancer (Wisconsin), {len(y)} tumours x {X.shape[1] - 1} standardised features + bias"
     runs, info, methods = compare_optimizers(X, y, args)
     report_newton(methods, info, description, args)
-    rows = identity_table(args.samples, args.device)
-    report_identities(rows, args)
 
     plot_hvp(plt, check, args)
     plot_newton(plt, runs, info, description, args)
-    plot_identities(plt, rows, args)
-    metrics = {"config": vars(args), "identities": rows, "seconds": time.perf_counter() - start,
+    metrics = {"config": vars(args), "seconds": time.perf_counter() - start,
                "hvp": {k: v for k, v in check.items() if k not in ("hessian", "fd_steps", "fd_errors")},
                "logistic_regression": {"data": description, **info, "methods": methods,
                                        "cg_iterations_per_newton_step": {n: r["cg_iterations"] for n, r in runs.items()
@@ -533,14 +386,14 @@ def main(argv=None):
 # %% [markdown]
 # ## Run it
 #
-# In a notebook the next cell runs `main` with the program's defaults (under a minute) and shows
+# In a notebook the next cell runs `main` with the program's defaults (about 20 s) and shows
 # the pictures; run as a program or imported, it does nothing.
 
 # %%
 if common.in_notebook(__name__):
     OUT = "demo_out/second_order"
     metrics = main(["--no-progress", "--out", OUT])
-    common.show(OUT, "hvp.png", "newton_cg.png", "identities.png")
+    common.show(OUT, "hvp.png", "newton_cg.png")
 
 # %%
 if __name__ == "__main__" and not common.in_notebook(__name__):
