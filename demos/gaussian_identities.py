@@ -167,7 +167,7 @@ def plot_identities(plt, rows, args):
            ylabel="test function, identity, entry")
     ax.legend(loc="lower center", bbox_to_anchor=(0.28, 1.0), ncol=3, fontsize=8, frameon=False,
               handletextpad=0.2, columnspacing=1.0)
-    fig.suptitle(common.caption(args, f"demos/second_order.py: Gaussian identities, {args.samples:,} draws of "
+    fig.suptitle(common.caption(args, f"demos/gaussian_identities.py: Gaussian identities, {args.samples:,} draws of "
                                       "x ~ N(mu, R R^T) in 2-D"), fontsize=10, y=0.995)
     common.save_figure(fig, args, "identities.png")
 
