@@ -143,6 +143,20 @@ def write_json(args, name, value):
     return path
 
 
+def write_table(args, name, header, rows):
+    """Write a Markdown table to ``args.out/name`` and return its text, to print as well.
+
+    ``header`` holds the column titles, each row the cells as strings. docs/make_figures.py copies
+    the file into docs/figures/<demo>/, and the chapter includes it (``--8<-- "docs/figures/<demo>/<name>"``),
+    so a result is typed once, by the program that measured it.
+    """
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    text = "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows]) + "\n"
+    with open(os.path.join(args.out, name), "w") as file:
+        file.write(text)
+    return text
+
+
 def show(folder, *names):
     """In a notebook: display the pictures ``folder/name`` one under the other."""
     from IPython.display import Image, display

@@ -35,6 +35,9 @@ FIGURES = ROOT / "docs" / "figures"
 MAX_PNG_BYTES = 300_000   # a figure is committed: keep each one small
 
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "demos"))
+import common  # noqa: E402, F401  (before NumPy: one BLAS thread, as when a demo runs as a program)
+
 import minigrad as mg  # noqa: E402
 
 # figures folder: (file in demos/, arguments of main besides --out, PNGs to keep). The
@@ -55,7 +58,8 @@ DEMOS = {
                      ["elbo.png", "temperature.png", "gradients.png", "reconstructions.png"]),
     "bayes_logreg": ("bayes_logreg.py", ["--no-progress"],
                      ["elbo.png", "gradient_variance.png", "correlations.png", "weights.png"]),
-    "second_order": ("second_order.py", ["--no-progress"], ["hvp.png", "newton_cg.png", "identities.png"]),
+    "second_order": ("second_order.py", ["--no-progress"], ["hvp.png", "newton_cg.png"]),
+    "gaussian_identities": ("gaussian_identities.py", ["--no-progress"], ["identities.png"]),
     "bnn": ("bnn.py", ["--no-progress"],
             ["regression.png", "gradient_variance.png", "training.png", "entropy.png", "ood_inputs.png",
              "rotation.png"]),

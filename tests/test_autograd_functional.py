@@ -182,3 +182,50 @@ def test_agrees_with_torch_autograd_functional():
     for name in ("hvp", "vhp"):
         close(getattr(AF, name)(ours_s, m, (mg.tensor(v3), mg.tensor(x))),
               getattr(TF, name)(torch_s, t, (torch.from_numpy(v3), torch.from_numpy(x))))
+
+
+# ------------------------------------------------------------ against Hessians and Jacobians written out by hand
+
+def closed_form_problem(seed, n, m):
+    """f(x) = 1/2 x^T A x + logsumexp(W x) + sum(c x^4) / 12, its Hessian by hand, and a point and vector."""
+    rng = numpy.random.default_rng(seed)
+    A = rng.standard_normal((n, n))
+    W = rng.standard_normal((m, n))
+    c = rng.uniform(0.1, 2.0, n)
+    x, v = rng.standard_normal(n), rng.standard_normal(n)
+    At, Wt, ct = (mg.tensor(a, dtype=mg.float64) for a in (A, W, c))
+
+    def f(x):
+        return 0.5 * (x @ (At @ x)) + (Wt @ x).logsumexp() + (ct * x**4).sum() / 12
+
+    p = numpy.exp(W @ x - (W @ x).max())
+    p /= p.sum()
+    H = 0.5 * (A + A.T) + W.T @ (numpy.diag(p) - numpy.outer(p, p)) @ W + numpy.diag(c * x**2)
+    return f, H, x, v
+
+
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 6), m=st.integers(1, 4))
+def test_double_backward_hvp_is_the_hand_written_hessian_times_v(seed, n, m):
+    """vhp (double backward), hvp (forward over reverse) and hessian, all equal to the closed form
+    (symmetric part of A + softmax Hessian through W + diag(c x^2)), to rounding in float64."""
+    f, H, x0, v0 = closed_form_problem(seed, n, m)
+    x = mg.tensor(x0, dtype=mg.float64, requires_grad=True)
+    v = mg.tensor(v0, dtype=mg.float64)
+    scale = numpy.abs(H).max() * numpy.abs(v0).max() * n
+    assert numpy.allclose(AF.vhp(f, x, v)[1].numpy(), H @ v0, rtol=0, atol=1e-12 * scale)
+    assert numpy.allclose(AF.hvp(f, x, v)[1].numpy(), H @ v0, rtol=0, atol=1e-12 * scale)
+    assert numpy.allclose(AF.hessian(f, x).numpy(), H, rtol=0, atol=1e-12 * numpy.abs(H).max() * n)
+    assert x.grad is None                       # the inputs are differentiated as fresh leaves
+
+
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 5), m=st.integers(1, 5))
+def test_jvp_by_the_double_vjp_trick_is_j_times_v_for_a_jacobian_that_is_not_square(seed, n, m):
+    """F(x) = tanh(W x): J = diag(1 - tanh^2(W x)) W, (m, n); jvp must give J v, not J^T of anything."""
+    rng = numpy.random.default_rng(seed)
+    W, x0, v0 = rng.standard_normal((m, n)), rng.standard_normal(n), rng.standard_normal(n)
+    Wt = mg.tensor(W, dtype=mg.float64)
+    x = mg.tensor(x0, dtype=mg.float64, requires_grad=True)
+    jv = AF.jvp(lambda z: (Wt @ z).tanh(), x, mg.tensor(v0, dtype=mg.float64))[1].numpy()
+    J = (1 - numpy.tanh(W @ x0) ** 2)[:, None] * W
+    assert jv.shape == (m,)
+    assert numpy.allclose(jv, J @ v0, rtol=1e-13, atol=1e-13)

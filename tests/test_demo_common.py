@@ -64,3 +64,10 @@ def test_in_notebook_only_as_the_kernels_main(monkeypatch):
     assert common.in_notebook("__main__") and not common.in_notebook("demo_vae")
     monkeypatch.delitem(sys.modules, "ipykernel")
     assert not common.in_notebook("__main__")
+
+
+def test_write_table_writes_the_markdown_it_returns(tmp_path):
+    args = common.parser("x", "").parse_args(["--out", str(tmp_path)])
+    text = common.write_table(args, "results.md", ["method", "steps"], [["Newton", "10"], ["Adam", "335"]])
+    assert text == "| method | steps |\n|---|---|\n| Newton | 10 |\n| Adam | 335 |\n"
+    assert (tmp_path / "results.md").read_text() == text

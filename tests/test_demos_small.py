@@ -90,7 +90,8 @@ def test_monte_carlo_says_what_its_numbers_show(tmp_path, saved_figures, capsys)
         assert data_under_legends(fig) == [], name
 
 
-DEMOS_WITH_OUT = ("vae", "vae_pitfalls", "estimators", "monte_carlo", "vae_estimators", "second_order", "discrete_vae",
+DEMOS_WITH_OUT = ("vae", "vae_pitfalls", "estimators", "monte_carlo", "vae_estimators", "second_order",
+                  "gaussian_identities", "discrete_vae",
                   "bayes_logreg", "bnn", "ssvae")
 
 

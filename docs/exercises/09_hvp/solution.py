@@ -6,6 +6,11 @@ because d/dx_i sum_j (df/dx_j) v_j = sum_j (d^2 f / dx_i dx_j) v_j. The first gr
 computed with create_graph=True, so it is itself a tensor on the tape (minigrad's vjps
 are written with minigrad ops); the second differentiates it. The cost is about two
 backward passes, whatever the size of x, and H is never formed.
+
+The library has these operators with PyTorch's signatures, in mg.autograd.functional:
+``vhp(f, x, v)`` is this very route (it returns ``(f(x), v^T H)``, which is H v since H is
+symmetric), ``hvp`` reaches H v by forward over reverse (the double-vjp trick), and
+``hessian(f, x)`` is the Jacobian of the gradient. The tests check this file against them.
 """
 import minigrad as mg
 

@@ -98,3 +98,17 @@ def test_hessian_matches_the_closed_form_and_is_symmetric(impl, data):
     assert h.shape == (x.size, x.size)
     np.testing.assert_allclose(h, w.T @ (np.diag(p) - np.outer(p, p)) @ w + np.diag(3 * x**2), rtol=1e-9, atol=1e-10)
     np.testing.assert_allclose(h, h.T, rtol=1e-10, atol=1e-10)
+
+
+@given(wv=hnp.arrays(np.float64, (2, 2, 3), elements=values))
+def test_agrees_with_the_library(impl, wv):
+    """mg.autograd.functional: vhp is the same two passes, hvp forward over reverse; both give H v.
+    hessian(f, x) on a flattened network loss is your column-by-column Hessian."""
+    w, v = wv
+    hv = impl.hvp(network_loss, leaf(w), mg.tensor(v)).numpy()
+    for product in (mg.autograd.functional.vhp, mg.autograd.functional.hvp):
+        np.testing.assert_allclose(hv, product(network_loss, mg.tensor(w), mg.tensor(v))[1].numpy(),
+                                   rtol=1e-10, atol=1e-12)
+    flat = lambda t: network_loss(t.reshape(2, 3))
+    expected = mg.autograd.functional.hessian(flat, mg.tensor(w.ravel())).numpy()
+    np.testing.assert_allclose(impl.hessian(flat, leaf(w.ravel())).numpy(), expected, rtol=1e-10, atol=1e-12)
