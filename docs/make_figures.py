@@ -59,6 +59,8 @@ DEMOS = {
             ["regression.png", "gradient_variance.png", "training.png", "entropy.png", "ood_inputs.png",
              "rotation.png"]),
     "ssvae": ("ssvae.py", ["--no-progress"], ["error.png", "analogies.png"]),
+    "rebar_relax": ("rebar_relax.py", ["--no-progress"], ["curves.png", "bias.png"]),
+    "forward_reverse": ("forward_reverse.py", ["--no-progress"], ["cost.png"]),
 }
 
 
@@ -80,6 +82,8 @@ class Tee(io.TextIOBase):
 def load_demo(filename):
     """The module demos/<filename>, imported under a name of its own (importing it runs nothing)."""
     path = ROOT / "demos" / filename
+    if str(path.parent) not in sys.path:   # a demo imports demos/common.py, as it does when run from demos/
+        sys.path.insert(0, str(path.parent))
     spec = importlib.util.spec_from_file_location(f"demo_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
