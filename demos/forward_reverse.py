@@ -25,7 +25,6 @@ import numpy
 import minigrad as mg
 from minigrad.autograd.functional import jacobian
 
-
 # %% [markdown]
 # ## One timing
 #

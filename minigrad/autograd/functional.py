@@ -183,7 +183,7 @@ def _one_hot(t, k):
 
 
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, strategy="reverse-mode"):
-    """The Jacobian of ``func`` at ``inputs``: entry [j][i] has shape ``outputs[j].shape + inputs[i].shape``.
+    """The Jacobian of ``func`` at ``inputs``: entry ``[j][i]`` has shape ``outputs[j].shape + inputs[i].shape``.
 
     ``strategy="reverse-mode"`` builds it row by row, one vjp per output element;
     ``"forward-mode"`` column by column, one jvp (two reverse passes) per input element.
@@ -230,7 +230,7 @@ def _assemble(pieces, out_shape, x, rows):
 def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, outer_jacobian_strategy="reverse-mode"):
     """The Hessian of a scalar ``func``: the Jacobian of its gradient.
 
-    Entry [i][k] has shape ``inputs[i].shape + inputs[k].shape``. The gradient is computed
+    Entry ``[i][k]`` has shape ``inputs[i].shape + inputs[k].shape``. The gradient is computed
     with ``create_graph=True`` so that the outer :func:`jacobian` can differentiate it.
     """
     in_tuple, inputs = _as_tuple(inputs, "inputs", "hessian")
