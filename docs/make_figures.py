@@ -8,9 +8,9 @@ writing into demo_out/site/<demo> (git ignores demo_out/). Its PNGs are copied t
 docs/figures/<demo>/, what it printed to docs/figures/<demo>/output.txt, which the Demos
 page includes as it is, and the Markdown tables it wrote (``*.md``, e.g. ``results.md``), which
 its chapter includes with ``--8<-- "docs/figures/<demo>/results.md"``. So every picture and
-every number on the site comes from code in the repository, and a change to a demo shows on the site after one command. Each PNG must stay
-under MAX_PNG_BYTES (one over it is saved with a 256-colour palette, and the command fails if
-that is not enough).
+every number on the site comes from code in the repository, and a change to a demo shows on
+the site after one command. Each PNG must stay under MAX_PNG_BYTES (one over it is saved
+with a 256-colour palette, and the command fails if that is not enough).
 
 The pictures of the tape (docs/figures/graphs/*.svg) are drawn by ``mg.viz.render``, which
 needs Graphviz's ``dot`` (``apt-get install graphviz``); without it they are skipped with a
