@@ -465,7 +465,9 @@ def conditional_relaxed_draw(dist, b):
 def relax(f, dist, control, n=1):
     """The RELAX estimator (Grathwohl et al. 2018) of grad E_{b ~ dist}[f(b)], for a Bernoulli or Categorical.
 
-    With z and b = H(z) from relaxed_draw and z~ from conditional_relaxed_draw, one sample gives
+    With z and b = H(z) from relaxed_draw and z~ ~ p(z | b) from conditional_relaxed_draw (whose
+    docstring derives it: the uniform of the Gumbel-max coupling restricted to the part that gives
+    b, for a Bernoulli; the truncated Gumbel, for a Categorical), one sample gives
 
         g = (f(b) - c(z~)) grad log p(b)  +  grad c(z)  -  grad c(z~)
 

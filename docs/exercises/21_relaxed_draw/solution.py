@@ -1,6 +1,6 @@
 """Exercise 21, a reference solution: the conditional relaxed draw, in logs so it stays finite.
 
-Statement: docs/exercises/21_conditional_relaxed.md.
+Statement: docs/exercises/21_relaxed_draw.md.
 """
 import minigrad as mg
 

@@ -1,6 +1,6 @@
 """Exercise 21: REBAR's conditional relaxed draw z~ given the discrete draw b, for a Bernoulli.
 
-Statement: docs/exercises/21_conditional_relaxed.md.  Tests: python -m pytest docs/exercises/21_conditional_relaxed
+Statement: docs/exercises/21_relaxed_draw.md.  Tests: python -m pytest docs/exercises/21_relaxed_draw
 """
 
 
