@@ -72,7 +72,8 @@ def main(argv=None):
             ax.loglog([r[key] for r in rows], [1000 * r[strategy] for r in rows], marker=marker, label=strategy)
         fixed = "m" if key == "n" else "n"
         ax.set(xlabel=key, ylabel="ms for the whole Jacobian", title=f"{sweep} ({fixed} = {args.fixed})")
-        ax.legend(loc="upper left")
+    handles, labels = axes[0].get_legend_handles_labels()    # below the plots: timings go anywhere
+    fig.legend(handles, labels, loc="lower center", ncol=2, bbox_to_anchor=(0.5, -0.08))
     fig.suptitle(common.caption(args, "Jacobian of tanh(Wx), R^n -> R^m: m vjps (reverse) or n jvps (forward)"))
     fig.tight_layout()
     common.save_figure(fig, args, "cost.png")
