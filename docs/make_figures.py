@@ -9,9 +9,8 @@ docs/figures/<demo>/, what it printed to docs/figures/<demo>/output.txt, which t
 page includes as it is, and the Markdown tables it wrote (``*.md``, e.g. ``results.md``), which
 its chapter includes with ``--8<-- "docs/figures/<demo>/results.md"``. So every picture and
 every number on the site comes from code in the repository, and a change to a demo shows on
-the site after one command. Each PNG must stay
-under MAX_PNG_BYTES (one over it is saved with a 256-colour palette, and the command fails if
-that is not enough).
+the site after one command. Each PNG must stay under MAX_PNG_BYTES (one over it is saved
+with a 256-colour palette, and the command fails if that is not enough).
 
 The pictures of the tape (docs/figures/graphs/*.svg) are drawn by ``mg.viz.render``, which
 needs Graphviz's ``dot`` (``apt-get install graphviz``); without it they are skipped with a
@@ -64,6 +63,8 @@ DEMOS = {
             ["regression.png", "gradient_variance.png", "training.png", "entropy.png", "ood_inputs.png",
              "rotation.png"]),
     "ssvae": ("ssvae.py", ["--no-progress"], ["error.png", "analogies.png"]),
+    "rebar_relax": ("rebar_relax.py", ["--no-progress"], ["curves.png", "bias.png"]),
+    "forward_reverse": ("forward_reverse.py", ["--no-progress"], ["cost.png"]),
 }
 
 
@@ -85,8 +86,6 @@ class Tee(io.TextIOBase):
 def load_demo(filename):
     """The module demos/<filename>, imported under a name of its own (importing it runs nothing)."""
     path = ROOT / "demos" / filename
-    if str(path.parent) not in sys.path:   # a demo imports demos/common.py, as it does when run from demos/
-        sys.path.insert(0, str(path.parent))
     spec = importlib.util.spec_from_file_location(f"demo_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

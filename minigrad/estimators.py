@@ -55,7 +55,10 @@ import numpy
 
 from . import autograd, random
 from .autograd import no_grad
-from .distributions import Normal
+from .distributions import Bernoulli, Categorical, Normal
+from .distributions.categorical import gumbel_noise, one_hot
+from .distributions.logistic import logistic_noise
+from .ops import log1p, sigmoid, softmax, softplus, where
 from .tensor import Tensor, tensor
 
 
@@ -373,3 +376,197 @@ def _double_sided_maxwell(shape, like):
     length = (eps * eps).sum(-1).sqrt()
     sign = random.uniform(size=shape, dtype=like.dtype, device=like.device) < 0.5
     return length * (sign.astype(like.dtype) * 2.0 - 1.0)
+
+
+# ---------------------------------------------------------------- REBAR and RELAX (discrete draws)
+#
+# Score-function estimators whose control variate is a relaxed, reparameterized draw, tuned
+# by gradient descent on the estimator's own variance (a gradient of a gradient):
+# Tucker, Mnih, Maddison, Lawson & Sohl-Dickstein 2017, "REBAR: Low-variance, unbiased gradient
+# estimates for discrete latent variable models" (arXiv:1703.07370), and Grathwohl, Choi, Wu,
+# Roeder & Duvenaud 2018, "Backpropagation through the Void: Optimizing control variates for
+# black-box gradient estimation" (RELAX, arXiv:1711.00123). The chapter docs/rebar_relax.md
+# derives them; the study is demos/rebar_relax.py.
+
+def relaxed_draw(dist, n=1):
+    """(b, z): n discrete draws b of a Bernoulli or Categorical and the continuous z they are a step of.
+
+    The Gumbel-max coupling: b is a deterministic step H of a continuous, reparameterizable z,
+
+      Bernoulli(logit l):   z = l + L,            L ~ Logistic(0, 1),  b = H(z) = [z > 0]
+      Categorical(pi):      z_k = log pi_k + g_k, g_k ~ Gumbel(0, 1),  b = H(z) = argmax_k z_k
+
+    (P(z > 0) = P(L > -l) = sigmoid(l); the argmax of Gumbel-perturbed log-probabilities is
+    a draw of Categorical(pi).) b is returned as f sees it: 0.0/1.0 of shape (n,) + batch for
+    a Bernoulli, one-hot vectors of shape (n,) + batch + (K,) for a Categorical (a relaxation
+    of b lives on the simplex, so f must take vectors there). z is on the tape (its gradient
+    reaches the logits); b carries no graph.
+    """
+    _check_relaxable(dist, "relaxed_draw")
+    _check_samples(n, "relaxed_draw")
+    logits = _log_probabilities(dist)
+    if isinstance(dist, Bernoulli):
+        z = logits + logistic_noise(dist.extended_shape((n,)), logits.dtype, logits.device)
+        return Tensor((z.data > 0).astype(z.dtype)), z
+    z = logits + gumbel_noise(dist.extended_shape((n,)) + (dist.num_classes,), logits.dtype, logits.device)
+    return one_hot(Tensor(z.data.argmax(axis=-1)), dist.num_classes, z.dtype), z
+
+
+def conditional_relaxed_draw(dist, b):
+    """z~ ~ p(z | b): a fresh continuous draw whose step is the given discrete draw b, reparameterized.
+
+    Drawing z, then b = H(z), then z~ from p(z | b) gives z~ with the same distribution as z
+    (it is z's distribution, averaged over b) and z~ independent of z given b: so a control
+    c(z~) may multiply the score of b (it is as good as a baseline given b), while c(z) and
+    c(z~) have the same expectation. Here z~ is written as a differentiable function of the
+    logits and of fresh uniform noise v, given b (the inverse CDF of the conditional).
+
+    **Bernoulli**, p = sigmoid(l). Write z = l + logit(u), u ~ U(0, 1): then b = 1 exactly
+    when u > 1 - p. Given b, u is uniform on the part of (0, 1) that gives b, so with
+    v ~ U(0, 1)
+
+        b = 1:  u' = (1 - p) + p v     (uniform on (1 - p, 1)),   1 - u' = p (1 - v)
+        b = 0:  u' = (1 - p) v         (uniform on (0, 1 - p)),   1 - u' = 1 - (1 - p) v
+
+    and z~ = l + logit(u') = l + log u' - log(1 - u'). (Tucker et al. 2017, appendix, and
+    Grathwohl et al. 2018, appendix B, write v' = v (1 - theta) + theta ... with theta the
+    probability of the other outcome: the same map.) It is computed in logs, with
+    log p = -softplus(-l) and log(1 - p) = -softplus(l), so it stays finite for any logit.
+
+    **Categorical**, pi = softmax(logits). Write z_k = log pi_k - log E_k with E_k = -log u_k
+    ~ Exp(1), so e^{-z_k} = E_k / pi_k ~ Exp(pi_k), and argmax z = argmin_k E_k / pi_k. The
+    minimum of independent exponentials with rates pi_k is Exp(sum pi = 1), independent of
+    which one is smallest, and that is k with probability pi_k; and by memorylessness the
+    others exceed the minimum by fresh Exp(pi_k) amounts. So, given b, with v_k ~ U(0, 1):
+
+        z~_b = -log(-log v_b)                                  (the maximum: Gumbel(0))
+        z~_k = -log(-log v_b - log(v_k) / pi_k),   k != b      (Gumbel(log pi_k) truncated below z~_b)
+
+    the truncated-Gumbel construction. ``b`` is what relaxed_draw returned (0/1, or one-hot).
+    """
+    _check_relaxable(dist, "conditional_relaxed_draw")
+    logits = _log_probabilities(dist)
+    finfo = numpy.finfo(logits.dtype)
+    v = random.uniform(size=b.shape, dtype=logits.dtype, device=logits.device)
+    v = v.clip(float(finfo.tiny), 1.0 - float(finfo.eps))
+    if isinstance(dist, Bernoulli):
+        log_p, log_1mp = -softplus(-logits), -softplus(logits)
+        log_v, log_1mv = v.log(), log1p(-v)
+        one = (logits                                        # b = 1: log u' - log(1 - u')
+               + log1p(-(log_p + log_1mv).exp()) - log_p - log_1mv)
+        zero = logits + log_1mp + log_v - log1p(-(log_1mp + log_v).exp())     # b = 0
+        return where(Tensor(b.data > 0.5), one, zero)
+    exp_b = -(v * b).sum(-1, keepdims=True).log()          # -log v_b, of shape (n,) + batch + (1,)
+    others = -(exp_b - v.log() * (-logits).exp()).log()
+    return where(Tensor(b.data > 0.5), -exp_b.log(), others)
+
+
+def relax(f, dist, control, n=1):
+    """The RELAX estimator (Grathwohl et al. 2018) of grad E_{b ~ dist}[f(b)], for a Bernoulli or Categorical.
+
+    With z and b = H(z) from relaxed_draw and z~ ~ p(z | b) from conditional_relaxed_draw (whose
+    docstring derives it: the uniform of the Gumbel-max coupling restricted to the part that gives
+    b, for a Bernoulli; the truncated Gumbel, for a Categorical), one sample gives
+
+        g = (f(b) - c(z~)) grad log p(b)  +  grad c(z)  -  grad c(z~)
+
+    where c = ``control`` is any differentiable function of the relaxed sample z (an mg.nn
+    Module, say), returning f's shape, (n,) + batch. Unbiased for any c: E[grad c(z)] =
+    grad E[c(z)] (reparameterization), and E[c(z~) grad log p(b) + grad c(z~)] = grad E[c(z~)]
+    = grad E[c(z)] as well (score function over b, reparameterization of z~ given b, and z~
+    has z's distribution), so the three control terms cancel in expectation. c(z~) may
+    multiply the score because it depends on b's noise only through b; c(z) could not: a
+    control that sees the noise that made b is correlated with the score in a way the
+    correction does not undo, and the estimator is biased.
+
+    Returns a surrogate: its value is a Monte Carlo estimate of E[f] (summed over the batch,
+    averaged over the n samples), f(b) + c(z) - c(z~); its backward() leaves g, averaged over
+    the n samples, in the logits' .grad (DiCE's box carries the score, see dice_surrogate).
+    With ``create_graph=True`` that gradient stays on the tape as a function of c's
+    parameters, so its variance can be minimized (see variance_gradient). The surrogate is
+    exact to first order in the logits (the control terms are not DiCE-boxed, so a Hessian
+    in the logits taken from it is not unbiased; use score_function for that).
+
+    Parameters inside f get grad f(b), plus grad c(z) - grad c(z~) where c uses f (REBAR):
+    zero in expectation, since z and z~ have one distribution; c's own parameters also get
+    this zero-mean term from backward(), which is not what tunes them: use variance_gradient.
+    """
+    _check_samples(n, "relax")
+    _check_relaxable(dist, "relax")
+    b, z = relaxed_draw(dist, n)
+    z_tilde = conditional_relaxed_draw(dist, b)
+    values = f(b)
+    c_z, c_tilde = control(z), control(z_tilde)
+    for name, c in (("control(z)", c_z), ("control(z~)", c_tilde)):
+        if not isinstance(c, Tensor) or c.shape != values.shape:
+            raise ValueError(f"relax: {name} must be a Tensor of f's shape {values.shape} ((n,) + batch), got "
+                             f"{getattr(c, 'shape', type(c).__name__)}; z has shape {z.shape}")
+    index = b if isinstance(dist, Bernoulli) else Tensor(b.data.argmax(axis=-1))
+    score_term = dice_surrogate(values, dist.log_prob(index), c_tilde)   # value f(b), gradient (f - c~) grad log p
+    return (score_term + c_z - c_tilde).sum() / n
+
+
+def rebar(f, dist, n=1, temperature=0.5, eta=1.0):
+    """The REBAR estimator (Tucker et al. 2017): RELAX with the control c(z) = eta f(sigma_tau(z)).
+
+    sigma_tau relaxes the step H at temperature tau = ``temperature``: sigmoid(z / tau) for a
+    Bernoulli, softmax(z / tau) for a Categorical (the Concrete / Gumbel-softmax draw, which
+    tends to b as tau -> 0). So the control is f itself at the relaxed point, scaled by eta,
+    and c(z~) is f at the relaxed point of the same b: close to f(b) when tau is small, which
+    is what cancels the score term's noise. f must accept relaxed inputs (floats in (0, 1),
+    or points of the simplex).
+
+    ``temperature`` and ``eta`` may be numbers, or tensors that require grad: tune them by
+    variance_gradient (the papers tune log tau and eta). See relax for the estimator and
+    what the returned surrogate holds.
+    """
+    _check_relaxable(dist, "rebar")
+    relaxation = sigmoid if isinstance(dist, Bernoulli) else (lambda x: softmax(x, -1))
+    return relax(f, dist, lambda z: eta * f(relaxation(z / temperature)), n)
+
+
+def variance_gradient(surrogate, inputs, parameters):
+    """(g, d mean(g^2) / d parameters): the estimate g in ``inputs``, and the gradient that tunes its variance.
+
+    For an unbiased estimator g of grad E[f] whatever the control, Var[g] = E[g^2] - (E g)^2
+    and E g does not depend on the control's parameters phi (the temperature, eta, a network's
+    weights), so d Var / d phi = d E[g^2] / d phi, and d (g^2) / d phi of one sample is an
+    unbiased estimate of it. This is the tuning step of REBAR (Tucker et al. 2017, section 3.3)
+    and of RELAX (Grathwohl et al. 2018, algorithm 1); g^2 is averaged over the elements of the
+    inputs (the mean per-parameter variance).
+
+    ``inputs``: the distribution's parameters (the logits, or what computed them), a tensor or
+    a list; ``parameters``: the control's, a list of tensors that require grad (those the
+    estimate does not depend on get zeros). Returns the estimate (detached, one tensor per
+    input) and the tuning gradients (one per parameter): set them as the .grad of each and
+    step an optimizer. .grad attributes are left untouched.
+
+    Cost: the first gradient is taken with create_graph=True, which records the backward pass
+    on the tape (about the work of a second forward pass, and its memory); the tuning
+    gradient is then one more backward pass, through that recorded backward pass: roughly two
+    to three times a plain backward in all (demos/rebar_relax.py measures it per step).
+    """
+    inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+    parameters = list(parameters)
+    with autograd.enable_grad():
+        estimate = autograd.grad(surrogate, inputs, create_graph=True)
+        total = sum(g.size for g in estimate)
+        mean_square = sum((g * g).sum() for g in estimate) / total
+        if mean_square.requires_grad:
+            grads = autograd.grad(mean_square, parameters, materialize_grads=True)
+        else:     # the estimate depends on none of the parameters
+            grads = tuple(Tensor(p.xp.zeros_like(p.data)) for p in parameters)
+    return tuple(g.detach() for g in estimate), tuple(g.detach() for g in grads)
+
+
+def _check_relaxable(dist, caller):
+    if not isinstance(dist, (Bernoulli, Categorical)):
+        raise TypeError(f"{caller}: implemented for Bernoulli and Categorical distributions (the Gumbel-max "
+                        f"coupling of a discrete draw), got {type(dist).__name__}")
+
+
+def _log_probabilities(dist):
+    """The logit l of a Bernoulli; the normalized log pi of a Categorical, kept finite (log tiny for pi = 0)."""
+    if isinstance(dist, Bernoulli):
+        return dist.logits
+    return dist.logits.clip(math.log(float(numpy.finfo(dist.logits.dtype).tiny)))
