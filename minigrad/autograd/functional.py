@@ -142,19 +142,24 @@ def _scalar_output(func, inputs, caller):
     return reshape(outputs[0], ())
 
 
+def _second_order(func, inputs, v, create_graph, strict, caller, product):
+    """(f(inputs), product(grad f, inputs, v)) for a scalar f: the gradient on the tape, then one more product."""
+    in_tuple, inputs = _as_tuple(inputs, "inputs", caller)
+    with enable_grad():
+        inputs = _fresh_inputs(inputs, create_graph)
+        v = _check_v(v, inputs, "inputs", caller)
+        output = _scalar_output(func, inputs, caller)
+        gradient = _grads([output], inputs, [Tensor(output.xp.ones_like(output.data))], True, strict, caller)
+        result = product(gradient, inputs, v, create_graph, strict, caller)
+    return _finish([output], create_graph)[0], _as_given(_finish(result, create_graph), in_tuple)
+
+
 def vhp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), v^T H): a vector-Hessian product of a scalar function, two reverse passes.
 
     The vjp of the gradient: differentiate <grad f(x), v> once more.
     """
-    in_tuple, inputs = _as_tuple(inputs, "inputs", "vhp")
-    with enable_grad():
-        inputs = _fresh_inputs(inputs, create_graph)
-        v = _check_v(v, inputs, "inputs", "vhp")
-        output = _scalar_output(func, inputs, "vhp")
-        gradient = _grads([output], inputs, [Tensor(output.xp.ones_like(output.data))], True, strict, "vhp")
-        result = _grads(gradient, inputs, v, create_graph, strict, "vhp")
-    return _finish([output], create_graph)[0], _as_given(_finish(result, create_graph), in_tuple)
+    return _second_order(func, inputs, v, create_graph, strict, "vhp", _grads)
 
 
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
@@ -164,14 +169,7 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
     second derivatives are continuous H is symmetric and ``hvp`` equals ``vhp``, which
     costs one pass less.
     """
-    in_tuple, inputs = _as_tuple(inputs, "inputs", "hvp")
-    with enable_grad():
-        inputs = _fresh_inputs(inputs, create_graph)
-        v = _check_v(v, inputs, "inputs", "hvp")
-        output = _scalar_output(func, inputs, "hvp")
-        gradient = _grads([output], inputs, [Tensor(output.xp.ones_like(output.data))], True, strict, "hvp")
-        result = _jvp_by_double_vjp(gradient, inputs, v, create_graph, strict, "hvp")
-    return _finish([output], create_graph)[0], _as_given(_finish(result, create_graph), in_tuple)
+    return _second_order(func, inputs, v, create_graph, strict, "hvp", _jvp_by_double_vjp)
 
 
 # ---------------------------------------------------------------- whole matrices
