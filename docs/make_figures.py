@@ -34,6 +34,7 @@ FIGURES = ROOT / "docs" / "figures"
 MAX_PNG_BYTES = 300_000   # a figure is committed: keep each one small
 
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "demos"))   # a demo imports demos/common.py (and bnn_regression imports bnn)
 import minigrad as mg  # noqa: E402
 
 # figures folder: (file in demos/, arguments of main besides --out, PNGs to keep). The
@@ -56,8 +57,8 @@ DEMOS = {
                      ["elbo.png", "gradient_variance.png", "correlations.png", "weights.png"]),
     "second_order": ("second_order.py", ["--no-progress"], ["hvp.png", "newton_cg.png", "identities.png"]),
     "bnn": ("bnn.py", ["--no-progress"],
-            ["regression.png", "gradient_variance.png", "training.png", "entropy.png", "ood_inputs.png",
-             "rotation.png"]),
+            ["gradient_variance.png", "training.png", "entropy.png", "ood_inputs.png", "rotation.png"]),
+    "bnn_regression": ("bnn_regression.py", ["--no-progress"], ["regression.png"]),
     "ssvae": ("ssvae.py", ["--no-progress"], ["error.png", "analogies.png"]),
 }
 
