@@ -91,8 +91,7 @@ def test_monte_carlo_says_what_its_numbers_show(tmp_path, saved_figures, capsys)
 
 
 DEMOS_WITH_OUT = ("vae", "vae_pitfalls", "estimators", "monte_carlo", "vae_estimators", "second_order",
-                  "gaussian_identities", "discrete_vae",
-                  "bayes_logreg", "bnn", "ssvae")
+                  "gaussian_identities", "discrete_vae", "bayes_logreg", "bnn", "bnn_regression", "ssvae")
 
 
 @pytest.mark.parametrize("name", DEMOS_WITH_OUT)

@@ -10,7 +10,9 @@
   :class:`Dropout`, :class:`Embedding`;
 - ``conv``: :class:`Conv2d`, :class:`ConvTranspose2d`, :class:`MaxPool2d`, :class:`AvgPool2d`;
 - ``normalization``: :class:`BatchNorm1d`, :class:`BatchNorm2d`, :class:`LayerNorm`;
-- ``loss``: :class:`CrossEntropyLoss`, :class:`NLLLoss`, :class:`BCEWithLogitsLoss`, :class:`MSELoss`.
+- ``loss``: :class:`CrossEntropyLoss`, :class:`NLLLoss`, :class:`BCEWithLogitsLoss`, :class:`MSELoss`;
+- ``bayesian``: :class:`BayesianLinear`, a dense layer with a Gaussian for every weight (Bayes by
+  Backprop), with the local reparameterization and Flipout estimators and its KL to the prior.
 
 A :class:`Module` finds what it owns by walking its attributes; nothing is registered by magic.
 
@@ -25,6 +27,7 @@ ConvTranspose2d's (in, out, kh, kw). A layer with parameters computes in their d
 refuses an input of another (a float64 batch into a float32 layer), as PyTorch does.
 """
 from . import functional, init
+from .bayesian import BayesianLinear
 from .conv import AvgPool2d, Conv2d, ConvTranspose2d, MaxPool2d
 from .layers import (ACTIVATIONS, ELU, GELU, MLP, Dropout, Embedding, Flatten, Identity, LeakyReLU, Linear, ReLU,
                      Sigmoid, SiLU, Softplus, Tanh)
@@ -35,4 +38,5 @@ from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 __all__ = ["functional", "init", "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "Linear",
            "Identity", "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Softplus", "ELU", "GELU", "SiLU", "ACTIVATIONS",
            "MLP", "Flatten", "Dropout", "Embedding", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d",
-           "BatchNorm1d", "BatchNorm2d", "LayerNorm", "CrossEntropyLoss", "NLLLoss", "BCEWithLogitsLoss", "MSELoss"]
+           "BatchNorm1d", "BatchNorm2d", "LayerNorm", "CrossEntropyLoss", "NLLLoss", "BCEWithLogitsLoss", "MSELoss",
+           "BayesianLinear"]
