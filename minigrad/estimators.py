@@ -455,6 +455,28 @@ class NVILBaseline(Baseline):
         return loss
 
 
+def bias_and_variance(samples, reference, reference_noise=0.0):
+    """(bias^2, variance) of R gradient estimates against a reference, both relative to |reference|^2.
+
+    ``samples``: NumPy array (R, ...) of independent estimates; ``reference``: (...), the
+    true gradient or an unbiased estimate of it whose own variance is ``reference_noise``
+    (in the units of |reference|^2 before division). variance = sum of the per-component
+    sample variances (the expected squared distance of one estimate from its mean);
+    bias^2 = |mean - reference|^2 less the noise of the two means, variance / R and
+    ``reference_noise``, so that it is an unbiased estimate of |E estimate - true|^2 (it can
+    come out below 0 when the bias is below the noise). bias^2 + variance is the mean squared
+    error of one estimate.
+    """
+    r = samples.shape[0]
+    if r < 2:
+        raise ValueError(f"bias_and_variance: needs at least 2 estimates along the first axis, got {samples.shape}")
+    mean = samples.mean(0)
+    scale = float((reference ** 2).sum())
+    variance = float(((samples - mean) ** 2).sum()) / (r - 1)
+    bias2 = float(((mean - reference) ** 2).sum()) - variance / r - reference_noise
+    return bias2 / scale, variance / scale
+
+
 # ---------------------------------------------------------------- measure-valued (Gaussian)
 
 def measure_valued(f, normal, n=1):
