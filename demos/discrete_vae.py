@@ -317,6 +317,7 @@ def draw_reconstructions(models, x, args, plt, run):
     fig, ax = plt.subplots(figsize=(8, 1.0 * len(labels) + 1.2))
     ax.imshow(common.image_grid(numpy.concatenate(images), len(labels), len(x)), cmap="gray", vmin=0, vmax=1)
     ax.set(xticks=[], yticks=[28 * i + 13.5 for i in range(len(labels))], yticklabels=labels)
+    ax.tick_params(labelsize=8)
     ax.spines[:].set_visible(False)
     ax.set_title("Test digits and each model's reconstruction: pixel probabilities decoded from the\n"
                  f"most probable code argmax q(z | x) (a hard one-hot code)\n{run}", fontsize=7)

@@ -283,7 +283,7 @@ def draw_curves(plt, runs, args, run):
 
 def draw_variance(plt, variance, steps, args, run):
     fig, axes = plt.subplots(1, 2, figsize=(12, 5.6))
-    fig.subplots_adjust(left=0.08, right=0.98, top=0.82, bottom=0.27, wspace=0.24)
+    fig.subplots_adjust(left=0.08, right=0.98, top=0.78, bottom=0.27, wspace=0.24)
     x = numpy.arange(len(steps))   # the checkpoints are spaced by factors of 3: drawn evenly, labelled by step
     for name, result in variance.items():
         axes[0].plot(x, result["total_variance"], "o-", color=COLORS[name], label=describe(name, args))
@@ -299,7 +299,7 @@ def draw_variance(plt, variance, steps, args, run):
                       f"{args.variance_batch} fixed test digits)", fontsize=10)
     axes[1].set_title("signal-to-noise ratio of one estimate", fontsize=10)
     if 0 in steps and len(variance) > 2:
-        fig.text(0.5, 0.88, "at step 0 the moving average and NVIL's b(x) have seen no data yet (b = 0): "
+        fig.text(0.5, 0.845, "at step 0 the moving average and NVIL's b(x) have seen no data yet (b = 0): "
                  "they coincide with 'no baseline'", ha="center", fontsize=8, style="italic")
     finish(fig, axes, args, "variance.png", "demos/vae_estimators.py: all five estimators measured at the same "
            f"weights, those of the pathwise run\n{run}")
