@@ -138,7 +138,7 @@ def parse_args(argv):
     parser.add_argument("--study-reference", type=int, default=16000, help="draws per digit of the RLOO reference")
     parser.add_argument("--study-temperatures", type=float, nargs="+", default=[0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 2.0])
     parser.add_argument("--no-study", action="store_true", help="skip the gradient study (and gradients.png)")
-    parser.add_argument("--data", default=None, help="folder of the official MNIST IDX files; None: the embedded digits")
+    parser.add_argument("--data", default=None, help="folder of the official MNIST IDX files; None: embedded")
     parser.add_argument("--train-size", type=int, default=None, help="use only the first N training digits")
     parser.add_argument("--test-size", type=int, default=None, help="use only the first N test digits")
     parser.add_argument("--no-pictures", action="store_true", help="write metrics.json only")
