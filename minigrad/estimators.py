@@ -124,7 +124,7 @@ def pathwise(f, dist, n=1):
 
 # ---------------------------------------------------------------- score function
 
-def score_function(f, dist, n=1, baseline=None):
+def score_function(f, dist, n=1, baseline=None, context=None):
     """The score-function (REINFORCE, likelihood-ratio) estimator, with an optional baseline b:
 
         mean over n samples of  (f(x_i) - b_i) grad_theta log p(x_i; theta),   x_i ~ p(x; theta)
@@ -152,17 +152,31 @@ def score_function(f, dist, n=1, baseline=None):
       "leave_one_out"     b_i = mean of f over the other n - 1 samples (needs n >= 2);
       "optimal"           the variance-minimizing constant of Mohamed et al. (2020, eq. 65),
                           estimated from the other n - 1 samples (see optimal_baseline);
-      an object           such as MovingAverageBaseline or LearnedBaseline: ``b, loss =
-                          baseline(values)``; a loss (a learned baseline's squared error)
-                          is added to the surrogate with value 0 and its own gradient.
+      a Baseline          MovingAverageBaseline, LeaveOneOutBaseline, OptimalBaseline,
+                          LearnedBaseline, NVILBaseline (or anything with their protocol):
+                          ``b, loss = baseline(values, context)``, b read before the
+                          baseline learns from these values; a loss (a learned baseline's
+                          squared error) is added to the surrogate with value 0 and its own
+                          gradient. A ``scale`` (NVIL's variance normalisation, read before
+                          the update) multiplies the score term: the gradient is
+                          grad f + scale (f - b) grad log p, an unbiased estimate of
+                          grad E[f] times that positive step size.
+
+    ``context``: what the distribution was computed from (the data points an encoder saw), for
+    an input-dependent baseline; never the draw.
     """
-    needs_two = isinstance(baseline, str) and baseline in ("leave_one_out", "optimal")
+    needs_two = (isinstance(baseline, str) and baseline in ("leave_one_out", "optimal")
+                 or isinstance(baseline, (LeaveOneOutBaseline, OptimalBaseline)))
     _check_samples(n, "score_function", at_least=2 if needs_two else 1)
     _check_fixed_support(dist, "score_function")
     x = dist.sample((n,))
     values = f(x)                       # may carry gradients to parameters inside f
-    b, baseline_loss = _baseline(baseline, dist, x, values.detach())
-    surrogate = dice_surrogate(values, dist.log_prob(x), b).sum() / n
+    scale = getattr(baseline, "scale", 1.0)   # read, like b, before the baseline sees these values
+    b, baseline_loss = _baseline(baseline, dist, x, values.detach(), context)
+    log_q = dist.log_prob(x)
+    if scale != 1.0:   # box(scale l): value 1, d box = box scale d l, so the score term alone is scaled
+        log_q = log_q * scale
+    surrogate = dice_surrogate(values, log_q, b).sum() / n
     if baseline_loss is not None:       # value 0, the gradient of the baseline's own loss
         surrogate = surrogate + (baseline_loss - baseline_loss.detach())
     return surrogate
@@ -181,7 +195,7 @@ def _check_fixed_support(dist, caller):
             "-1/2). Use the pathwise estimator (mg.estimators.pathwise, rsample) instead")
 
 
-def _baseline(baseline, dist, x, w):
+def _baseline(baseline, dist, x, w, context):
     """(b, loss): the baseline values for weights w of shape (n,) + batch, and a loss to train it (or None)."""
     if baseline is None:
         return 0.0, None
@@ -193,8 +207,11 @@ def _baseline(baseline, dist, x, w):
         if baseline == "optimal":
             return optimal_baseline(dist, x, w), None
         raise ValueError(f"score_function: unknown baseline {baseline!r}; use None, a number, "
-                         "'leave_one_out', 'optimal', MovingAverageBaseline or LearnedBaseline")
-    return baseline(w)
+                         "'leave_one_out', 'optimal', or a Baseline (MovingAverageBaseline, "
+                         "LeaveOneOutBaseline, OptimalBaseline, LearnedBaseline, NVILBaseline)")
+    if isinstance(baseline, OptimalBaseline):   # its context is the draws' score norms, which only we can compute
+        context = per_sample_score_norms(dist, x)
+    return baseline(w, context)
 
 
 def leave_one_out(w):
@@ -223,9 +240,7 @@ def optimal_baseline(dist, x, w):
     parameter is copied into n rows, row i used only by sample i, so one backward pass
     gives all n scores.
     """
-    s2 = per_sample_score_norms(dist, x)
-    weighted = w * s2
-    return (weighted.sum(0) - weighted) / (s2.sum(0) - s2)
+    return OptimalBaseline().read(w, per_sample_score_norms(dist, x))
 
 
 def per_sample_score_norms(dist, x):
@@ -256,45 +271,212 @@ def per_sample_score_norms(dist, x):
     return total.detach()
 
 
-class MovingAverageBaseline:
-    """b = an exponential moving average of f over previous calls (per batch element).
+# ---------------------------------------------------------------- baselines: one protocol
 
-    b is computed before this call's values are seen, so it is independent of them and
-    the estimator stays unbiased. The first call uses b = 0.
+class Baseline:
+    """What every baseline does: ``read`` a value b for this batch, then ``update`` on the batch.
+
+    The score-function estimator (f - b) grad log q stays unbiased only if b_i does not
+    depend on the draw x_i it is paired with: E[b grad log q] = b E[grad log q] = 0 needs b
+    fixed before x_i is drawn (or computed from the *other* draws). A baseline that learns
+    from the signal (a running average, a network) must therefore use it in this order:
+
+        b = baseline.read(w, context)           # from earlier batches (and other draws) only
+        ... the estimate with f - b ...
+        loss = baseline.update(w, context)      # now fold this batch's signal in
+
+    ``w``: the detached signal of the batch, shape (n,) + batch_shape, one row per draw
+    (n draws per distribution); ``context``: what the distribution was computed from (the
+    data point an encoder saw), never the draw. ``update`` returns a loss to minimise (a
+    learned baseline's squared error, on the tape) or None. ``baseline(w, context)`` does the
+    two in this order and returns ``(b, loss)``: what ``score_function`` calls.
+
+    ``scale`` is the factor by which the centred signal f - b is multiplied (NVIL's variance
+    normalisation; 1 for every other baseline). Like b, read it before ``update``.
+    """
+    scale = 1.0
+
+    def read(self, w, context=None):
+        raise NotImplementedError(f"{type(self).__name__}.read: a baseline says what b it gives")
+
+    def update(self, w, context=None):
+        return None
+
+    def __call__(self, w, context=None):
+        b = self.read(w, context)        # first: b must not see this batch's signal
+        return b, self.update(w, context)
+
+
+def _check_draws(w, caller):
+    if w.shape[0] < 2:
+        raise ValueError(f"{caller}: needs at least 2 draws per distribution along the first axis "
+                         f"(each draw's b comes from the others), got values of shape {tuple(w.shape)}")
+
+
+class MovingAverageBaseline(Baseline):
+    """b = an exponential moving average of the mean signal of the previous batches (0 before the first).
+
+    ``axis=0`` (the default) keeps one average per batch element (the mean over the draws of
+    each distribution), for a batch of distributions that stays the same from call to call;
+    ``axis=None`` keeps one number for the whole batch (the mean over every axis), for a
+    shuffled batch of data, where the k-th element of one batch has nothing to do with the k-th of
+    the next. That one number is kept as a Python float (float64).
     """
 
-    def __init__(self, decay=0.9):
+    def __init__(self, decay=0.9, axis=0):
         if not 0.0 <= decay < 1.0:
             raise ValueError(f"MovingAverageBaseline: decay must lie in [0, 1), got {decay}")
-        self.decay = decay
+        if axis not in (0, None):
+            raise ValueError(f"MovingAverageBaseline: axis must be 0 (one average per batch element) or None "
+                             f"(one for the whole batch), got {axis!r}")
+        self.decay, self.axis = decay, axis
         self.average = None
 
-    def __call__(self, w):
-        b = 0.0 if self.average is None else self.average
-        mean = w.mean(0)
+    def read(self, w, context=None):
+        return 0.0 if self.average is None else self.average
+
+    def update(self, w, context=None):
+        mean = w.mean(0) if self.axis == 0 else float(w.mean().item())
         self.average = mean if self.average is None else self.decay * self.average + (1.0 - self.decay) * mean
-        return b, None
+        return None
 
 
-class LearnedBaseline:
-    """An input-dependent baseline b = net(context), trained to predict f (NVIL, Mnih & Gregor 2014).
+class LeaveOneOutBaseline(Baseline):
+    """b_i = the mean signal of the other n - 1 draws of the same distribution (RLOO; ``leave_one_out``).
+
+    Nothing is learned, so nothing is updated; b_i is independent of draw i because the draws
+    are independent (Kool, van Hoof & Welling 2019).
+    """
+
+    def read(self, w, context=None):
+        _check_draws(w, "LeaveOneOutBaseline")
+        return leave_one_out(w)
+
+
+class OptimalBaseline(Baseline):
+    """b_i = sum_{j != i} w_j |s_j|^2 / sum_{j != i} |s_j|^2: the variance-minimizing constant, left one out.
+
+    b* = E[f |s|^2] / E[|s|^2] with s = grad_theta log q(x) (Mohamed et al. 2020, eq. 65; see
+    ``optimal_baseline``), each expectation estimated from the other draws. ``context``: the
+    squared score norms |s_j|^2, of w's shape (``per_sample_score_norms``; ``score_function``
+    computes them).
+    """
+
+    def read(self, w, context=None):
+        if context is None:
+            raise ValueError("OptimalBaseline.read: needs the squared score norms |s_i|^2 as context "
+                             "(mg.estimators.per_sample_score_norms(dist, x))")
+        _check_draws(w, "OptimalBaseline")
+        weighted = w * context
+        return (weighted.sum(0) - weighted) / (context.sum(0) - context)
+
+
+class LearnedBaseline(Baseline):
+    """An input-dependent baseline b = net(context), trained to predict f.
 
     ``net`` is any callable made of minigrad ops (an mg.nn module, or a function of tensors
     that require grad); ``context`` is what the distribution was computed from (the data
     point that an encoder saw, say), never the sample x itself, so b stays independent of
-    x. The surrogate gains the squared error (f - b)^2 (summed over the batch, averaged over
-    the samples) with value 0, so the same
-    ``backward()`` also trains the baseline (the score term uses b detached).
+    x. ``update`` returns the squared error (f - b)^2 (summed over the batch, averaged over
+    the samples), on the tape; ``score_function`` adds it to the surrogate with value 0, so
+    the same ``backward()`` also trains the baseline (the score term uses b detached). The
+    context given at construction is used when a call gives none.
     """
 
     def __init__(self, net, context=None):
         self.net = net
         self.context = context
 
-    def __call__(self, w):
-        b = self.net(self.context)
-        error = w - b
-        return b.detach(), (error * error).sum() / w.shape[0]
+    def read(self, w, context=None):
+        with no_grad():
+            return self.net(self.context if context is None else context)
+
+    def update(self, w, context=None):
+        error = w - self.net(self.context if context is None else context)
+        return (error * error).sum() / w.shape[0]
+
+
+class NVILBaseline(Baseline):
+    """NVIL's baseline, b(x) = c + net(x), and its variance normalisation (Mnih & Gregor 2014, section 3.3).
+
+    Mnih & Gregor ("Neural Variational Inference and Learning in Belief Networks", ICML; arXiv
+    1402.0030) make the learning signal l = f - b small and of a steady size in three ways:
+
+    - an input-dependent baseline ``net(x)``, a network of the data point (never of the
+      draw), trained to predict the signal by least squares, (l - c - net(x))^2;
+    - centering: c, a running mean of the residual l - net(x);
+    - variance normalisation: the centred signal is divided by max(1, sqrt(v)), v a running
+      variance of that residual, so that the encoder's step does not scale with how large f
+      happens to be (``scale`` = 1 / max(1, sqrt(v))).
+
+    ``w``: the signal, shape (n,) + batch_shape (n draws of each of the batch's
+    distributions); ``context``: the batch of data points, ``net(context)`` of shape
+    batch_shape (or batch_shape + (1,)). ``update`` folds this batch into c and v, with
+    weight 1 - ``decay`` (the first batch sets them), and returns the squared error
+    mean over the batch of (mean_i w_i - c - net(x))^2, with c the value *before* this
+    batch: minimise it (by the same backward as the model's, or by the net's own optimizer)
+    to train the network. In Algorithm 1 of the paper c and v take in the batch before they
+    are used; here they are read first and updated after, so that b and the scale never depend
+    on the draws they are paired with and the estimate stays exactly unbiased (up to the
+    positive factor ``scale``). c and v are kept as Python floats (float64).
+    """
+
+    def __init__(self, net, decay=0.8):
+        if not 0.0 <= decay < 1.0:
+            raise ValueError(f"NVILBaseline: decay must lie in [0, 1), got {decay}")
+        self.net, self.decay = net, decay
+        self.mean = self.variance = None       # c and v: nothing seen yet
+
+    def predict(self, context, like):
+        """net(context) in the shape ``like`` (batch_shape), on the tape."""
+        b = self.net(context)
+        return b if b.shape == like.shape else b.reshape(like.shape)
+
+    def read(self, w, context=None):
+        with no_grad():
+            b = self.predict(context, w[0])
+        return b if self.mean is None else b + self.mean
+
+    @property
+    def scale(self):
+        """1 / max(1, sqrt(v)): the variance normalisation, 1 before the first update."""
+        return 1.0 if self.variance is None else 1.0 / max(1.0, self.variance ** 0.5)
+
+    def update(self, w, context=None):
+        target = w.mean(0)                              # the signal of each data point
+        residual = target - self.predict(context, target)   # l - net(x), on the tape
+        centred = residual if self.mean is None else residual - self.mean
+        loss = (centred * centred).mean()               # regress net(x) on l - c
+        r = residual.detach()
+        mean, variance = float(r.mean().item()), float(((r - r.mean()) ** 2).mean().item())
+        if self.mean is None:
+            self.mean, self.variance = mean, variance
+        else:
+            self.mean = self.decay * self.mean + (1 - self.decay) * mean
+            self.variance = self.decay * self.variance + (1 - self.decay) * variance
+        return loss
+
+
+def bias_and_variance(samples, reference, reference_noise=0.0):
+    """(bias^2, variance) of R gradient estimates against a reference, both relative to |reference|^2.
+
+    ``samples``: NumPy array (R, ...) of independent estimates; ``reference``: (...), the
+    true gradient or an unbiased estimate of it whose own variance is ``reference_noise``
+    (in the units of |reference|^2 before division). variance = sum of the per-component
+    sample variances (the expected squared distance of one estimate from its mean);
+    bias^2 = |mean - reference|^2 less the noise of the two means, variance / R and
+    ``reference_noise``, so that it is an unbiased estimate of |E estimate - true|^2 (it can
+    come out below 0 when the bias is below the noise). bias^2 + variance is the mean squared
+    error of one estimate.
+    """
+    r = samples.shape[0]
+    if r < 2:
+        raise ValueError(f"bias_and_variance: needs at least 2 estimates along the first axis, got {samples.shape}")
+    mean = samples.mean(0)
+    scale = float((reference ** 2).sum())
+    variance = float(((samples - mean) ** 2).sum()) / (r - 1)
+    bias2 = float(((mean - reference) ** 2).sum()) - variance / r - reference_noise
+    return bias2 / scale, variance / scale
 
 
 # ---------------------------------------------------------------- measure-valued (Gaussian)

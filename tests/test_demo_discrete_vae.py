@@ -7,6 +7,7 @@ import numpy
 import pytest
 
 import minigrad as mg
+from minigrad.estimators import NVILBaseline, bias_and_variance
 
 pytest.importorskip("matplotlib")
 pytest.importorskip("tqdm")
@@ -38,7 +39,7 @@ X = numpy.array([[1, 0, 1, 1, 0, 0], [0, 1, 1, 0, 1, 0]], dtype=numpy.float64)  
 
 def elbo_by_enumeration(model, x, logits):
     """The ELBO of each row of x written out for 2 variables of 3 classes: the 9 codes one by one,
-    sum_z q(z | x) log p(x | z) - KL(q || uniform). Independent of the demo's own exact_elbo."""
+    sum_z q(z | x) log p(x | z) - KL(q || uniform): its gradient is the exact gradient."""
     log_q = logits.log_softmax(-1)                                    # (batch, 2, 3)
     expected = 0.0
     for a, b in itertools.product(range(3), repeat=2):
@@ -93,20 +94,15 @@ def test_the_discrete_elbo_feeds_the_decoder_one_hot_codes_and_matches_the_exact
         seen.append(z.numpy())
         return log_likelihood(x, z)
     model.log_likelihood = recording
-    estimate = demo.discrete_elbo(model, X, draws=20000)
+    estimate = demo.evaluate(model, X, draws=20000)
     for z in seen:   # every code the decoder saw: 0s and 1s, one 1 per variable
         assert set(numpy.unique(z)) <= {0.0, 1.0} and (z.sum(-1) == 1).all()
     model.log_likelihood = log_likelihood
     with mg.no_grad():
         exact = elbo_by_enumeration(model, mg.tensor(X), model.encode(mg.tensor(X))).numpy().mean()
-        soft = demo.relaxed_elbo(model, numpy.tile(X, (10000, 1)), 1.0, "cpu")   # what a relaxed evaluation gives
+        soft = demo.evaluate(model, numpy.tile(X, (10000, 1)), tau=1.0)   # what a relaxed evaluation gives
     assert abs(estimate - exact) < 0.05           # 40,000 hard draws: standard error about 0.01
     assert abs(soft - exact) > 0.15               # so the check above would catch a soft evaluation
-    # and the demo's own enumeration agrees with the one written out here
-    with mg.no_grad():
-        logits = model.encode(mg.tensor(X))
-        numpy.testing.assert_allclose(demo.exact_elbo(model, mg.tensor(X), logits).numpy(),
-                                      elbo_by_enumeration(model, mg.tensor(X), logits).numpy(), rtol=1e-12)
 
 
 # ---------------------------------------------------------------- unbiasedness, against enumeration
@@ -152,8 +148,8 @@ def test_score_function_estimators_are_unbiased_for_the_exact_gradient(name):
     baseline that ignores the draw keeps REINFORCE unbiased: here an untrained NVIL net plus c = -3."""
     demo = load_demo("discrete_vae")
     model = tiny_model(demo)
-    baseline = demo.NVILBaseline(x_dim=6, hidden=4, dtype=mg.float64)
-    baseline.centre = -3.0
+    baseline = NVILBaseline(mg.nn.MLP([6, 4, 1], dtype=mg.float64))   # the library's, as the demo uses it
+    baseline.mean = -3.0
     logit_rows, decoder_chunks, exact_logits, exact_decoder = estimates_and_exact(
         demo, model, name, k=3, baseline=baseline)
     assert largest_z_score(logit_rows, exact_logits) < 4.5
@@ -175,7 +171,7 @@ def test_the_gumbel_softmax_bias_shrinks_as_the_temperature_falls_while_its_vari
     bias2, variance = [], []
     for tau in (2.0, 1.0, 0.5, 0.2):
         logit_rows, _, exact_logits, _ = estimates_and_exact(demo, model, "gumbel-softmax", chunks=4, temperature=tau)
-        b, v = demo.bias_and_variance(logit_rows.reshape(len(logit_rows), -1), exact_logits.ravel())
+        b, v = bias_and_variance(logit_rows.reshape(len(logit_rows), -1), exact_logits.ravel())
         bias2.append(b)
         variance.append(v)
     assert all(a > 2 * b for a, b in zip(bias2, bias2[1:])), bias2
@@ -189,7 +185,7 @@ def test_the_study_measures_no_bias_for_rloo_and_some_for_gumbel_softmax():
     model = tiny_model(demo)
     x = mg.tensor(X)
     leaf = model.encode(x).detach().requires_grad_()
-    demo.exact_elbo(model, x, leaf).sum().backward()
+    elbo_by_enumeration(model, x, leaf).sum().backward()
     args = demo.parse_args(["--study-repeats", "5000", "--study-temperatures", "1.0", "--k", "3"])
     study = demo.gradient_study(model, None, x, args, ["rloo", "gumbel-softmax"], reference=leaf.grad.numpy())
     rloo, relaxed = study["estimators"]["rloo"], study["estimators"]["gumbel-softmax"]
