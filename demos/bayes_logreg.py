@@ -7,10 +7,7 @@
 # `python demos/bayes_logreg.py` (2 to 3 minutes; `--help`), or open this file as a notebook;
 # `demos/common.py` holds the scaffolding (options, output folder, progress bars, notebook guard).
 # %%
-"""Bayesian logistic regression on the breast-cancer data, fitted by stochastic backpropagation.
-
-    python demos/bayes_logreg.py                          # 7 fits of 2,000 steps, in demo_out/bayes_logreg
-"""
+"""Bayesian logistic regression on the breast-cancer data, fitted by stochastic backpropagation."""
 import common  # isort: split
 
 import json
@@ -204,10 +201,11 @@ def plot_elbo(plt, fits, laplace_elbo, args):
                 ax.plot(run["history"]["iteration"], run["history"]["elbo"], LINES[est], color=COLORS[est], lw=1.6)
             ax.axhline(laplace_elbo, color="black", linestyle=":", linewidth=1.2)
             ax.set(xlabel="Adam step", ylabel="ELBO of q (nats, exact)")
-        # the whole run: the ELBOs span decades below 0, so a log scale of their size (symlog)
-        lowest = min(min(run["history"]["elbo"]) for run in runs.values())
-        top.set(yscale="symlog", ylim=(1.4 * lowest, 0.7 * max(best, laplace_elbo)),
-                title=f"{TITLES[fam]}\nthe whole run (log scale of |ELBO|)")
+        # the whole run: the ELBOs span decades below 0, so a log scale of their size (symlog), ticks -c 10^k
+        low, high = 1.4 * min(min(run["history"]["elbo"]) for run in runs.values()), 0.7 * max(best, laplace_elbo)
+        ticks = [t for t in (-c * 10.0**k for k in range(7) for c in (1, 2, 5)) if low <= t <= high]
+        top.set(yscale="symlog", ylim=(low, high), yticks=ticks, title=f"{TITLES[fam]}\nthe whole run (log scale)")
+        top.yaxis.set_major_formatter("{x:,.0f}")
         bottom.set_ylim(best - 12.0, max(best, laplace_elbo) + 3.0)   # near the best: the last nats
         below = [f"{est} ({run['final_elbo']:,.1f})" for est, run in runs.items() if run["final_elbo"] < best - 12.0]
         bottom.set_title(f"{TITLES[fam]}\nnear the best ELBO (linear scale)"
