@@ -86,6 +86,8 @@ class Tee(io.TextIOBase):
 def load_demo(filename):
     """The module demos/<filename>, imported under a name of its own (importing it runs nothing)."""
     path = ROOT / "demos" / filename
+    if str(path.parent) not in sys.path:   # a demo imports demos/common.py, as it does when run from demos/
+        sys.path.insert(0, str(path.parent))
     spec = importlib.util.spec_from_file_location(f"demo_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

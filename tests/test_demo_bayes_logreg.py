@@ -1,8 +1,8 @@
 """demos/bayes_logreg.py: it runs end to end, and what it fits agrees with answers computed without the tape.
 
 The independent answers, all in float64 NumPy (and SciPy for the slow test):
-  - the ELBO of a Gaussian q by Gauss-Hermite quadrature (``exact_elbo``), itself checked against a
-    two-dimensional tensor-product quadrature that does not use the one-dimensional projection trick;
+  - the ELBO of a Gaussian q by Gauss-Hermite quadrature (``mg.models.BayesianLogisticRegression.elbo``,
+    tested in tests/test_models_logistic_regression.py);
   - its gradient by central finite differences, for the estimators' means;
   - the Laplace approximation at the MAP (Newton's method), for a fit on a problem whose posterior is
     nearly Gaussian;
@@ -34,9 +34,8 @@ def demo():
 
 
 @pytest.fixture(scope="module")
-def data(demo):
-    features, labels, names = demo.load_breast_cancer()
-    return demo.split_and_standardize(features, labels)
+def data():
+    return mg.data.load_breast_cancer()[:4]
 
 
 def synthetic(n, seed):
@@ -49,23 +48,19 @@ def synthetic(n, seed):
     return x, y
 
 
-def log_joint_of(demo, x, y, prior_scale=1.0):
-    xt, yt = mg.tensor(x, dtype=mg.float64), mg.tensor(y, dtype=mg.float64)
-    return lambda w: demo.log_joint(w, xt, yt, prior_scale)
+def model_of(x, y, prior_scale=1.0):
+    return mg.models.BayesianLogisticRegression(x, y, prior_scale)
 
 
 # ---------------------------------------------------------------- the data and the program
 
-def test_the_data_are_the_569_wisconsin_cases_split_400_169(demo, data):
-    features, malignant, names = demo.load_breast_cancer()
-    assert features.shape == (569, 30) and len(names) == 30 and names[0] == "mean radius"
-    assert malignant.sum() == 212                              # 212 malignant, 357 benign (UCI)
-    x_train, y_train, x_test, y_test = data
-    assert x_train.shape == (400, 31) and x_test.shape == (169, 31)
-    assert numpy.allclose(x_train[:, :30].mean(0), 0) and numpy.allclose(x_train[:, :30].std(0), 1)
-    assert (x_train[:, 30] == 1).all()                         # the bias
-    again = demo.split_and_standardize(features, malignant)
-    assert all(numpy.array_equal(a, b) for a, b in zip(data, again))   # the split is fixed
+def test_the_demo_fits_the_400_training_cases_of_mg_data(demo, tmp_path):
+    """The data come from mg.data.load_breast_cancer (tests/test_data_breast_cancer.py checks the split)."""
+    metrics = demo.main(["--out", str(tmp_path), "--iterations", "2", "--samples", "2", "--variance-repeats", "2",
+                         "--snapshots", "2", "--families", "diagonal", "--estimators", "pathwise", "--no-progress"])
+    x, y, _, _ = mg.data.load_breast_cancer()[:4]
+    assert metrics["config"]["train_size"] == 400
+    assert metrics["laplace"]["elbo"] == model_of(x, y).elbo(*model_of(x, y).laplace()[:2])
 
 
 def test_default_output_folder_is_demo_out_bayes_logreg(demo):
@@ -84,13 +79,17 @@ def test_tiny_run_end_to_end_writes_metrics_and_readable_pictures(demo, tmp_path
     for name, run in saved["fits"].items():
         assert run["history"]["iteration"] == [0, 10, 20, 30, 40], name
         assert math.isfinite(run["final_elbo"]) and 0 <= run["test_accuracy"] <= 1 and run["test_log_likelihood"] < 0
-        assert f"{run['final_elbo']:10.2f}" in printed, name
+        assert f"| {run['final_elbo']:.2f} |" in printed, name
     for name in ("diagonal/pathwise", "full/pathwise", "diagonal/measure-valued"):
         assert saved["fits"][name]["final_elbo"] > saved["fits"][name]["history"]["elbo"][0] + 100, name
     assert saved["fits"]["diagonal/measure-valued"]["log_joint_evaluations_per_step"] == 4 * 31 * 4
     assert saved["laplace"]["newton_steps"] < 20 and saved["laplace"]["test_accuracy"] > 0.9
     assert saved["gradient_variance"]["diagonal"]["steps"] == [0, 10, 40]
     assert saved["seconds"] == pytest.approx(metrics["seconds"])
+    tables = {name: (tmp_path / name).read_text() for name in ("fits.md", "variance.md", "laplace.md")}
+    assert all(table.strip() in printed for table in tables.values())      # the tables printed are the files
+    assert tables["fits.md"].count("\n") == 2 + 7 + 2 and "| Laplace at the MAP |" in tables["fits.md"]
+    assert f"{saved['full_vs_laplace']['kl']:.3g}" in tables["laplace.md"]
 
     assert set(saved_figures) == {"elbo.png", "gradient_variance.png", "correlations.png", "weights.png"}
     for name, fig in saved_figures.items():
@@ -108,49 +107,31 @@ def test_tiny_run_end_to_end_writes_metrics_and_readable_pictures(demo, tmp_path
 
 # ---------------------------------------------------------------- the ELBO without the tape
 
-def test_exact_elbo_agrees_with_a_two_dimensional_quadrature(demo):
-    """exact_elbo integrates one logit a_i = x_i . w at a time. On a 2-weight problem the ELBO can be
-    integrated over w itself on a 60 x 60 Gauss-Hermite grid, w = mu + L t: the two must agree to 1e-9."""
-    x, y = synthetic(25, seed=4)
-    x = x[:, [0, 2]]                                            # one feature and the bias
-    mean, L = numpy.array([0.8, -0.3]), numpy.array([[0.5, 0.0], [-0.3, 0.4]])
-    nodes, weights = numpy.polynomial.hermite_e.hermegauss(60)
-    weights = weights / weights.sum()
-    t = numpy.stack(numpy.meshgrid(nodes, nodes, indexing="ij"), -1).reshape(-1, 2)
-    grid_weights = numpy.outer(weights, weights).ravel()
-    w = mean + t @ L.T
-    logits = w @ x.T
-    log_joint = (y * logits - numpy.logaddexp(0, logits)).sum(1) - 0.5 * (w * w).sum(1) - math.log(2 * math.pi)
-    entropy = 1 + math.log(2 * math.pi) + numpy.log(numpy.diag(L)).sum()
-    brute_force = grid_weights @ log_joint + entropy
-    assert demo.exact_elbo(mean, L @ L.T, x, y, 1.0) == pytest.approx(brute_force, rel=1e-9, abs=1e-9)
-
-
 @pytest.mark.parametrize("family_name", ["diagonal", "full"])
 def test_monte_carlo_elbo_through_the_tape_matches_the_quadrature(demo, data, family_name):
     """The training objective, E_q[log p(y, w)] by drawing w = mu + R eps through the tape plus the
     entropy, agrees with the exact ELBO within 4 standard errors (40,000 draws), on the real data, at the
     Laplace Gaussian (full) and at the best diagonal Gaussian for it (variances 1 / Lambda_jj)."""
     x_train, y_train, _, _ = data
-    w_map, covariance, _ = demo.laplace(x_train, y_train, 1.0)
+    w_map, covariance, _ = model_of(x_train, y_train).laplace()
     r = numpy.linalg.cholesky(covariance)
-    family = demo.FAMILIES[family_name](31, 1.0, mg.float64, "cpu")
+    family = demo.GaussianQ(family_name, 31, 1.0)
     if family_name == "diagonal":
         precision = numpy.linalg.inv(covariance)
-        demo.load_parameters(family, [w_map, -0.5 * numpy.log(numpy.diag(precision))])
+        family.load([w_map, -0.5 * numpy.log(numpy.diag(precision))])
     else:
-        demo.load_parameters(family, [w_map, r, numpy.log(numpy.diag(r))])
-    mean, cov = demo.moments(family)
+        family.load([w_map, r, numpy.log(numpy.diag(r))])
+    mean, cov = family.moments()
     assert numpy.allclose(mean, w_map)
     if family_name == "full":
         assert numpy.allclose(cov, covariance)
     mg.random.seed(0)
     q = family.distribution()
     with mg.no_grad():
-        values = log_joint_of(demo, x_train, y_train)(q.rsample((40_000,))).numpy()
+        values = model_of(x_train, y_train).log_joint(q.rsample((40_000,))).numpy()
         entropy = q.entropy().item()
     standard_error = values.std() / math.sqrt(len(values))
-    exact = demo.exact_elbo(mean, cov, x_train, y_train, 1.0)
+    exact = model_of(x_train, y_train).elbo(mean, cov)
     assert abs(values.mean() + entropy - exact) < 4 * standard_error, (values.mean() + entropy, exact, standard_error)
     assert standard_error < 0.1                                 # the check can see an error of a few tenths of a nat
 
@@ -178,7 +159,7 @@ def test_every_estimator_is_unbiased_at_a_fixed_q(demo, family_name, estimator):
     for every estimator but the plain score function), so a bias that large would be seen."""
     x, y = synthetic(30, seed=3)
     d, repeats = 3, 600
-    family = demo.FAMILIES[family_name](d, 0.5, mg.float64, "cpu")
+    family = demo.GaussianQ(family_name, d, 0.5)
     loc, log_scales = numpy.array([-0.5, 0.5, 0.0]), numpy.array([-0.7, -1.0, -0.5])
     if family_name == "diagonal":
         parameters, theta = [loc, log_scales], numpy.concatenate([loc, log_scales])
@@ -186,14 +167,14 @@ def test_every_estimator_is_unbiased_at_a_fixed_q(demo, family_name, estimator):
         below = numpy.array([[0.0, 0.0, 0.0], [0.3, 0.0, 0.0], [-0.2, 0.1, 0.0]])
         parameters = [loc, below, log_scales]
         theta = numpy.concatenate([loc, below[numpy.tril_indices(d, -1)], log_scales])
-    demo.load_parameters(family, parameters)
+    family.load(parameters)
 
     def elbo(t):
-        return demo.exact_elbo(*free_parameters_to_moments(family_name, t, d), x, y, 1.0)
+        return model_of(x, y).elbo(*free_parameters_to_moments(family_name, t, d))
     h = 1e-5
     exact = numpy.array([(elbo(theta + h * e) - elbo(theta - h * e)) / (2 * h) for e in numpy.eye(len(theta))])
 
-    _, mean, sd = demo.gradient_variance(family, estimator, log_joint_of(demo, x, y), 32, repeats, seed=1)
+    _, mean, sd = demo.gradient_variance(family, estimator, model_of(x, y).log_joint, 32, repeats, seed=1)
     standard_error = sd / math.sqrt(repeats)
     assert (numpy.abs(mean - exact) <= 4.5 * standard_error).all(), (mean, exact, standard_error)
     assert 4.5 * standard_error.max() < (0.5 if estimator == "score" else 0.1) * numpy.abs(exact).max()
@@ -210,13 +191,13 @@ def test_full_covariance_fit_matches_the_laplace_approximation_when_the_posterio
     hence the tolerances. A q with a covariance off by 20%, or a mean off by half a posterior sd,
     would have a KL of about 0.1 and fail."""
     x, y = synthetic(1000, seed=1)
-    w_map, laplace_covariance, steps = demo.laplace(x, y, 1.0)
+    w_map, laplace_covariance, steps = model_of(x, y).laplace()
     assert steps < 15
     mg.random.seed(0)
-    family = demo.FullGaussian(3, 0.1, mg.float64, "cpu")
+    family = demo.GaussianQ("full", 3, 0.1)
     settings = types.SimpleNamespace(lr=0.05, iterations=1000, samples=16, eval_every=100)
-    demo.fit(family, "pathwise", log_joint_of(demo, x, y), settings)
-    mean, covariance = demo.moments(family)
+    demo.fit(family, "pathwise", model_of(x, y).log_joint, settings)
+    mean, covariance = family.moments()
     close = demo.compare_gaussians(mean, covariance, w_map, laplace_covariance)
     assert close["max_mean_difference_in_sd"] < 0.15, close
     assert 0.95 < close["sd_ratio_min"] and close["sd_ratio_max"] < 1.05, close
@@ -281,19 +262,17 @@ def test_fits_on_the_real_data_reach_the_best_gaussian_and_beat_laplace(demo, da
     fit also beats the Laplace Gaussian by the ELBO, as the best Gaussian does, by 1.4 nats."""
     x_train, y_train, _, _ = data
     args = demo.parse_args([])
-    f = log_joint_of(demo, x_train, y_train, args.prior_scale)
-    w_map, laplace_covariance, _ = demo.laplace(x_train, y_train, args.prior_scale)
-    laplace_elbo = demo.exact_elbo(w_map, laplace_covariance, x_train, y_train, args.prior_scale)
+    model = model_of(x_train, y_train, args.prior_scale)
+    w_map, laplace_covariance, _ = model.laplace()
+    laplace_elbo = model.elbo(w_map, laplace_covariance)
     for name in ("full", "diagonal"):
         mean_best, covariance_best, elbo_best = best_gaussian_by_quadrature(
             x_train, y_train, args.prior_scale, w_map, laplace_covariance, diagonal=name == "diagonal")
-        assert elbo_best == pytest.approx(demo.exact_elbo(mean_best, covariance_best, x_train, y_train,
-                                                          args.prior_scale), abs=1e-8)
+        assert elbo_best == pytest.approx(model.elbo(mean_best, covariance_best), abs=1e-8)
         mg.random.seed(args.seed)
-        family = demo.FAMILIES[name](31, args.init_scale, mg.float64, "cpu")
-        history, _, _ = demo.fit(family, "pathwise", f, args, evaluate=lambda m, c: demo.exact_elbo(
-            m, c, x_train, y_train, args.prior_scale))
-        mean, covariance = demo.moments(family)
+        family = demo.GaussianQ(name, 31, args.init_scale)
+        history, _, _ = demo.fit(family, "pathwise", model.log_joint, args, evaluate=model.elbo)
+        mean, covariance = family.moments()
         assert elbo_best - 0.2 < history["elbo"][-1] <= elbo_best + 1e-9, (name, history["elbo"][-1], elbo_best)
         close = demo.compare_gaussians(mean, covariance, mean_best, covariance_best)
         assert close["max_mean_difference_in_sd"] < 0.1, (name, close)

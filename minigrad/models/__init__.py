@@ -5,8 +5,11 @@
   encoder and decoder are MLPs, or any two networks given as ``encoder=`` and ``decoder=``.
 - :class:`ConvVAE`: the VAE with the convolutional :class:`ConvEncoder` and :class:`ConvDecoder`
   (DCGAN's layout) for 28x28 images.
+- :class:`BayesianLogisticRegression`: a Gaussian prior and a Bernoulli likelihood, with the
+  ELBO of any Gaussian by quadrature and the Laplace approximation at the MAP.
 """
 from .conv_vae import ConvDecoder, ConvEncoder, ConvVAE
+from .logistic_regression import BayesianLogisticRegression
 from .vae import ELBO, VAE
 
-__all__ = ["ELBO", "VAE", "ConvEncoder", "ConvDecoder", "ConvVAE"]
+__all__ = ["ELBO", "VAE", "ConvEncoder", "ConvDecoder", "ConvVAE", "BayesianLogisticRegression"]
