@@ -243,13 +243,11 @@ def draw_misclassified(images, labels, logits, args, run, plt, rows=4, cols=8):
 
 def write_results(metrics, args):
     """results.md: the run's final numbers as one Markdown table row, for the chapter to include."""
-    lines = [f"| model | seed | test accuracy after {args.epochs} epochs | test loss | parameters | "
-             "training time per epoch here |", "|---|---|---|---|---|---|",
-             f"| {describe_model(args.model)} | {args.seed} | {100 * metrics['test_accuracy']:.2f} % | "
-             f"{metrics['test_loss'] if metrics['test_loss'] is None else round(metrics['test_loss'], 4)} | "
-             f"{metrics['parameters']:,} | {metrics['seconds_per_epoch'] or 0:.1f} s |"]
-    with open(os.path.join(args.out, "results.md"), "w") as f:
-        f.write("\n".join(lines) + "\n")
+    loss = metrics["test_loss"] if metrics["test_loss"] is None else round(metrics["test_loss"], 4)
+    common.write_table(args, "results.md", ["model", "seed", f"test accuracy after {args.epochs} epochs", "test loss",
+                                            "parameters", "training time per epoch here"],
+                       [[describe_model(args.model), f"{args.seed}", f"{100 * metrics['test_accuracy']:.2f} %",
+                         f"{loss}", f"{metrics['parameters']:,}", f"{metrics['seconds_per_epoch'] or 0:.1f} s"]])
 
 
 # %% [markdown]

@@ -143,15 +143,26 @@ def write_json(args, name, value):
     return path
 
 
-def write_table(args, name, header, rows):
+def markdown_table(header, rows, caption=None):
+    """A Markdown table: ``header`` holds the column titles, each row the cells as strings; an
+    optional caption line goes above it."""
+    lines = [caption, ""] if caption else []
+    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows]) + "\n"
+
+
+def write_table(args, name, header, rows, caption=None):
     """Write a Markdown table to ``args.out/name`` and return its text, to print as well.
 
-    ``header`` holds the column titles, each row the cells as strings. docs/make_figures.py copies
-    the file into docs/figures/<demo>/, and the chapter includes it (``--8<-- "docs/figures/<demo>/<name>"``),
-    so a result is typed once, by the program that measured it.
+    docs/make_figures.py copies the file into docs/figures/<demo>/, and the chapter includes it
+    (``--8<-- "docs/figures/<demo>/<name>"``), so a result is typed once, by the program that
+    measured it. Several tables go to one file with ``write_text(args, name, text)``.
     """
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    text = "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows]) + "\n"
+    return write_text(args, name, markdown_table(header, rows, caption))
+
+
+def write_text(args, name, text):
+    """Write ``text`` to ``args.out/name``; returns it."""
     with open(os.path.join(args.out, name), "w") as file:
         file.write(text)
     return text

@@ -304,15 +304,13 @@ def print_table(mc_rows, exact_rows, args):
     header = f"{'function':8} {'k':>6} {'param':5} " + " ".join(f"{e:>22}" for e in ESTIMATORS)
     print(header)
     print("-" * len(header))
-    lines = [f"Variance of single-sample estimates at mu = sigma = 1: Monte Carlo over "
-             f"{mc_rows[0]['samples']} estimates (exact), seed {args.seed}.", "",
-             "| function | k | parameter | " + " | ".join(ESTIMATORS) + " |", "|---|---|---|" + "---|" * 4]
+    rows = []
     for name, k, p, cells in table_rows(mc_rows, exact_rows):
         print(f"{name:8} {k:6.3g} {p:5} " + " ".join(f"{c:>22}" for c in cells))
-        cells = [" ".join(c.split()).replace("( ", "(") for c in cells]   # no padding in Markdown
-        lines.append(f"| {name} | {k:.3g} | {p} | " + " | ".join(cells) + " |")
-    with open(os.path.join(args.out, "results.md"), "w") as f:
-        f.write("\n".join(lines) + "\n")
+        rows.append([name, f"{k:.3g}", p] + [" ".join(c.split()).replace("( ", "(") for c in cells])   # no padding
+    common.write_table(args, "results.md", ["function", "k", "parameter", *ESTIMATORS], rows,
+                       caption=f"Variance of single-sample estimates at mu = sigma = 1: Monte Carlo over "
+                               f"{mc_rows[0]['samples']} estimates (exact), seed {args.seed}.")
 
 
 def where_pathwise_loses(exact_rows):

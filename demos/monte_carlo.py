@@ -304,15 +304,12 @@ def main(argv=None):
 
 def write_results(args, ns, errors, experiments):
     """results.md: the RMS errors at the smallest and largest N and the fitted slopes, for the chapter."""
-    lines = [f"RMS error over R = {args.runs} runs, seed {args.seed}; slope: least squares of log error against "
-             f"log N (theory -0.5).", "",
-             f"| experiment | RMS error at N = {ns[0]} | at N = {ns[-1]} | theory at N = {ns[-1]} | slope |",
-             "|---|---|---|---|---|"]
-    for name, (_, _, sd) in experiments.items():
-        lines.append(f"| {name} | {errors[name][0]:.4g} | {errors[name][-1]:.4g} | {sd / math.sqrt(ns[-1]):.4g} | "
-                     f"{slope(ns, errors[name]):.3f} |")
-    with open(os.path.join(args.out, "results.md"), "w") as f:
-        f.write("\n".join(lines) + "\n")
+    header = ["experiment", f"RMS error at N = {ns[0]}", f"at N = {ns[-1]}", f"theory at N = {ns[-1]}", "slope"]
+    common.write_table(args, "results.md", header,
+                       [[name, f"{errors[name][0]:.4g}", f"{errors[name][-1]:.4g}", f"{sd / math.sqrt(ns[-1]):.4g}",
+                         f"{slope(ns, errors[name]):.3f}"] for name, (_, _, sd) in experiments.items()],
+                       caption=f"RMS error over R = {args.runs} runs, seed {args.seed}; slope: least squares of log "
+                               "error against log N (theory -0.5).")
 
 
 def tail_sentence(ns, error, all_zero, seen, runs):

@@ -268,14 +268,12 @@ def write_results(metrics, args, train_size):
     history = metrics["history"]["test_elbo"]
     marks = sorted({e for e in (10, 20, 30, 50, 100) if e < len(history)} | {len(history)})
     elbos = " / ".join(f"{history[e - 1]:.2f}" for e in marks)
-    lines = ["| model | epochs (on digits) | test ELBO after " + " / ".join(map(str, marks)) + " epochs | "
-             f"IWAE bound, k = {args.iwae_k} | seconds per training epoch |",
-             "|---|---|---|---|---|",
-             f"| {model}, {args.likelihood}, {args.kl} KL, {args.estimator}, seed {args.seed} | "
-             f"{metrics['epochs']} ({train_size}) | {elbos} | {metrics[f'test_iwae_{args.iwae_k}']:.2f} | "
-             f"{metrics['seconds_per_epoch']:.2f} |"]
-    with open(os.path.join(args.out, "results.md"), "w") as f:
-        f.write("\n".join(lines) + "\n")
+    common.write_table(args, "results.md", [
+        "model", "epochs (on digits)", "test ELBO after " + " / ".join(map(str, marks)) + " epochs",
+        f"IWAE bound, k = {args.iwae_k}", "seconds per training epoch"],
+        [[f"{model}, {args.likelihood}, {args.kl} KL, {args.estimator}, seed {args.seed}",
+          f"{metrics['epochs']} ({train_size})", elbos, f"{metrics[f'test_iwae_{args.iwae_k}']:.2f}",
+          f"{metrics['seconds_per_epoch']:.2f}"]])
 
 
 # %% [markdown]

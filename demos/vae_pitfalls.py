@@ -220,17 +220,16 @@ def plot_collapse(data, results, models, args, plt):
 
 def write_results(variance, collapse, args):
     """results.md: the final numbers of every run, two Markdown tables for the chapter to include."""
-    lines = [f"Pitfall 1: VAE 36-64-4 on {args.n_bars} bars images, {args.epochs} epochs, seed {args.seed}.", "",
-             "| likelihood | final training ELBO (nats per image) | smallest decoder std |", "|---|---|---|"]
-    for name, history in variance.items():
-        std = f"{history['watch'][-1]:.2g}" if history["watch"] else "(none)"
-        lines.append(f"| {name} | {history['elbo'][-1]:.2f} | {std} |")
-    lines += ["", f"Pitfall 2: VAE 2-64-2 on {args.n_ring} ring points, {args.epochs} epochs, seed {args.seed}.", "",
-              "| decoder | final training ELBO (nats per point) | KL | active units (of 2) |", "|---|---|---|---|"]
-    for name, history in collapse.items():
-        lines.append(f"| {name} | {history['elbo'][-1]:.3f} | {history['kl'][-1]:.3f} | {history['active_units']} |")
-    with open(os.path.join(args.out, "results.md"), "w") as f:
-        f.write("\n".join(lines) + "\n")
+    first = common.markdown_table(
+        ["likelihood", "final training ELBO (nats per image)", "smallest decoder std"],
+        [[name, f"{h['elbo'][-1]:.2f}", f"{h['watch'][-1]:.2g}" if h["watch"] else "(none)"]
+         for name, h in variance.items()],
+        caption=f"Pitfall 1: VAE 36-64-4 on {args.n_bars} bars images, {args.epochs} epochs, seed {args.seed}.")
+    second = common.markdown_table(
+        ["decoder", "final training ELBO (nats per point)", "KL", "active units (of 2)"],
+        [[name, f"{h['elbo'][-1]:.3f}", f"{h['kl'][-1]:.3f}", f"{h['active_units']}"] for name, h in collapse.items()],
+        caption=f"Pitfall 2: VAE 2-64-2 on {args.n_ring} ring points, {args.epochs} epochs, seed {args.seed}.")
+    common.write_text(args, "results.md", first + "\n" + second)
 
 
 # %% [markdown]
