@@ -71,3 +71,11 @@ def test_write_table_writes_the_markdown_it_returns(tmp_path):
     text = common.write_table(args, "results.md", ["method", "steps"], [["Newton", "10"], ["Adam", "335"]])
     assert text == "| method | steps |\n|---|---|\n| Newton | 10 |\n| Adam | 335 |\n"
     assert (tmp_path / "results.md").read_text() == text
+
+
+def test_a_caption_goes_above_the_table_and_texts_join(tmp_path):
+    args = common.parser("x", "").parse_args(["--out", str(tmp_path)])
+    table = common.markdown_table(["a"], [["1"]], caption="Seed 0.")
+    assert table == "Seed 0.\n\n| a |\n|---|\n| 1 |\n"
+    common.write_text(args, "two.md", table + "\n" + table)
+    assert (tmp_path / "two.md").read_text().count("| a |") == 2
