@@ -7,7 +7,7 @@ import os
 import platform
 import sys
 
-import minigrad as mg
+import common  # demos/common.py: the device check every demo shares
 
 from . import cnn, fused, machine, measure, report
 from .peers import IMPLEMENTATIONS
@@ -61,30 +61,10 @@ def parse_args(argv):
     return args
 
 
-def require_device(device):
-    """Stop, with a message that says what to do, when minigrad has no such device here.
-
-    Without this, ``--device cuda`` on a machine without CuPy (or without a GPU) skipped every
-    implementation and printed an empty table with exit status 0, which reads like a result.
-    """
-    if device in mg.devices():
-        return
-    import importlib.util
-    if importlib.util.find_spec("cupy") is None:
-        why = ("CuPy is not installed. On a machine with an NVIDIA GPU: pip install -e \".[cuda12]\" "
-               "(or \".[cuda13]\": the CUDA version nvidia-smi shows)")
-    else:
-        why = ("CuPy is installed but finds no GPU; see its error with\n"
-               "    python -c \"import cupy; print(cupy.cuda.runtime.getDeviceCount())\"")
-    raise SystemExit(f"benchmark: --device {device} was asked for, but minigrad has only the devices "
-                     f"{mg.devices()} here.\n{why}\n(docs/gpu.md, section 4). "
-                     "Without a GPU, leave out --device: the benchmark runs on the CPU.")
-
-
 def main(argv=None):
     """Run the benchmark with these arguments (default: the command line's); returns the report as a dict."""
     args = parse_args(argv)
-    require_device(args.device)
+    common.require_device(args.device, "benchmark")   # stop, saying what to do, rather than skip every peer
     allowed_cores = machine.pin_threads(args.threads)
     try:
         return run(args, list(sys.argv[1:] if argv is None else argv))
