@@ -8,6 +8,7 @@ and stored Linear weights as (in_features, out_features); both are converted bec
 file says it is of format 1, not because of the shapes (a square weight looks the same).
 """
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -18,35 +19,8 @@ from minigrad.serialization import LEGACY_FORMAT, LegacyDict
 
 nn = mg.nn
 DATA = os.path.join(os.path.dirname(__file__), "data")
-
-# Converting a format-1 file transposes Linear weights into PyTorch's (out_features, in_features), the
-# layout of issue 19 item 1, which lands on its own branch. Until it does, Linear is (in, out) here and
-# the cases that load Linear weights fail; strict, so that they are seen to pass once it lands.
-LINEAR_IS_OUT_IN = nn.Linear(2, 3).weight.shape == (3, 2)
-needs_out_in_linear = pytest.mark.xfail(not LINEAR_IS_OUT_IN, strict=True,
-                                        reason="nn.Linear is still (in_features, out_features) on this branch")
-
-
-class Net(nn.Module):
-    """As in tests/data/make_legacy_checkpoints.py, which saved it."""
-
-    def __init__(self, dtype=mg.float64):
-        self.body = nn.Sequential(nn.Linear(3, 3, dtype=dtype), nn.BatchNorm1d(3, dtype=dtype), nn.ReLU(),
-                                  nn.Sequential(nn.Linear(3, 2, dtype=dtype)))
-        self.blocks = [nn.Linear(2, 2, dtype=dtype)]       # a plain list attribute: named blocks.0 then and now
-        self.heads = nn.ModuleDict({"out": nn.Linear(2, 1, dtype=dtype)})
-
-    def forward(self, x):
-        return self.heads["out"](self.blocks[0](self.body(x)))
-
-
-def net_loss(model, x):
-    return (model(x) ** 2).sum()
-
-
-def vae_loss(model, x):
-    out = model.encoder(x)
-    return (model.decoder(out[:, :2]) ** 2).sum()
+sys.path.insert(0, DATA)
+from legacy_models import Net, net_loss, vae_loss  # noqa: E402
 
 
 def expected(name):
@@ -87,7 +61,6 @@ def test_format_1_names_are_renamed_by_the_models_structure():
     assert square.shape == (3, 3) and not np.allclose(square, square.T)   # only the format says: transpose
 
 
-@needs_out_in_linear
 def test_a_format_1_net_and_its_adam_state_load_and_train_on_as_before():
     x, out, after_step = expected("checkpoint_v1_net_expected.npz")
     state = mg.load(os.path.join(DATA, "checkpoint_v1_net.npz"))
@@ -108,7 +81,6 @@ def test_a_format_1_net_and_its_adam_state_load_and_train_on_as_before():
         np.testing.assert_allclose(value, want[name], rtol=1e-10, atol=1e-14, err_msg=name)
 
 
-@needs_out_in_linear
 def test_the_vae_demos_format_1_checkpoint_resumes_with_its_adam_moments_transposed():
     pytest.importorskip("matplotlib")
     from demo_helpers import load_demo

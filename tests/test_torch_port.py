@@ -14,13 +14,6 @@ import minigrad as mg
 
 torch = pytest.importorskip("torch")
 
-# nn.Linear must be (out_features, in_features) to port, the layout of issue 19 item 1, which lands on its
-# own branch; until it does, the models with a Linear fail here (strict: seen to pass once it lands).
-LINEAR_IS_OUT_IN = mg.nn.Linear(2, 3).weight.shape == (3, 2)
-needs_out_in_linear = pytest.mark.xfail(not LINEAR_IS_OUT_IN, strict=True,
-                                        reason="nn.Linear is still (in_features, out_features) on this branch")
-
-
 # Each builder takes the namespace (mg.nn or torch.nn) and the dtype, so one source builds both models.
 
 def cnn(nn, dtype):
@@ -68,7 +61,7 @@ def tokens(rng, n=4):
 
 
 MODELS = {"cnn": (cnn, images), "convolutions_only": (convolutions_only, images), "tagger": (tagger, tokens)}
-CASES = [pytest.param(name, marks=() if name == "convolutions_only" else needs_out_in_linear) for name in MODELS]
+CASES = list(MODELS)
 
 
 def mg_input(x):

@@ -23,29 +23,8 @@ import numpy
 
 import minigrad as mg
 
-nn = mg.nn
-
-
-class Net(nn.Module):
-    """The same class is in tests/test_legacy_checkpoints.py."""
-
-    def __init__(self, dtype=mg.float64):
-        self.body = nn.Sequential(nn.Linear(3, 3, dtype=dtype), nn.BatchNorm1d(3, dtype=dtype), nn.ReLU(),
-                                  nn.Sequential(nn.Linear(3, 2, dtype=dtype)))
-        self.blocks = [nn.Linear(2, 2, dtype=dtype)]       # a plain list attribute: named blocks.0 then and now
-        self.heads = nn.ModuleDict({"out": nn.Linear(2, 1, dtype=dtype)})
-
-    def forward(self, x):
-        return self.heads["out"](self.blocks[0](self.body(x)))
-
-
-def net_loss(model, x):
-    return (model(x) ** 2).sum()
-
-
-def vae_loss(model, x):
-    out = model.encoder(x)
-    return (model.decoder(out[:, :2]) ** 2).sum()
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from legacy_models import Net, net_loss, vae_loss  # noqa: E402  (the model, shared with the test)
 
 
 def train(model, loss, x, steps):
