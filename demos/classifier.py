@@ -95,10 +95,7 @@ def parse_args(argv):
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--data", default=None,
-                        help="folder of the official MNIST IDX files (default: %(default)s, i.e. the embedded digits)")
-    parser.add_argument("--train-size", type=int, default=None, help="use only the first N training digits")
-    parser.add_argument("--test-size", type=int, default=None, help="use only the first N test digits")
+    common.mnist_options(parser)
     parser.add_argument("--no-pictures", action="store_true", help="write metrics.json only")
     args = parser.parse_args(argv)
     if args.out is None:
@@ -261,12 +258,11 @@ def write_results(metrics, args):
 def main(argv=None):
     args = parse_args(argv)
     plt = common.start(args, pictures=not args.no_pictures)
-    data = mg.data.load_mnist(args.data, binarize_test=False)   # grey test digits, as the training ones
-    train_images, train_labels = data.train_images[:args.train_size], data.train_labels[:args.train_size]
-    test_images, test_labels = data.test_images[:args.test_size], data.test_labels[:args.test_size]
+    data = common.load_mnist(args, binarize_test=False)   # grey test digits, as the training ones
+    train_images, train_labels, test_images, test_labels = data
     config = {"model": args.model, "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
               "seed": args.seed, "device": args.device, "train_size": len(train_images),
-              "test_size": len(test_images), "data": args.data or "embedded mnist10k (minigrad/data/ATTRIBUTION.md)"}
+              "test_size": len(test_images), "data": common.data_note(args)}
 
     model = build_model(args.model, args.device)   # initial weights from the generator common.start seeded
     n_parameters = count_parameters(model)

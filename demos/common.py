@@ -70,6 +70,28 @@ def parser(name, doc, seed=0):
     return p
 
 
+def mnist_options(parser):
+    """Add ``--data``, ``--train-size`` and ``--test-size``: which MNIST digits a demo trains and tests on."""
+    parser.add_argument("--data", default=None,
+                        help="folder of the official MNIST IDX files (default: %(default)s, i.e. the embedded digits)")
+    parser.add_argument("--train-size", type=int, default=None, help="use only the first N training digits")
+    parser.add_argument("--test-size", type=int, default=None, help="use only the first N test digits")
+    return parser
+
+
+def load_mnist(args, binarize_test=True):
+    """``mg.data.load_mnist(args.data, binarize_test)`` cut to the first ``--train-size`` and ``--test-size`` digits."""
+    data = mg.data.load_mnist(args.data, binarize_test=binarize_test)
+    n, m = args.train_size, args.test_size
+    return data._replace(train_images=data.train_images[:n], train_labels=data.train_labels[:n],
+                         test_images=data.test_images[:m], test_labels=data.test_labels[:m])
+
+
+def data_note(args):
+    """Where the digits came from, for a demo's metrics.json."""
+    return args.data or "embedded mnist10k (minigrad/data/ATTRIBUTION.md)"
+
+
 def require_device(device, program="demo"):
     """Stop with a message that says what to do when minigrad has no such device here."""
     if device in mg.devices():

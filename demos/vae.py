@@ -80,10 +80,7 @@ def parse_args(argv):
     parser.add_argument("--resume", action="store_true", help="continue from the checkpoint if it exists")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--data", default=None,
-                        help="folder of the official MNIST IDX files (default: %(default)s, i.e. the embedded digits)")
-    parser.add_argument("--train-size", type=int, default=None, help="use only the first N training digits")
-    parser.add_argument("--test-size", type=int, default=None, help="use only the first N test digits")
+    common.mnist_options(parser)
     parser.add_argument("--iwae-k", type=int, default=100, help="draws for the final importance-weighted bound")
     parser.add_argument("--no-pictures", action="store_true", help="write metrics.json and the checkpoint only")
     return parser.parse_args(argv)
@@ -288,16 +285,13 @@ def main(argv=None):
     args = parse_args(argv)
     plt = common.start(args, pictures=not args.no_pictures)
     checkpoint = args.checkpoint or os.path.join(args.out, "checkpoint.npz")
-    data = mg.data.load_mnist(args.data)
-    if args.test_size is not None:
-        n = args.test_size
-        data = data._replace(test_images=data.test_images[:n], test_labels=data.test_labels[:n])
-    train_images = data.train_images[:args.train_size]
+    data = common.load_mnist(args)
+    train_images = data.train_images
     config = {"arch": args.arch, "latent": args.latent, "hidden": args.hidden, "likelihood": args.likelihood,
               "kl": args.kl, "obs_scale": args.obs_scale, "min_scale": args.min_scale,
               "estimator": args.estimator, "seed": args.seed, "batch_size": args.batch_size, "lr": args.lr,
               "device": args.device, "train_size": len(train_images), "test_size": len(data.test_images),
-              "data": args.data or "embedded mnist10k (minigrad/data/ATTRIBUTION.md)"}
+              "data": common.data_note(args)}
 
     model = build_model(args)   # its initial weights are drawn from the generator common.start seeded
     optimizer = mg.optim.Adam(model.parameters(), lr=args.lr)

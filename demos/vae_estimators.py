@@ -103,8 +103,7 @@ def parse_args(argv):
     parser.add_argument("--variance-batch", type=int, default=128, help="size of the fixed batch of test digits")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--train-size", type=int, default=None, help="use only the first N training digits")
-    parser.add_argument("--test-size", type=int, default=None, help="use only the first N test digits")
+    common.mnist_options(parser)
     args = parser.parse_args(argv)
     args.estimators = [e for e in ESTIMATORS if e in args.estimators or e == "pathwise"]   # always in this order
     if args.estimates < 2:
@@ -345,9 +344,8 @@ def main(argv=None):
     args = parse_args(argv)
     plt = common.start(args)
     began = time.perf_counter()
-    data = mg.data.load_mnist()
-    train_images = data.train_images[:args.train_size]
-    test_images = data.test_images[:args.test_size]
+    data = common.load_mnist(args)
+    train_images, test_images = data.train_images, data.test_images
     total_steps = args.epochs * -(-len(train_images) // args.batch_size)
     checkpoints = checkpoint_steps(total_steps, args.checkpoints)
 

@@ -79,3 +79,11 @@ def test_a_caption_goes_above_the_table_and_texts_join(tmp_path):
     assert table == "Seed 0.\n\n| a |\n|---|\n| 1 |\n"
     common.write_text(args, "two.md", table + "\n" + table)
     assert (tmp_path / "two.md").read_text().count("| a |") == 2
+
+
+def test_the_mnist_options_cut_the_digits():
+    args = common.mnist_options(common.parser("x", "")).parse_args(["--train-size", "30", "--test-size", "7"])
+    data = common.load_mnist(args, binarize_test=False)
+    assert (len(data.train_images), len(data.train_labels), len(data.test_images), len(data.test_labels)) == \
+        (30, 30, 7, 7)
+    assert "embedded" in common.data_note(args)
