@@ -4,7 +4,7 @@ Markdown as the site is built; the docstrings themselves stay as a reader of the
 
 - ``:func:`apply``` (also :class:, :meth:, :mod:, :attr:) becomes a link to the API entry of
   that name, looked up from the docstring's own class and module outward, as Python would
-  resolve it there; a private name (``_check_saved``) has no entry and stays code.
+  resolve it there (``mg.exp`` is ``minigrad.exp``, as after ``import minigrad as mg``); a private name (``_check_saved``) has no entry and stays code.
 - A line followed by a line of dashes (a reST section title) becomes a bold line.
 - ``text::`` before an indented block (a reST literal block) becomes ``text:``; the indented
   block is then a Markdown code block.
@@ -81,6 +81,8 @@ def _resolve(name, obj):
     """The full path of the public object ``name`` means inside ``obj``, or None."""
     if name.startswith("minigrad."):
         path = name
+    elif name.startswith("mg."):     # as a reader writes it after `import minigrad as mg`
+        path = "minigrad." + name[len("mg."):]
     else:
         head, _, rest = name.partition(".")
         scope, path = obj, None
