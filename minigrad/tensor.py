@@ -14,6 +14,9 @@ import numpy
 from . import backend
 from .pytorch_keywords import refuse_pytorch_keywords
 
+# the public names, those of the API page; check_differentiable_dtype is a helper of the package
+__all__ = ["Tensor", "ElementCount", "from_numpy", "tensor"]
+
 
 class Tensor:
     """An n-dimensional array of the backend (NumPy or CuPy) that records how it was computed.

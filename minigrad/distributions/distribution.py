@@ -29,6 +29,9 @@ from ..autograd import label, mark_drawn, no_grad
 from ..ops import as_tensor, broadcast_to
 from ..tensor import Tensor, tensor
 
+# the public names, those of the API page; labelled and the check_* helpers serve the subclasses
+__all__ = ["Distribution", "broadcast_all"]
+
 
 class Distribution:
     """The base class: a family of probability distributions with tensors for parameters.

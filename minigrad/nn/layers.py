@@ -17,6 +17,10 @@ from ..ops.shape import reshape
 from . import functional as F
 from .module import Module, Parameter, Sequential
 
+# the public names, those of the API page; check_input_dtype and check_count serve the layers of mg.nn
+__all__ = ["Linear", "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Softplus", "ELU", "GELU", "SiLU", "Identity",
+           "ACTIVATIONS", "MLP", "Flatten", "Dropout", "Embedding"]
+
 
 def check_input_dtype(layer, x, parameter):
     """Refuse an input ``x`` whose dtype is not ``parameter``'s (None: a layer without parameters, no check).
