@@ -4,7 +4,10 @@ Markdown as the site is built; the docstrings themselves stay as a reader of the
 
 - ``:func:`apply``` (also :class:, :meth:, :mod:, :attr:) becomes a link to the API entry of
   that name, looked up from the docstring's own class and module outward, as Python would
-  resolve it there; a private name (``_check_saved``) has no entry and stays code.
+  resolve it there (``mg.exp`` is ``minigrad.exp``, as after ``import minigrad as mg``); a
+  name with no entry (``_check_saved``, or a helper left out of its module's ``__all__``) stays code.
+- Special methods of classes (``__add__``, ``__repr__``) are marked not public: Python's
+  protocol, documented by Python, kept off the pages (``filters: public`` in mkdocs.yml).
 - A line followed by a line of dashes (a reST section title) becomes a bold line.
 - ``text::`` before an indented block (a reST literal block) becomes ``text:``; the indented
   block is then a Markdown code block.
@@ -28,6 +31,18 @@ class ReSTToMarkdown(griffe.Extension):
         for obj in _walk(pkg):
             if obj.docstring is not None:
                 obj.docstring.value = to_markdown(obj.docstring.value, obj)
+
+    def on_class(self, *, cls, **kwargs):
+        """Every class: its special methods (__add__, __repr__) are Python's protocol, documented by
+        Python, and stay off the pages. (A class a package re-exports, as ``minigrad.data`` does, is
+        rendered through an alias that does not see this mark: its page filters by name instead.)"""
+        _hide_special(cls)
+
+
+def _hide_special(cls):
+    for member in cls.members.values():
+        if member.is_special:
+            member.public = False
 
 
 def _walk(obj, seen=None):
@@ -81,6 +96,8 @@ def _resolve(name, obj):
     """The full path of the public object ``name`` means inside ``obj``, or None."""
     if name.startswith("minigrad."):
         path = name
+    elif name.startswith("mg."):     # as a reader writes it after `import minigrad as mg`
+        path = "minigrad." + name[len("mg."):]
     else:
         head, _, rest = name.partition(".")
         scope, path = obj, None
@@ -99,4 +116,6 @@ def _resolve(name, obj):
         path = found.path
     except (KeyError, griffe.AliasResolutionError, griffe.CyclicAliasError):
         return None
-    return None if any(part.startswith("_") for part in path.split(".")) else path
+    if any(part.startswith("_") for part in path.split(".")) or not found.is_public:
+        return None    # a helper off the pages (private, or left out of its module's __all__): no entry to link
+    return path

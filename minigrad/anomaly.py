@@ -64,6 +64,7 @@ def _bad(t):
 
 
 def check_forward(op, out):
+    """Inside detect_anomaly(), called by autograd.apply: note where ``out`` was made; raise if it holds NaN or Inf."""
     out._trace = _user_line()
     problem = _bad(out)
     if problem:
@@ -72,6 +73,8 @@ def check_forward(op, out):
 
 
 def check_backward(t, gx):
+    """Inside detect_anomaly(), called by the backward pass: raise if ``gx``, a gradient of an input of
+    ``t``'s op, holds NaN or Inf, naming the op and the line that made it."""
     problem = _bad(gx)
     if problem:
         raise AnomalyError(f"detect_anomaly: the backward pass of {t._op!r} produced {problem} in an input's "

@@ -149,6 +149,7 @@ def set_default_device(name):
 
 
 def get_default_device():
+    """The device new tensors are created on when none is given ("cpu" unless set)."""
     return _default["device"]
 
 
@@ -161,6 +162,7 @@ def set_default_dtype(dtype):
 
 
 def get_default_dtype():
+    """The floating dtype of tensors made from Python floats (float32 unless set), a numpy.dtype."""
     return _default["dtype"]
 
 

@@ -14,8 +14,22 @@ import numpy
 from . import backend
 from .pytorch_keywords import refuse_pytorch_keywords
 
+# the public names, those of the API page; check_differentiable_dtype is a helper of the package
+__all__ = ["Tensor", "ElementCount", "from_numpy", "tensor"]
+
 
 class Tensor:
+    """An n-dimensional array of the backend (NumPy or CuPy) that records how it was computed.
+
+    Make one with :func:`tensor` (``mg.tensor([1.0, 2.0], requires_grad=True)``) or an op such
+    as ``mg.zeros``; ``Tensor(array)`` wraps an existing backend array without copying. A tensor
+    made by an op from inputs that require grad remembers the op and one vjp per input, so
+    :meth:`backward` can run the chain rule back to the leaves and fill their ``.grad``.
+
+    The array attributes (``shape``, ``ndim``, ``size``, ``dtype``) and the methods that compute
+    (``x.sum(axis)``) keep NumPy's names and meanings; the autodiff ones (``requires_grad``,
+    ``grad``, ``backward``, ``detach``, ``no_grad``) keep PyTorch's.
+    """
     # ============================================ state: the array and what the tape keeps about it
     __slots__ = ("_data", "_changed_at", "_requires_grad", "grad", "_edges", "_op", "_recorded_at", "_trace",
                  "_note", "__weakref__")
@@ -65,14 +79,40 @@ class Tensor:
         self._data = array
         autograd.changed_in_place(self)
 
-    shape = property(lambda self: self._data.shape)
-    ndim = property(lambda self: self._data.ndim)
-    size = property(lambda self: ElementCount(self._data.size, self.shape),
-                    doc="number of elements (NumPy's size), an int; PyTorch's x.size(0) is x.shape[0] here")
-    dtype = property(lambda self: self._data.dtype)
-    device = property(lambda self: backend.device_of(self._data).name)
-    xp = property(lambda self: backend.device_of(self._data).xp, doc="the array module of .data")
-    is_leaf = property(lambda self: self._edges is None)
+    @property
+    def shape(self):
+        """The length of each axis, a tuple of ints (NumPy's shape; PyTorch's ``x.size()``)."""
+        return self._data.shape
+
+    @property
+    def ndim(self):
+        """The number of axes, ``len(x.shape)``."""
+        return self._data.ndim
+
+    @property
+    def size(self):
+        """The number of elements (NumPy's size), an int; PyTorch's ``x.size(0)`` is ``x.shape[0]`` here."""
+        return ElementCount(self._data.size, self.shape)
+
+    @property
+    def dtype(self):
+        """The dtype of the values, a ``numpy.dtype`` (``mg.float32``, ``mg.int64``, ...)."""
+        return self._data.dtype
+
+    @property
+    def device(self):
+        """The name of the device holding the values: "cpu" or "cuda"."""
+        return backend.device_of(self._data).name
+
+    @property
+    def xp(self):
+        """The array module of ``.data``: numpy on the CPU, cupy on a GPU."""
+        return backend.device_of(self._data).xp
+
+    @property
+    def is_leaf(self):
+        """True for a tensor no recorded op made (its ``.grad`` is filled by backward), False for an op's output."""
+        return self._edges is None
 
     def __repr__(self):
         extra = f", grad_fn={self._op}" if self._op else (", requires_grad=True" if self.requires_grad else "")
@@ -86,6 +126,7 @@ class Tensor:
         return self.shape[0]
 
     def requires_grad_(self, requires_grad=True):
+        """Set :attr:`requires_grad` in place and return this tensor: ``w = mg.zeros(3).requires_grad_()``."""
         if requires_grad:
             check_differentiable_dtype(self.dtype, "requires_grad_")
         self.requires_grad = requires_grad
@@ -130,73 +171,149 @@ class Tensor:
     def __getitem__(self, index): return ops.getitem(self, index)
 
     # ---------------------------------------------------------------- elementwise functions
-    def exp(self): return ops.exp(self)
-    def log(self): return ops.log(self)
-    def log1p(self): return ops.log1p(self)
-    def expm1(self): return ops.expm1(self)
-    def sqrt(self): return ops.sqrt(self)
-    def sin(self): return ops.sin(self)
-    def cos(self): return ops.cos(self)
-    def tanh(self): return ops.tanh(self)
-    def sigmoid(self): return ops.sigmoid(self)
-    def relu(self): return ops.relu(self)
-    def softplus(self): return ops.softplus(self)
-    def abs(self): return ops.abs(self)
-    def square(self): return ops.square(self)
-    def erf(self): return ops.erf(self)
-    def clip(self, min=None, max=None): return ops.clip(self, min, max)
+    def exp(self):
+        """e^x elementwise; see :func:`mg.exp`."""
+        return ops.exp(self)
+    def log(self):
+        """The natural logarithm elementwise; see :func:`mg.log`."""
+        return ops.log(self)
+    def log1p(self):
+        """log(1 + x) elementwise, accurate for small x; see :func:`mg.log1p`."""
+        return ops.log1p(self)
+    def expm1(self):
+        """e^x - 1 elementwise, accurate for small x; see :func:`mg.expm1`."""
+        return ops.expm1(self)
+    def sqrt(self):
+        """The square root elementwise; see :func:`mg.sqrt`."""
+        return ops.sqrt(self)
+    def sin(self):
+        """sin(x) elementwise; see :func:`mg.sin`."""
+        return ops.sin(self)
+    def cos(self):
+        """cos(x) elementwise; see :func:`mg.cos`."""
+        return ops.cos(self)
+    def tanh(self):
+        """tanh(x) elementwise; see :func:`mg.tanh`."""
+        return ops.tanh(self)
+    def sigmoid(self):
+        """1 / (1 + e^-x) elementwise; see :func:`mg.sigmoid`."""
+        return ops.sigmoid(self)
+    def relu(self):
+        """max(x, 0) elementwise; see :func:`mg.relu`."""
+        return ops.relu(self)
+    def softplus(self):
+        """log(1 + e^x) elementwise; see :func:`mg.softplus`."""
+        return ops.softplus(self)
+    def abs(self):
+        """|x| elementwise; see :func:`mg.abs`."""
+        return ops.abs(self)
+    def square(self):
+        """x^2 elementwise; see :func:`mg.square`."""
+        return ops.square(self)
+    def erf(self):
+        """The error function elementwise; see :func:`mg.erf`."""
+        return ops.erf(self)
+    def clip(self, min=None, max=None):
+        """x limited to [min, max] elementwise (PyTorch's clamp); see :func:`mg.clip`."""
+        return ops.clip(self, min, max)
     clamp = clip
 
     # no gradient: constants (see ops/elementwise.py) and boolean tests
-    def sign(self): return ops.sign(self)
-    def floor(self): return ops.floor(self)
-    def ceil(self): return ops.ceil(self)
-    def round(self, decimals=0): return ops.round(self, decimals)
-    def isnan(self): return ops.isnan(self)
-    def isinf(self): return ops.isinf(self)
-    def isfinite(self): return ops.isfinite(self)
+    def sign(self):
+        """-1, 0 or 1 elementwise, a constant; see :func:`mg.sign`."""
+        return ops.sign(self)
+    def floor(self):
+        """The largest integer <= x elementwise, a constant; see :func:`mg.floor`."""
+        return ops.floor(self)
+    def ceil(self):
+        """The smallest integer >= x elementwise, a constant; see :func:`mg.ceil`."""
+        return ops.ceil(self)
+    def round(self, decimals=0):
+        """x rounded to ``decimals`` decimals elementwise, a constant; see :func:`mg.round`."""
+        return ops.round(self, decimals)
+    def isnan(self):
+        """True where x is NaN (boolean, no gradient); see :func:`mg.isnan`."""
+        return ops.isnan(self)
+    def isinf(self):
+        """True where x is +inf or -inf (boolean, no gradient); see :func:`mg.isinf`."""
+        return ops.isinf(self)
+    def isfinite(self):
+        """True where x is neither infinite nor NaN (boolean, no gradient); see :func:`mg.isfinite`."""
+        return ops.isfinite(self)
 
     # ---------------------------------------------------------------- reductions
     @refuse_pytorch_keywords
-    def sum(self, axis=None, keepdims=False): return ops.sum(self, axis, keepdims)
+    def sum(self, axis=None, keepdims=False):
+        """The sum over ``axis`` (all axes if None); see :func:`mg.sum`."""
+        return ops.sum(self, axis, keepdims)
     @refuse_pytorch_keywords
-    def mean(self, axis=None, keepdims=False): return ops.mean(self, axis, keepdims)
+    def mean(self, axis=None, keepdims=False):
+        """The mean over ``axis`` (all axes if None); see :func:`mg.mean`."""
+        return ops.mean(self, axis, keepdims)
     @refuse_pytorch_keywords
-    def var(self, axis=None, keepdims=False, ddof=0): return ops.var(self, axis, keepdims, ddof)
+    def var(self, axis=None, keepdims=False, ddof=0):
+        """The variance over ``axis``, divided by n - ddof (NumPy's default ddof=0); see :func:`mg.var`."""
+        return ops.var(self, axis, keepdims, ddof)
     @refuse_pytorch_keywords
-    def std(self, axis=None, keepdims=False, ddof=0): return ops.std(self, axis, keepdims, ddof)
+    def std(self, axis=None, keepdims=False, ddof=0):
+        """The standard deviation over ``axis``, sqrt of :meth:`var`; see :func:`mg.std`."""
+        return ops.std(self, axis, keepdims, ddof)
     @refuse_pytorch_keywords
-    def prod(self, axis=None, keepdims=False): return ops.prod(self, axis, keepdims)
+    def prod(self, axis=None, keepdims=False):
+        """The product over ``axis`` (all axes if None); see :func:`mg.prod`."""
+        return ops.prod(self, axis, keepdims)
     @refuse_pytorch_keywords
-    def norm(self, ord=None, axis=None, keepdims=False): return ops.norm(self, ord, axis, keepdims)
+    def norm(self, ord=None, axis=None, keepdims=False):
+        """The vector or matrix norm, as numpy.linalg.norm; see :func:`mg.norm`."""
+        return ops.norm(self, ord, axis, keepdims)
     @refuse_pytorch_keywords
     def max(self, axis=None, keepdims=False, return_indices=False):
+        """The largest value over ``axis``, with its indices if ``return_indices``; see :func:`mg.max`."""
         return ops.max(self, axis, keepdims, return_indices)
     @refuse_pytorch_keywords
     def min(self, axis=None, keepdims=False, return_indices=False):
+        """The smallest value over ``axis``, with its indices if ``return_indices``; see :func:`mg.min`."""
         return ops.min(self, axis, keepdims, return_indices)
     @refuse_pytorch_keywords
-    def argmax(self, axis=None, keepdims=False): return ops.argmax(self, axis, keepdims)
+    def argmax(self, axis=None, keepdims=False):
+        """The index of the largest value over ``axis`` (int64, no gradient); see :func:`mg.argmax`."""
+        return ops.argmax(self, axis, keepdims)
     @refuse_pytorch_keywords
-    def argmin(self, axis=None, keepdims=False): return ops.argmin(self, axis, keepdims)
+    def argmin(self, axis=None, keepdims=False):
+        """The index of the smallest value over ``axis`` (int64, no gradient); see :func:`mg.argmin`."""
+        return ops.argmin(self, axis, keepdims)
     @refuse_pytorch_keywords
-    def any(self, axis=None, keepdims=False): return ops.any(self, axis, keepdims)
+    def any(self, axis=None, keepdims=False):
+        """Whether any value over ``axis`` is nonzero (boolean); see :func:`mg.any`."""
+        return ops.any(self, axis, keepdims)
     @refuse_pytorch_keywords
-    def all(self, axis=None, keepdims=False): return ops.all(self, axis, keepdims)
+    def all(self, axis=None, keepdims=False):
+        """Whether every value over ``axis`` is nonzero (boolean); see :func:`mg.all`."""
+        return ops.all(self, axis, keepdims)
     @refuse_pytorch_keywords
-    def cumsum(self, axis=None): return ops.cumsum(self, axis)
+    def cumsum(self, axis=None):
+        """The running sum along ``axis`` (of the flattened tensor if None); see :func:`mg.cumsum`."""
+        return ops.cumsum(self, axis)
     @refuse_pytorch_keywords
-    def logsumexp(self, axis=None, keepdims=False): return ops.logsumexp(self, axis, keepdims)
+    def logsumexp(self, axis=None, keepdims=False):
+        """log(sum(exp(x))) over ``axis``, computed without overflow; see :func:`mg.logsumexp`."""
+        return ops.logsumexp(self, axis, keepdims)
     @refuse_pytorch_keywords
-    def softmax(self, axis=-1): return ops.softmax(self, axis)
+    def softmax(self, axis=-1):
+        """exp(x) / sum(exp(x)) along ``axis`` (the last by default); see :func:`mg.softmax`."""
+        return ops.softmax(self, axis)
     @refuse_pytorch_keywords
-    def log_softmax(self, axis=-1): return ops.log_softmax(self, axis)
+    def log_softmax(self, axis=-1):
+        """x - logsumexp(x) along ``axis`` (the last by default); see :func:`mg.log_softmax`."""
+        return ops.log_softmax(self, axis)
 
     # ---------------------------------------------------------------- shapes
     def reshape(self, *shape):
+        """The same values in a new shape, ``x.reshape(2, 3)`` or ``x.reshape((2, 3))``; see :func:`mg.reshape`."""
         return ops.reshape(self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape)
 
     def transpose(self, *axes):
+        """The axes permuted (reversed if none given), as NumPy's x.transpose; see :func:`mg.transpose`."""
         return ops.transpose(self, axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else (axes or None))
 
     def view(self, *shape):
@@ -216,16 +333,30 @@ class Tensor:
         """PyTorch's name for transpose with every axis given: x.permute(2, 0, 1) or x.permute((2, 0, 1))."""
         return ops.transpose(self, axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else axes)
 
-    T = property(lambda self: ops.transpose(self))
-    def flatten(self): return ops.reshape(self, (-1,))
+    @property
+    def T(self):
+        """The axes reversed, as NumPy's ``x.T`` (for a matrix, its transpose); see :func:`mg.transpose`."""
+        return ops.transpose(self)
+
+    def flatten(self):
+        """The values as one axis, shape (size,); see :func:`mg.reshape`."""
+        return ops.reshape(self, (-1,))
     @refuse_pytorch_keywords
-    def squeeze(self, axis=None): return ops.squeeze(self, axis)
+    def squeeze(self, axis=None):
+        """x without its axes of length 1 (only ``axis`` if given); see :func:`mg.squeeze`."""
+        return ops.squeeze(self, axis)
     @refuse_pytorch_keywords
-    def expand_dims(self, axis): return ops.expand_dims(self, axis)
+    def expand_dims(self, axis):
+        """x with a new axis of length 1 at ``axis`` (PyTorch's unsqueeze); see :func:`mg.expand_dims`."""
+        return ops.expand_dims(self, axis)
     unsqueeze = expand_dims
-    def broadcast_to(self, shape): return ops.broadcast_to(self, shape)
+    def broadcast_to(self, shape):
+        """x repeated along new or length-1 axes to ``shape``; see :func:`mg.broadcast_to`."""
+        return ops.broadcast_to(self, shape)
     @refuse_pytorch_keywords
-    def flip(self, axis=None): return ops.flip(self, axis)
+    def flip(self, axis=None):
+        """x with the order of its values reversed along ``axis`` (all axes if None); see :func:`mg.flip`."""
+        return ops.flip(self, axis)
     @refuse_pytorch_keywords
     def split(self, *args, **kwargs):
         """Refused: PyTorch's x.split(k) cuts pieces of length k, NumPy's split cuts k pieces.
@@ -237,7 +368,9 @@ class Tensor:
                         "cuts k equal pieces; minigrad follows NumPy: call mg.split(x, k, axis) for k pieces, or "
                         "mg.split(x, [i, j], axis) to cut before positions i and j")
     @refuse_pytorch_keywords
-    def take_along_axis(self, indices, axis=-1): return ops.take_along_axis(self, indices, axis)
+    def take_along_axis(self, indices, axis=-1):
+        """The values at ``indices`` along ``axis``, as numpy.take_along_axis; see :func:`mg.take_along_axis`."""
+        return ops.take_along_axis(self, indices, axis)
 
     @refuse_pytorch_keywords
     def gather(self, axis, indices):
@@ -288,12 +421,14 @@ class Tensor:
         return numpy.array(backend.device_of(self._data).to_host(self._data))
 
     def item(self):
+        """The value of a one-element tensor as a Python number (float, int or bool)."""
         if self.size != 1:
             raise ValueError(f"item(): only a tensor with one element can become a Python number, "
                              f"this one has shape {self.shape}")
         return self.numpy().reshape(()).item()
 
     def tolist(self):
+        """The values as nested Python lists of numbers (a copy, no graph)."""
         return self.numpy().tolist()
 
     def to(self, device):
@@ -301,21 +436,36 @@ class Tensor:
         return ops.to_device(self, device)
 
     def cpu(self):
+        """This tensor on the CPU; differentiable. Same as ``x.to("cpu")``."""
         return self.to("cpu")
 
     def cuda(self):
+        """This tensor on the GPU; differentiable. Same as ``x.to("cuda")``."""
         return self.to("cuda")
 
     def astype(self, dtype):
+        """A copy with values converted to ``dtype``; differentiable between floating dtypes; see :func:`mg.astype`."""
         return ops.astype(self, dtype)
 
     # PyTorch's casts, each one fixed dtype whatever the default (x.float() is float32, as in PyTorch)
-    def float(self): return ops.astype(self, numpy.float32)
-    def double(self): return ops.astype(self, numpy.float64)
-    def half(self): return ops.astype(self, numpy.float16)
-    def long(self): return ops.astype(self, numpy.int64)
-    def int(self): return ops.astype(self, numpy.int32)      # from here on, `int` in this class body is this method
-    def bool(self): return ops.astype(self, numpy.bool_)
+    def float(self):
+        """A float32 copy (PyTorch's cast; differentiable); see :meth:`astype`."""
+        return ops.astype(self, numpy.float32)
+    def double(self):
+        """A float64 copy (PyTorch's cast; differentiable); see :meth:`astype`."""
+        return ops.astype(self, numpy.float64)
+    def half(self):
+        """A float16 copy (PyTorch's cast; differentiable); see :meth:`astype`."""
+        return ops.astype(self, numpy.float16)
+    def long(self):
+        """An int64 copy (PyTorch's cast; no gradient flows to an integer tensor); see :meth:`astype`."""
+        return ops.astype(self, numpy.int64)
+    def int(self):
+        """An int32 copy (PyTorch's cast; no gradient flows to an integer tensor); see :meth:`astype`."""
+        return ops.astype(self, numpy.int32)      # from here on, `int` in this class body is this method
+    def bool(self):
+        """A boolean copy, True where nonzero (PyTorch's cast; no gradient); see :meth:`astype`."""
+        return ops.astype(self, numpy.bool_)
 
     # ============================================ in-place changes
     # The tape does not record in-place changes: each one stamps the tensor (autograd.changed_in_place),
@@ -370,10 +520,18 @@ class Tensor:
     def __isub__(self, other): return self._update(ops.sub, other, "-=")
     def __imul__(self, other): return self._update(ops.mul, other, "*=")
     def __itruediv__(self, other): return self._update(ops.div, other, "/=")
-    def add_(self, other): return self._update(ops.add, other, "add_")
-    def sub_(self, other): return self._update(ops.sub, other, "sub_")
-    def mul_(self, other): return self._update(ops.mul, other, "mul_")
-    def div_(self, other): return self._update(ops.div, other, "div_")
+    def add_(self, other):
+        """In place: x += other (broadcast to x's shape), outside any graph; returns x."""
+        return self._update(ops.add, other, "add_")
+    def sub_(self, other):
+        """In place: x -= other (broadcast to x's shape), outside any graph; returns x."""
+        return self._update(ops.sub, other, "sub_")
+    def mul_(self, other):
+        """In place: x *= other (broadcast to x's shape), outside any graph; returns x."""
+        return self._update(ops.mul, other, "mul_")
+    def div_(self, other):
+        """In place: x /= other (broadcast to x's shape), outside any graph; returns x."""
+        return self._update(ops.div, other, "div_")
 
     def copy_(self, source):
         """Overwrite every value with ``source`` (broadcast to this shape; moved to this device)."""

@@ -74,6 +74,7 @@ def enable_grad():
 
 
 def is_grad_enabled():
+    """Whether ops are recorded now: False inside ``no_grad()``, True outside it or inside ``enable_grad()``."""
     return _grad_enabled
 
 

@@ -52,10 +52,12 @@ class Bernoulli(Distribution):
     # (Not cached: a value first computed under no_grad, by sample(), would carry no graph.)
     @property
     def logits(self):
+        """log(p / (1 - p)), the log-odds of a 1, of shape ``batch_shape`` (computed from probs if given those)."""
         return self._logits if self._logits is not None else logits_from_probs(self._probs)
 
     @property
     def probs(self):
+        """p = sigmoid(logits), the probability of a 1, of shape ``batch_shape``."""
         return self._probs if self._probs is not None else sigmoid(self._logits)
 
     def _impossible(self):
@@ -68,6 +70,7 @@ class Bernoulli(Distribution):
 
     @property
     def parameters(self):
+        """``{"logits": logits}``: ``Bernoulli(**d.parameters)`` rebuilds d."""
         return {"logits": self.logits}
 
     def sample(self, sample_shape=()):
@@ -95,8 +98,10 @@ class Bernoulli(Distribution):
 
     @property
     def mean(self):
+        """E[x] = p."""
         return self.probs
 
     @property
     def variance(self):
+        """Var[x] = p (1 - p)."""
         return self.probs * (1.0 - self.probs)

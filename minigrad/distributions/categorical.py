@@ -71,10 +71,12 @@ class Categorical(Distribution):
 
     @property
     def num_classes(self):
+        """K, the number of classes: the length of the last axis of logits."""
         return self.logits.shape[-1]
 
     @property
     def parameters(self):
+        """``{"logits": logits}``: ``Categorical(**d.parameters)`` rebuilds d."""
         return {"logits": self.logits}
 
     def sample(self, sample_shape=()):

@@ -29,8 +29,19 @@ from ..autograd import label, mark_drawn, no_grad
 from ..ops import as_tensor, broadcast_to
 from ..tensor import Tensor, tensor
 
+# the public names, those of the API page; labelled and the check_* helpers serve the subclasses
+__all__ = ["Distribution", "broadcast_all"]
+
 
 class Distribution:
+    """The base class: a family of probability distributions with tensors for parameters.
+
+    A subclass sets ``batch_shape`` and ``event_shape`` in its constructor and writes
+    ``log_prob``, ``mean``, ``variance``, ``entropy`` and ``parameters``, and ``rsample`` where
+    its draws are a differentiable function of parameter-free noise (then ``has_rsample`` is
+    True and ``sample`` comes for free). Shapes: a draw is ``sample_shape + batch_shape +
+    event_shape``, a log-probability ``sample_shape + batch_shape`` (see the module's text).
+    """
     has_rsample = False   # True where rsample() exists: x = g(eps, params), differentiable in params
     support_parameters = ()   # the parameters the support moves with (Uniform's low, high): no score function in them
 
@@ -40,6 +51,12 @@ class Distribution:
 
     # ------------------------------------------------------------ drawing
     def rsample(self, sample_shape=()):
+        """A reparameterized draw of shape ``sample_shape + batch_shape + event_shape``: x = g(eps, params).
+
+        The noise eps does not depend on the parameters, so x is differentiable in them and
+        ``f(x).backward()`` gives the pathwise gradient of E[f(x)]. Raises NotImplementedError
+        for a distribution with no such g (``has_rsample`` False).
+        """
         raise NotImplementedError(
             f"{type(self).__name__} has no rsample(): its draws cannot be written as a differentiable "
             "function of parameter-free noise. Use sample() with the score-function estimator "
@@ -62,21 +79,30 @@ class Distribution:
 
     # ------------------------------------------------------------ scoring and summaries
     def log_prob(self, value):
+        """log p(value), of shape ``sample_shape + batch_shape`` (the event axes summed out).
+
+        Differentiable in the parameters (the score function's ingredient) and, for a continuous
+        distribution, in ``value``.
+        """
         raise NotImplementedError(f"{type(self).__name__}.log_prob is not implemented")
 
     def entropy(self):
+        """The entropy -E[log p(x)], in nats, of shape ``batch_shape``; differentiable in the parameters."""
         raise NotImplementedError(f"{type(self).__name__}.entropy is not implemented")
 
     @property
     def mean(self):
+        """E[x], of shape ``batch_shape + event_shape``."""
         raise NotImplementedError(f"{type(self).__name__}.mean is not implemented")
 
     @property
     def variance(self):
+        """Var[x] = E[(x - mean)^2], elementwise, of shape ``batch_shape + event_shape``."""
         raise NotImplementedError(f"{type(self).__name__}.variance is not implemented")
 
     @property
     def stddev(self):
+        """The standard deviation, sqrt(variance), of shape ``batch_shape + event_shape``."""
         return self.variance.sqrt()
 
     @property
@@ -139,6 +165,7 @@ def check(condition, message):
 
 
 def check_positive(name, x, owner):
+    """Raise ValueError naming ``owner`` and the parameter ``name`` unless every element of x is > 0."""
     if not bool((x.data > 0).all()):   # NaN > 0 is False, so NaN fails too
         raise ValueError(f"{owner}: {name} must be positive (and not NaN), got values with minimum "
                          f"{float(x.data.min())}; pass validate_args=False to skip this check")
@@ -164,5 +191,6 @@ def check_support(owner, value, inside, support):
 
 
 def check_finite(name, x, owner):
+    """Raise ValueError naming ``owner`` and the parameter ``name`` unless every element of x is finite."""
     check(x.xp.isfinite(x.data), f"{owner}: {name} must be finite (no NaN or inf); "
                                  "pass validate_args=False to skip this check")

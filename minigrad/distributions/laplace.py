@@ -23,6 +23,7 @@ class Laplace(Distribution):
 
     @property
     def parameters(self):
+        """``{"loc": loc, "scale": scale}``: ``Laplace(**d.parameters)`` rebuilds d."""
         return {"loc": self.loc, "scale": self.scale}
 
     @labelled("z = loc + scale * eps (rsample)")
@@ -51,8 +52,10 @@ class Laplace(Distribution):
 
     @property
     def mean(self):
+        """E[x] = loc."""
         return self.loc
 
     @property
     def variance(self):
+        """Var[x] = 2 scale^2."""
         return 2.0 * self.scale * self.scale

@@ -32,6 +32,7 @@ class Logistic(Distribution):
 
     @property
     def parameters(self):
+        """``{"loc": loc, "scale": scale}``: ``Logistic(**d.parameters)`` rebuilds d."""
         return {"loc": self.loc, "scale": self.scale}
 
     @labelled("z = loc + scale * eps (rsample)")
@@ -53,8 +54,10 @@ class Logistic(Distribution):
 
     @property
     def mean(self):
+        """E[x] = loc."""
         return self.loc
 
     @property
     def variance(self):
+        """Var[x] = scale^2 pi^2 / 3."""
         return self.scale * self.scale * (math.pi ** 2 / 3.0)

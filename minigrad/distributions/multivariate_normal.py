@@ -46,6 +46,7 @@ class MultivariateNormal(Distribution):
 
     @property
     def parameters(self):
+        """``{"loc": loc, "scale_tril": L}``: ``MultivariateNormal(**d.parameters)`` rebuilds d."""
         return {"loc": self.loc, "scale_tril": self.scale_tril}
 
     @labelled("z = loc + L eps (rsample)")
@@ -79,10 +80,12 @@ class MultivariateNormal(Distribution):
 
     @property
     def mean(self):
+        """E[x] = loc, of shape ``batch_shape + (d,)``."""
         return self.loc
 
     @property
     def covariance_matrix(self):
+        """C = L L^T, of shape ``batch_shape + (d, d)``, from the Cholesky factor L = scale_tril."""
         return matmul(self.scale_tril, swapaxes(self.scale_tril, -1, -2))
 
     @property

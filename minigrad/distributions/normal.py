@@ -25,6 +25,7 @@ class Normal(Distribution):
 
     @property
     def parameters(self):
+        """``{"loc": loc, "scale": scale}``: ``Normal(**d.parameters)`` rebuilds d."""
         return {"loc": self.loc, "scale": self.scale}
 
     @labelled("z = loc + scale * eps (rsample)")
@@ -52,12 +53,15 @@ class Normal(Distribution):
 
     @property
     def mean(self):
+        """E[x] = loc."""
         return self.loc
 
     @property
     def stddev(self):
+        """The standard deviation, scale."""
         return self.scale
 
     @property
     def variance(self):
+        """Var[x] = scale^2."""
         return self.scale * self.scale

@@ -58,13 +58,22 @@ class RelaxedOneHotCategorical(Distribution):
 
     @property
     def probs(self):
+        """The class probabilities softmax(logits), of shape ``batch_shape + (K,)``: the draws approach one-hot
+        vectors with these probabilities as tau -> 0."""
         return self._categorical.probs
 
     @property
     def parameters(self):
+        """``{"temperature": tau, "logits": logits, "hard": hard}``: ``type(d)(**d.parameters)`` rebuilds d."""
         return {"temperature": self.temperature, "logits": self.logits, "hard": self.hard}
 
     def rsample(self, sample_shape=()):
+        """y = softmax((logits + g) / tau), g ~ Gumbel(0, 1): a point of the simplex, of shape
+        ``sample_shape + batch_shape + (K,)``.
+
+        Differentiable in the logits; with ``hard=True`` the value is the one-hot argmax of y and the
+        gradient that of y (straight-through).
+        """
         g = gumbel_noise(self.extended_shape(sample_shape), self.logits.dtype, self.logits.device)
         y = ((self.logits + g) / self.temperature).softmax(-1)
         label(g, "g ~ Gumbel(0, 1)"), label(y, "y = softmax((logits + g) / tau) (rsample)")   # for mg.viz
@@ -108,13 +117,21 @@ class RelaxedBernoulli(Distribution):
 
     @property
     def probs(self):
+        """p = sigmoid(logits), the probability of a 1 that the draws approach as tau -> 0, of shape ``batch_shape``."""
         return self._bernoulli.probs
 
     @property
     def parameters(self):
+        """``{"temperature": tau, "logits": logits, "hard": hard}``: ``type(d)(**d.parameters)`` rebuilds d."""
         return {"temperature": self.temperature, "logits": self.logits, "hard": self.hard}
 
     def rsample(self, sample_shape=()):
+        """y = sigmoid((logits + L) / tau), L ~ Logistic(0, 1): a value in (0, 1), of shape
+        ``sample_shape + batch_shape``.
+
+        Differentiable in the logits; with ``hard=True`` the value is 1 where y > 1/2, else 0, and the
+        gradient that of y (straight-through).
+        """
         noise = logistic_noise(self.extended_shape(sample_shape), self.logits.dtype, self.logits.device)
         y = sigmoid((self.logits + noise) / self.temperature)
         label(noise, "L ~ Logistic(0, 1)"), label(y, "y = sigmoid((logit + L) / tau) (rsample)")   # for mg.viz

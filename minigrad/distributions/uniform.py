@@ -20,6 +20,7 @@ class Uniform(Distribution):
 
     @property
     def parameters(self):
+        """``{"low": low, "high": high}``: ``Uniform(**d.parameters)`` rebuilds d."""
         return {"low": self.low, "high": self.high}
 
     @labelled("z = low + (high - low) * u (rsample)")
@@ -37,13 +38,16 @@ class Uniform(Distribution):
         return where(inside, -(self.high - self.low).log(), float("-inf"))
 
     def entropy(self):
+        """log(high - low), in nats, of shape ``batch_shape``."""
         return (self.high - self.low).log()
 
     @property
     def mean(self):
+        """E[x] = (low + high) / 2."""
         return 0.5 * (self.low + self.high)
 
     @property
     def variance(self):
+        """Var[x] = (high - low)^2 / 12."""
         width = self.high - self.low
         return width * width / 12.0

@@ -47,6 +47,8 @@ class _ConvNd(Module):
 class Conv2d(_ConvNd):
     """out = conv2d(x, weight, bias): in_channels -> out_channels, weight (out, in, kh, kw).
 
+    Input (N, in_channels, H, W), output (N, out_channels, H_out, W_out) with
+    H_out = floor((H + 2 padding - dilation (kh - 1) - 1) / stride) + 1, and W_out alike.
     ``padding`` may also be "valid" or "same" (stride 1). Only ``groups=1`` and
     ``padding_mode="zeros"``. Initialised as in PyTorch (see _ConvNd).
     """
@@ -57,6 +59,7 @@ class Conv2d(_ConvNd):
                     padding_mode, (out_channels, in_channels), dtype, device)
 
     def forward(self, x):
+        """x (N, in_channels, H, W) -> (N, out_channels, H_out, W_out); see ``F.conv2d`` for H_out and W_out."""
         check_input_dtype(self, x, self.weight)
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation)
 
@@ -66,7 +69,9 @@ class ConvTranspose2d(_ConvNd):
 
     The adjoint of a Conv2d(out_channels, in_channels) of the same kernel, stride, padding
     and dilation: it maps that layer's output size back to its input size
-    (``output_padding`` picks among the sizes when the stride leaves several).
+    (``output_padding`` picks among the sizes when the stride leaves several). Input
+    (N, in_channels, H, W), output (N, out_channels, H_out, W_out) with
+    H_out = (H - 1) stride - 2 padding + dilation (kh - 1) + output_padding + 1, and W_out alike.
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
@@ -76,6 +81,7 @@ class ConvTranspose2d(_ConvNd):
                     bias, padding_mode, (in_channels, out_channels), dtype, device)
 
     def forward(self, x):
+        """x (N, in_channels, H, W) -> (N, out_channels, H_out, W_out); see the class for H_out and W_out."""
         check_input_dtype(self, x, self.weight)
         return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding, 1,
                                   self.dilation)
@@ -85,13 +91,19 @@ class ConvTranspose2d(_ConvNd):
 
 
 class MaxPool2d(Module):
-    """The maximum of each kernel_size window of each channel (``F.max_pool2d``); stride defaults to kernel_size."""
+    """The maximum of each kernel_size window of each channel (``F.max_pool2d``); stride defaults to kernel_size.
+
+    Input (N, C, H, W) or (C, H, W), output (N, C, H_out, W_out) or (C, H_out, W_out) with
+    H_out = floor((H + 2 padding - dilation (k - 1) - 1) / stride) + 1, and W_out alike.
+    ``ceil_mode`` and ``return_indices`` (PyTorch's arguments) are refused.
+    """
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
         self.kernel_size, self.stride, self.padding, self.dilation = kernel_size, stride, padding, dilation
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
     def forward(self, x):
+        """x (N, C, H, W) -> the window maxima (N, C, H_out, W_out); see the class for H_out and W_out."""
         return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
                             self.return_indices)
 
@@ -100,7 +112,11 @@ class MaxPool2d(Module):
 
 
 class AvgPool2d(Module):
-    """The mean of each kernel_size window of each channel (``F.avg_pool2d``); stride defaults to kernel_size."""
+    """The mean of each kernel_size window of each channel (``F.avg_pool2d``); stride defaults to kernel_size.
+
+    Input (N, C, H, W) or (C, H, W), output (N, C, H_out, W_out) or (C, H_out, W_out) with
+    H_out = floor((H + 2 padding - k) / stride) + 1, and W_out alike. ``ceil_mode`` is refused.
+    """
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                  divisor_override=None):
@@ -108,6 +124,7 @@ class AvgPool2d(Module):
         self.ceil_mode, self.count_include_pad, self.divisor_override = ceil_mode, count_include_pad, divisor_override
 
     def forward(self, x):
+        """x (N, C, H, W) -> the window means (N, C, H_out, W_out); see the class for H_out and W_out."""
         return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
                             self.divisor_override)
 

@@ -86,10 +86,12 @@ def constant_(tensor, value):
 
 
 def zeros_(tensor):
+    """Fill with 0, in place, outside any graph; returns the tensor."""
     return constant_(tensor, 0.0)
 
 
 def ones_(tensor):
+    """Fill with 1, in place, outside any graph; returns the tensor."""
     return constant_(tensor, 1.0)
 
 

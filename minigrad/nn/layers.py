@@ -17,6 +17,10 @@ from ..ops.shape import reshape
 from . import functional as F
 from .module import Module, Parameter, Sequential
 
+# the public names, those of the API page; check_input_dtype and check_count serve the layers of mg.nn
+__all__ = ["Linear", "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Softplus", "ELU", "GELU", "SiLU", "Identity",
+           "ACTIVATIONS", "MLP", "Flatten", "Dropout", "Embedding"]
+
 
 def check_input_dtype(layer, x, parameter):
     """Refuse an input ``x`` whose dtype is not ``parameter``'s (None: a layer without parameters, no check).
@@ -35,6 +39,9 @@ def check_input_dtype(layer, x, parameter):
 
 class Linear(Module):
     """y = x @ weight.T + bias, with weight of shape (out_features, in_features) as in PyTorch.
+
+    Input of shape (..., in_features), output of shape (..., out_features): the leading axes
+    (a batch) pass through.
 
     Initialisation: every weight and bias is drawn from U(-1/sqrt(in), 1/sqrt(in)), which
     has variance 1/(3 in).  Scaling the variance by 1/fan-in keeps the size of the outputs
@@ -57,6 +64,7 @@ class Linear(Module):
                                                device=device)) if bias else None
 
     def forward(self, x):
+        """x of shape (..., in_features) -> x @ weight.T + bias, of shape (..., out_features)."""
         check_input_dtype(self, x, self.weight)
         return F.linear(x, self.weight, self.bias)
 
@@ -71,52 +79,59 @@ def check_count(n, name, layer, low):
 
 
 # ---------------------------------------------------------------- activations
+# Each applies its function elementwise: the input may have any shape, the output has the same.
 
 class ReLU(Module):
-    """max(x, 0)."""
+    """max(x, 0) elementwise; the output has the input's shape (any shape)."""
     def forward(self, x): return F.relu(x)
 
 
 class LeakyReLU(Module):
-    """x for x > 0, else negative_slope * x."""
+    """x for x > 0, else negative_slope * x, elementwise; the output has the input's shape."""
     def __init__(self, negative_slope=0.01): self.negative_slope = negative_slope
     def forward(self, x): return F.leaky_relu(x, self.negative_slope)
     def extra_repr(self): return f"negative_slope={self.negative_slope}"
 
 
 class Tanh(Module):
+    """tanh(x) elementwise, in (-1, 1); the output has the input's shape."""
     def forward(self, x): return F.tanh(x)
 
 
 class Sigmoid(Module):
+    """1 / (1 + e^-x) elementwise, in (0, 1); the output has the input's shape."""
     def forward(self, x): return F.sigmoid(x)
 
 
 class Softplus(Module):
-    """log(1 + e^x), a smooth ReLU."""
+    """log(1 + e^x) elementwise, a smooth ReLU; the output has the input's shape."""
     def forward(self, x): return F.softplus(x)
 
 
 class ELU(Module):
-    """x for x > 0, else alpha (e^x - 1)."""
+    """x for x > 0, else alpha (e^x - 1), elementwise; the output has the input's shape."""
     def __init__(self, alpha=1.0): self.alpha = alpha
     def forward(self, x): return F.elu(x, self.alpha)
     def extra_repr(self): return f"alpha={self.alpha}"
 
 
 class GELU(Module):
-    """x Phi(x), Phi the standard normal CDF (approximate="tanh": the tanh approximation)."""
+    """x Phi(x) elementwise, Phi the standard normal CDF (approximate="tanh": the tanh approximation).
+
+    The output has the input's shape.
+    """
     def __init__(self, approximate="none"): self.approximate = approximate
     def forward(self, x): return F.gelu(x, self.approximate)
     def extra_repr(self): return f"approximate={self.approximate!r}"
 
 
 class SiLU(Module):
-    """x sigmoid(x) (swish)."""
+    """x sigmoid(x) elementwise (swish); the output has the input's shape."""
     def forward(self, x): return F.silu(x)
 
 
 class Identity(Module):
+    """The input itself, unchanged (a placeholder where a layer is optional)."""
     def forward(self, x): return x
 
 
@@ -163,6 +178,7 @@ class Flatten(Module):
         self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, x):
+        """x with axes start_dim to end_dim merged into one axis of their product's length."""
         start, end = self.start_dim % x.ndim, self.end_dim % x.ndim
         if start > end:
             raise ValueError(f"Flatten: start_dim {self.start_dim} comes after end_dim {self.end_dim} for a tensor "
@@ -176,7 +192,8 @@ class Flatten(Module):
 class Dropout(Module):
     """Zero each element with probability p in training, scaling the rest by 1/(1 - p); the identity in eval().
 
-    See ``F.dropout``. Call ``model.eval()`` before evaluating and ``model.train()`` after.
+    Input of any shape, output of the same. See ``F.dropout``. Call ``model.eval()`` before
+    evaluating and ``model.train()`` after.
     """
 
     def __init__(self, p=0.5):
@@ -185,6 +202,7 @@ class Dropout(Module):
         self.p = p
 
     def forward(self, x):
+        """x with elements zeroed (training) or x itself (eval); the output has x's shape."""
         return F.dropout(x, self.p, self.training)
 
     def extra_repr(self):
@@ -205,6 +223,7 @@ class Embedding(Module):
         self.weight = Parameter(mgrandom.normal(size=(num_embeddings, embedding_dim), dtype=dtype, device=device))
 
     def forward(self, indices):
+        """Integer ``indices`` of any shape S -> the rows ``weight[indices]``, of shape S + (embedding_dim,)."""
         return F.embedding(indices, self.weight)
 
     def extra_repr(self):

@@ -47,6 +47,11 @@ class Module:
     training = True   # train() / eval() set it on every module below; Dropout and BatchNorm read it
 
     def forward(self, *args, **kwargs):
+        """The module's computation: the output of ``module(*args)``; each layer states its shapes.
+
+        Every subclass overrides it; calling the module (``layer(x)``, not ``layer.forward(x)``)
+        runs it, as in PyTorch.
+        """
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args, **kwargs):
@@ -75,6 +80,7 @@ class Module:
                         yield f"{name}.{i}", item
 
     def children(self):
+        """The direct sub-modules, a list, in the order of :meth:`named_children`."""
         return [module for _, module in self.named_children()]
 
     def named_modules(self, prefix=""):
@@ -148,6 +154,7 @@ class Module:
         yield from _first_names(self._all_named_tensors(prefix, parameters=False))
 
     def buffers(self):
+        """Every buffer once (see :meth:`named_buffers`): the tensors a module keeps but does not train."""
         return [b for _, b in self.named_buffers()]
 
     def _own_buffers(self, persistent_only=False):
@@ -272,6 +279,7 @@ class Module:
         return f"{type(self).__name__}({inside}\n" + "\n".join(lines) + "\n)"
 
     def extra_repr(self):
+        """The settings printed inside the module's repr, as ``Linear(in_features=3, ...)``; "" unless overridden."""
         return ""
 
 
@@ -314,6 +322,7 @@ class Sequential(Module):
         yield from self._modules.items()
 
     def forward(self, x):
+        """Each layer applied in turn to the output of the one before; the shapes are the layers'."""
         for layer in self._modules.values():
             x = layer(x)
         return x
@@ -356,15 +365,18 @@ class ModuleList(Module):
             yield str(i), module
 
     def append(self, module):
+        """Add ``module`` at the end, named by its position; returns the list."""
         self._list.append(_checked(module, "ModuleList"))
         return self
 
     def extend(self, modules):
+        """Append each module of the iterable ``modules`` in turn; returns the list."""
         for module in modules:
             self.append(module)
         return self
 
     def insert(self, index, module):
+        """Put ``module`` before position ``index``; the modules after it are renamed by their new positions."""
         self._list.insert(index, _checked(module, "ModuleList"))
 
     def __getitem__(self, i):
@@ -416,15 +428,19 @@ class ModuleDict(Module):
         return iter(self._dict)
 
     def keys(self):
+        """The names, in insertion order."""
         return self._dict.keys()
 
     def values(self):
+        """The modules, in insertion order."""
         return self._dict.values()
 
     def items(self):
+        """(name, module) pairs, in insertion order."""
         return self._dict.items()
 
     def update(self, modules):
+        """Add or replace modules from a mapping or an iterable of (name, module) pairs."""
         items = modules.items() if hasattr(modules, "items") else modules
         for key, module in items:
             self[key] = module

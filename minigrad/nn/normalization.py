@@ -96,6 +96,7 @@ class LayerNorm(Module):
 
     weight (ones) and bias (zeros) have ``normalized_shape`` (``elementwise_affine=False``:
     none; ``bias=False``: no bias). The same in training and evaluation (``F.layer_norm``).
+    Input (..., *normalized_shape), output of the same shape.
     """
 
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, dtype=None, device=None):
@@ -107,6 +108,7 @@ class LayerNorm(Module):
         self.bias = Parameter(zeros(shape, dtype, device)) if elementwise_affine and bias else None
 
     def forward(self, x):
+        """x (..., *normalized_shape) -> (x - mean) / sqrt(var + eps) * weight + bias, of x's shape."""
         check_input_dtype(self, x, self.weight)
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 

@@ -87,20 +87,28 @@ def ones(*shape, dtype=None, device=None, requires_grad=False):
 
 
 def full(shape, fill_value, dtype=None, device=None, requires_grad=False):
+    """A tensor of ``shape`` (an int or a tuple) with every value ``fill_value``, as ``numpy.full``.
+
+    The dtype follows the value where none is given: bool for True/False, int64 for an int, the
+    default floating dtype for a float.
+    """
     if dtype is None and isinstance(fill_value, (bool, int)):
         dtype = numpy.bool_ if isinstance(fill_value, bool) else numpy.int64
     return _new(lambda xp, dt: xp.full(_shape(shape), fill_value, dt), dtype, device, requires_grad, "full")
 
 
 def zeros_like(x, dtype=None, device=None, requires_grad=False):
+    """Zeros of x's shape, with x's dtype and device unless given (a new leaf: no graph to x)."""
     return zeros(x.shape, dtype=dtype or x.dtype, device=device or x.device, requires_grad=requires_grad)
 
 
 def ones_like(x, dtype=None, device=None, requires_grad=False):
+    """Ones of x's shape, with x's dtype and device unless given (a new leaf: no graph to x)."""
     return ones(x.shape, dtype=dtype or x.dtype, device=device or x.device, requires_grad=requires_grad)
 
 
 def full_like(x, fill_value, dtype=None, device=None, requires_grad=False):
+    """``fill_value`` in x's shape, with x's dtype and device unless given (a new leaf: no graph to x)."""
     return full(x.shape, fill_value, dtype or x.dtype, device or x.device, requires_grad)
 
 

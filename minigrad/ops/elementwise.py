@@ -377,11 +377,13 @@ def round(x, decimals=0):
 # ---------------------------------------------------------------- tests and comparisons (boolean, no gradient)
 
 def isnan(x):
+    """True where x is NaN: a boolean tensor of x's shape, with no gradient."""
     x = as_tensor(x)
     return Tensor(x.xp.isnan(x.data))
 
 
 def isinf(x):
+    """True where x is +inf or -inf: a boolean tensor of x's shape, with no gradient."""
     x = as_tensor(x)
     return Tensor(x.xp.isinf(x.data))
 
@@ -393,30 +395,36 @@ def isfinite(x):
 
 
 def less(a, b):
+    """a < b elementwise, broadcast: a boolean tensor, with no gradient (a step has derivative 0)."""
     a, b = operands(a, b, "less")
     return apply("less", a.data < b.data, (a, None), (b, None))
 
 
 def less_equal(a, b):
+    """a <= b elementwise, broadcast: a boolean tensor, with no gradient (a step has derivative 0)."""
     a, b = operands(a, b, "less_equal")
     return apply("less_equal", a.data <= b.data, (a, None), (b, None))
 
 
 def greater(a, b):
+    """a > b elementwise, broadcast: a boolean tensor, with no gradient (a step has derivative 0)."""
     a, b = operands(a, b, "greater")
     return apply("greater", a.data > b.data, (a, None), (b, None))
 
 
 def greater_equal(a, b):
+    """a >= b elementwise, broadcast: a boolean tensor, with no gradient (a step has derivative 0)."""
     a, b = operands(a, b, "greater_equal")
     return apply("greater_equal", a.data >= b.data, (a, None), (b, None))
 
 
 def equal(a, b):
+    """a == b elementwise, broadcast: a boolean tensor, with no gradient (a step has derivative 0)."""
     a, b = operands(a, b, "equal")
     return apply("equal", a.data == b.data, (a, None), (b, None))
 
 
 def not_equal(a, b):
+    """a != b elementwise, broadcast: a boolean tensor, with no gradient (a step has derivative 0)."""
     a, b = operands(a, b, "not_equal")
     return apply("not_equal", a.data != b.data, (a, None), (b, None))

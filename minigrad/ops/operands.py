@@ -77,6 +77,7 @@ def _broadcastable(shape_a, shape_b):
 
 
 def check_same_device(tensors, op):
+    """Raise ValueError naming ``op`` and the devices unless every tensor is on one device."""
     names = [t.device for t in tensors]
     if len(set(names)) > 1:
         raise ValueError(f"{op}: the operands are on different devices ({', '.join(names)}); "

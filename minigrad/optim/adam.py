@@ -71,6 +71,7 @@ class Adam(Optimizer):
 
     @no_grad()
     def step(self):
+        """One Adam update of every parameter with a gradient: m, v, their bias corrections, then p (in place)."""
         for group in self.param_groups:
             lr, (beta1, beta2), eps, amsgrad = group["lr"], group["betas"], group["eps"], group["amsgrad"]
             for p in group["params"]:

@@ -89,6 +89,7 @@ class Optimizer:
                 p.grad = Tensor(p.grad.xp.zeros_like(p.grad.data))
 
     def step(self):
+        """One update of every parameter that has a ``.grad``, by the optimizer's rule; subclasses write it."""
         raise NotImplementedError
 
     def _scratch(self, p):

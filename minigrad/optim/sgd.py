@@ -46,6 +46,7 @@ class SGD(Optimizer):
 
     @no_grad()
     def step(self):
+        """One update of every parameter with a gradient, by the rule above (under no_grad, in place)."""
         for group in self.param_groups:
             lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
             weight_decay, nesterov = group["weight_decay"], group["nesterov"]
