@@ -297,9 +297,12 @@ class Baseline:
     scale = 1.0
 
     def read(self, w, context=None):
+        """b for this batch, of w's shape (or one that broadcasts to it), from what came before it
+        (and, for leave-one-out baselines, the other draws): never from the draw it is paired with."""
         raise NotImplementedError(f"{type(self).__name__}.read: a baseline says what b it gives")
 
     def update(self, w, context=None):
+        """Fold this batch's signal in, after ``read``; return a loss to minimise (on the tape) or None."""
         return None
 
     def __call__(self, w, context=None):
