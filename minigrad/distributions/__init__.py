@@ -13,7 +13,7 @@ the closed-form KL divergences in kl.py.
 """
 from .bernoulli import Bernoulli
 from .categorical import Categorical
-from .distribution import Distribution
+from .distribution import Distribution, LocationScale
 from .kl import kl_divergence
 from .laplace import Laplace
 from .logistic import Logistic
@@ -22,6 +22,6 @@ from .normal import Normal
 from .relaxed import RelaxedBernoulli, RelaxedOneHotCategorical, straight_through
 from .uniform import Uniform
 
-__all__ = ["Bernoulli", "Categorical", "Distribution", "kl_divergence", "Laplace", "Logistic",
+__all__ = ["Bernoulli", "Categorical", "Distribution", "LocationScale", "kl_divergence", "Laplace", "Logistic",
            "MultivariateNormal", "Normal", "RelaxedBernoulli", "RelaxedOneHotCategorical", "straight_through",
            "Uniform"]

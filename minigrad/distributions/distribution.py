@@ -30,7 +30,7 @@ from ..ops import as_tensor, broadcast_to
 from ..tensor import Tensor, tensor
 
 # the public names, those of the API page; labelled and the check_* helpers serve the subclasses
-__all__ = ["Distribution", "broadcast_all"]
+__all__ = ["Distribution", "LocationScale", "broadcast_all"]
 
 
 class Distribution:
@@ -194,3 +194,31 @@ def check_finite(name, x, owner):
     """Raise ValueError naming ``owner`` and the parameter ``name`` unless every element of x is finite."""
     check(x.xp.isfinite(x.data), f"{owner}: {name} must be finite (no NaN or inf); "
                                  "pass validate_args=False to skip this check")
+
+
+class LocationScale(Distribution):
+    """A location-scale family: x = loc + scale * eps, eps from one fixed standard distribution.
+
+    Normal, Laplace and Logistic are such families. What they share is written here: the two
+    parameters, broadcast to the batch shape (finite loc, positive scale), and the mean loc. A
+    subclass draws its own eps in ``rsample`` and gives its density; since x is loc plus scale
+    times a draw that does not depend on them, every such family is reparameterizable.
+    """
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=True):
+        self.loc, self.scale = broadcast_all(loc, scale)
+        if validate_args:
+            check_finite("loc", self.loc, type(self).__name__)
+            check_positive("scale", self.scale, type(self).__name__)
+        super().__init__(batch_shape=self.loc.shape)
+
+    @property
+    def parameters(self):
+        """``{"loc": loc, "scale": scale}``: ``type(d)(**d.parameters)`` rebuilds d."""
+        return {"loc": self.loc, "scale": self.scale}
+
+    @property
+    def mean(self):
+        """E[x] = loc."""
+        return self.loc

@@ -7,24 +7,11 @@ from .. import random
 from ..autograd import label
 from ..ops import as_tensor
 from ..tensor import Tensor
-from .distribution import Distribution, broadcast_all, check_finite, check_positive, labelled
+from .distribution import LocationScale, labelled
 
 
-class Laplace(Distribution):
+class Laplace(LocationScale):
     """p(x) = exp(-|x - loc| / scale) / (2 scale), elementwise."""
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=True):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        if validate_args:
-            check_finite("loc", self.loc, "Laplace")
-            check_positive("scale", self.scale, "Laplace")
-        super().__init__(batch_shape=self.loc.shape)
-
-    @property
-    def parameters(self):
-        """``{"loc": loc, "scale": scale}``: ``Laplace(**d.parameters)`` rebuilds d."""
-        return {"loc": self.loc, "scale": self.scale}
 
     @labelled("z = loc + scale * eps (rsample)")
     def rsample(self, sample_shape=()):
@@ -49,11 +36,6 @@ class Laplace(Distribution):
     def entropy(self):
         """H = 1 + log(2 scale)."""
         return self.scale.log() + (1.0 + math.log(2.0))
-
-    @property
-    def mean(self):
-        """E[x] = loc."""
-        return self.loc
 
     @property
     def variance(self):

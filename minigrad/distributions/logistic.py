@@ -6,7 +6,7 @@ import numpy
 from .. import random
 from ..autograd import label
 from ..ops import as_tensor, softplus
-from .distribution import Distribution, broadcast_all, check_finite, check_positive, labelled
+from .distribution import LocationScale, labelled
 
 
 def logistic_noise(shape, dtype, device):
@@ -19,21 +19,8 @@ def logistic_noise(shape, dtype, device):
     return u.log() - (-u).log1p()
 
 
-class Logistic(Distribution):
+class Logistic(LocationScale):
     """p(x) = sigmoid(z) (1 - sigmoid(z)) / scale with z = (x - loc) / scale; CDF sigmoid(z)."""
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=True):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        if validate_args:
-            check_finite("loc", self.loc, "Logistic")
-            check_positive("scale", self.scale, "Logistic")
-        super().__init__(batch_shape=self.loc.shape)
-
-    @property
-    def parameters(self):
-        """``{"loc": loc, "scale": scale}``: ``Logistic(**d.parameters)`` rebuilds d."""
-        return {"loc": self.loc, "scale": self.scale}
 
     @labelled("z = loc + scale * eps (rsample)")
     def rsample(self, sample_shape=()):
@@ -51,11 +38,6 @@ class Logistic(Distribution):
     def entropy(self):
         """H = log scale + 2."""
         return self.scale.log() + 2.0
-
-    @property
-    def mean(self):
-        """E[x] = loc."""
-        return self.loc
 
     @property
     def variance(self):

@@ -4,29 +4,16 @@ import math
 from .. import random
 from ..autograd import label
 from ..ops import as_tensor
-from .distribution import Distribution, broadcast_all, check_finite, check_positive, labelled
+from .distribution import LocationScale, labelled
 
 LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
 
-class Normal(Distribution):
+class Normal(LocationScale):
     """Independent Gaussians N(loc, scale^2); batch_shape is the broadcast shape of loc and scale.
 
     density  p(x) = exp(-(x - loc)^2 / (2 scale^2)) / (scale sqrt(2 pi))
     """
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=True):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        if validate_args:
-            check_finite("loc", self.loc, "Normal")
-            check_positive("scale", self.scale, "Normal")
-        super().__init__(batch_shape=self.loc.shape)
-
-    @property
-    def parameters(self):
-        """``{"loc": loc, "scale": scale}``: ``Normal(**d.parameters)`` rebuilds d."""
-        return {"loc": self.loc, "scale": self.scale}
 
     @labelled("z = loc + scale * eps (rsample)")
     def rsample(self, sample_shape=()):
@@ -50,11 +37,6 @@ class Normal(Distribution):
     def entropy(self):
         """H = 1/2 + log sqrt(2 pi) + log scale = 1/2 log(2 pi e scale^2)."""
         return self.scale.log() + (0.5 + LOG_SQRT_2PI)
-
-    @property
-    def mean(self):
-        """E[x] = loc."""
-        return self.loc
 
     @property
     def stddev(self):
