@@ -11,6 +11,8 @@ finite differences stay quick):
 - all have the derivatives of finite differences, first and second (mg.gradcheck,
   mg.gradgradcheck; max_pool2d away from ties, where it has a kink).
 """
+import unittest.mock
+
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings
@@ -365,6 +367,34 @@ def test_max_pool2d_gives_pytorchs_values_and_gradients_with_ties_and_minus_infi
     expected.backward(torch.from_numpy(g))
     np.testing.assert_array_equal(out.numpy(), expected.detach().numpy())
     np.testing.assert_allclose(t.grad.numpy(), reference.grad.numpy(), rtol=1e-12, atol=1e-12)   # sums' order
+
+
+@settings(max_examples=20)
+@given(kernel=st.tuples(st.integers(1, 3), st.integers(1, 3)), extra=st.tuples(st.integers(0, 2), st.integers(0, 2)),
+       padding=st.booleans(), data=st.data())
+def test_max_pool2d_writing_disjoint_windows_agrees_with_adding(device, kernel, extra, padding, data):
+    # windows side by side (stride = kernel): the vjp writes g at each winner instead of adding it. The same
+    # first and second derivatives as the adding path, with ties and NaN, and rows/columns left over
+    from minigrad.ops import convolution
+    padding = tuple(k // 2 for k in kernel) if padding else (0, 0)
+    size = tuple(2 * k + e for k, e in zip(kernel, extra))
+    x = data.draw(arrays((2, 3) + size, st.sampled_from([-1.0, 0.0, 1.0, np.nan])))
+    g = np.random.default_rng(1).standard_normal((2, 3) + tuple(
+        output_length(m, k, k, p, 1) for m, k, p in zip(size, kernel, padding)))
+    h = np.random.default_rng(2).standard_normal(x.shape)
+
+    def derivatives():   # the gradient for g, and the gradient of <gradient, h> with respect to g (second order)
+        t, gt = tensor(x, device, requires_grad=True), tensor(g, device, requires_grad=True)
+        (gx,) = mg.autograd.grad(F.max_pool2d(t, kernel, None, padding), t, gt, create_graph=True)
+        (ggt,) = mg.autograd.grad((gx * tensor(h, device)).sum(), gt)
+        return gx.numpy(), ggt.numpy()
+
+    written = derivatives()
+    adding = convolution._max_unpool2d
+    with unittest.mock.patch.object(convolution, "_max_unpool2d", lambda *args: adding(*args[:6], disjoint=False)):
+        added = derivatives()
+    np.testing.assert_array_equal(written[0], added[0])
+    np.testing.assert_array_equal(written[1], added[1])
 
 
 def test_max_pool2d_is_a_primitive_that_only_looks_at_strided_views(device):

@@ -160,9 +160,13 @@ def _backpropagate(roots, root_grads, retain_graph, create_graph, wanted=()):
             receive(root, g)
         while waiting:
             t = heapq.heappop(waiting)[1]
-            _check_saved(t)
+            recorded = t._recorded_at
+            if t._edges is _RELEASED or t._changed_at > recorded:
+                _check_saved(t)                              # raises: freed, or the output changed in place
             g = grads[id(t)] if id(t) in keep else grads.pop(id(t))
             for x, vjp in t._edges:                          # the chain rule: dL/dx += vjp(dL/dt)
+                if x._changed_at > recorded:                 # an input changed in place since it was saved
+                    _check_saved(t)
                 if x._requires_grad:
                     gx = vjp(g, t)
                     if gx._data.shape != x._data.shape or gx._data.dtype != x._data.dtype or check_anomalies:

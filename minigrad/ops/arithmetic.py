@@ -16,7 +16,7 @@ from .shape import reshape, sum_to, swapaxes, transpose
 def add(a, b):
     """a + b.   d/da = 1, d/db = 1."""
     a, b = operands(a, b, "add")
-    return apply("add", a.data + b.data,
+    return apply("add", a._data + b._data,
                  (a, lambda g, out: sum_to(g, a.shape)),
                  (b, lambda g, out: sum_to(g, b.shape)))
 
@@ -24,7 +24,7 @@ def add(a, b):
 def sub(a, b):
     """a - b.   d/da = 1, d/db = -1."""
     a, b = operands(a, b, "sub")
-    return apply("sub", a.data - b.data,
+    return apply("sub", a._data - b._data,
                  (a, lambda g, out: sum_to(g, a.shape)),
                  (b, lambda g, out: sum_to(-g, b.shape)))
 
@@ -32,7 +32,7 @@ def sub(a, b):
 def mul(a, b):
     """a * b.   d/da = b, d/db = a."""
     a, b = operands(a, b, "mul")
-    return apply("mul", a.data * b.data,
+    return apply("mul", a._data * b._data,
                  (a, lambda g, out: sum_to(g * b, a.shape)),
                  (b, lambda g, out: sum_to(g * a, b.shape)))
 
@@ -41,7 +41,7 @@ def div(a, b):
     """a / b (true division: integers give the default float).   d/da = 1/b, d/db = -a/b^2 = -out/b."""
     a, b = operands(a, b, "div")
     a, b = as_float(a), as_float(b)   # NumPy would give float64 for int / int; PyTorch gives the default float
-    return apply("div", a.data / b.data,
+    return apply("div", a._data / b._data,
                  (a, lambda g, out: sum_to(g / b, a.shape)),
                  (b, lambda g, out: sum_to(-g * out / b, b.shape)))
 
@@ -49,7 +49,7 @@ def div(a, b):
 def neg(x):
     """-x.   d/dx = -1."""
     x = as_tensor(x)
-    return apply("neg", -x.data, (x, lambda g, out: -g))
+    return apply("neg", -x._data, (x, lambda g, out: -g))
 
 
 def pow(a, b):

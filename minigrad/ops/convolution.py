@@ -300,33 +300,44 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
         real[top:top + h, left:left + w] = True
 
     def winners():   # per tap, the windows it wins: the first pixel of x equal to the maximum (or NaN)
-        found, wins = xp.zeros(best.shape, dtype=bool), []
+        nan = bool(xp.isnan(best).any())   # a window without NaN has a maximum without NaN: skip the test
+        free, wins = xp.ones(best.shape, dtype=bool), []   # the windows no earlier tap has won
         for tap in taps:
-            values = padded[tap]
-            first = (values == best) | xp.isnan(values)
+            first = padded[tap] == best
+            if nan:
+                first |= xp.isnan(padded[tap])
             if real is not None:
                 first &= real[tap[2:]]
-            first &= ~found
-            found |= first
+            first &= free
+            free ^= first   # (first lies inside free: the exclusive or takes it out)
             wins.append(first)
         return wins
 
-    return apply("max_pool2d", best, (x, lambda g, out: _max_unpool2d(g, winners(), taps, padded, top, left)))
+    disjoint = all(s >= d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation))   # no pixel in two windows
+    return apply("max_pool2d", best,
+                 (x, lambda g, out: _max_unpool2d(g, winners(), taps, padded, top, left, disjoint)))
 
 
-def _max_unpool2d(g, winners, taps, padded, top, left):
+def _max_unpool2d(g, winners, taps, padded, top, left, disjoint=False):
     """g (N, C, OH, OW) added at the winner of each window of the ``padded`` images: max_pool2d's vjp.
 
     ``taps`` are the index tuples of the taps' strided views of the padded images, and
     ``winners`` a boolean mask of the windows each tap wins. The views overlap where
     windows do, so their contributions add up; what lands on the padding is dropped.
-    Linear in g; its vjp reads back each window's winner:
+    Where no pixel lies in two windows (``disjoint``: the stride at least the dilated
+    kernel, as in the usual pool with stride = kernel), no two taps' views share a pixel
+    either, so each tap's part is written into its view rather than added (half the array
+    passes; the same values). Linear in g; its vjp reads back each window's winner:
 
         vjp: h -> sum over taps of where(wins, h_padded[tap], 0)
     """
-    data = g.xp.zeros_like(padded, dtype=g.dtype)   # (in padded's memory layout, as x's gradient will be used)
+    xp = g.xp
+    data = xp.zeros_like(padded, dtype=g.dtype)   # (in padded's memory layout, as x's gradient will be used)
     for tap, wins in zip(taps, winners):
-        data[tap] += g.data * wins
+        if disjoint:
+            xp.multiply(g.data, wins, out=data[tap])
+        else:
+            data[tap] += g.data * wins
     data = data[:, :, top:data.shape[2] - top, left:data.shape[3] - left]
 
     def vjp(hh, out):

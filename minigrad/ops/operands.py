@@ -21,12 +21,12 @@ def as_tensor(value, like=None):
     if like is None:
         return tensor(value)
     if isinstance(value, (bool, int, float)):
-        dtype = like.dtype
+        dtype = like._data.dtype
         if isinstance(value, float) and dtype.kind in "biu":
             dtype = backend.get_default_dtype()
         elif isinstance(value, int) and not isinstance(value, bool) and dtype.kind == "b":
             dtype = numpy.dtype(numpy.int64)
-        return Tensor(like.xp.asarray(value, dtype=dtype))
+        return Tensor(backend.device_of(like._data).xp.asarray(value, dtype=dtype))
     if isinstance(value, (list, tuple)):
         return tensor(value, device=like.device)
     return tensor(value)   # an array: it stays on its own device, and operands() checks
