@@ -42,3 +42,22 @@ def data_under_legends(fig):
                 if any(box.contains(x, y) for x, y in points):
                     covered.append((legend.get_title().get_text() or "legend", ax.get_title(), artist.get_label()))
     return covered
+
+
+def check_pictures(folder, saved_figures, pictures):
+    """Each picture was written, says what was run (a title), labels both axes of every plot, and keeps its
+    legends off the data."""
+    for name in pictures:
+        assert (folder / name).stat().st_size > 0, name
+        fig = saved_figures[name]
+        assert fig._suptitle is not None or any(ax.get_title() for ax in fig.axes), name   # says what was run
+        for ax in fig.axes:
+            if ax.axison:                       # image strips (bnn's ood_inputs.png) have no axes
+                assert labelled(ax, "x") and labelled(ax, "y"), (name, ax.get_title())
+        assert data_under_legends(fig) == [], name
+
+
+def labelled(ax, which):
+    """The axes, or one that shares this axis with it (and so carries the label), names the axis."""
+    shared = ax.get_shared_x_axes() if which == "x" else ax.get_shared_y_axes()
+    return any((a.get_xlabel() if which == "x" else a.get_ylabel()) for a in shared.get_siblings(ax))

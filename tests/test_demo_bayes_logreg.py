@@ -11,7 +11,6 @@ The independent answers, all in float64 NumPy (and SciPy for the slow test):
 """
 import json
 import math
-import os
 import types
 
 import numpy
@@ -61,10 +60,6 @@ def test_the_demo_fits_the_400_training_cases_of_mg_data(demo, tmp_path):
     x, y, _, _ = mg.data.load_breast_cancer()[:4]
     assert metrics["config"]["train_size"] == 400
     assert metrics["laplace"]["elbo"] == model_of(x, y).elbo(*model_of(x, y).laplace()[:2])
-
-
-def test_default_output_folder_is_demo_out_bayes_logreg(demo):
-    assert os.path.normpath(demo.parse_args([]).out) == os.path.join("demo_out", "bayes_logreg")
 
 
 def test_tiny_run_end_to_end_writes_metrics_and_readable_pictures(demo, tmp_path, saved_figures, capsys):

@@ -1,11 +1,11 @@
-"""demos/bnn.py and demos/bnn_regression.py: Bayes by Backprop with three gradient estimators.
+"""demos/bnn.py: Bayes by Backprop with three gradient estimators on the digits.
 
 What is checked, in the bodies below (the layer itself, mg.nn.BayesianLinear, is tested in
-tests/test_nn_bayesian.py: its moments, correlations, unbiasedness, gradients and KL):
+tests/test_nn_bayesian.py: its moments, correlations, unbiasedness, gradients and KL; the
+regression demo in tests/test_demo_bnn_regression.py):
 
-- both demos run end to end with tiny settings, write their metrics, tables and pictures, and the
+- the demo runs end to end with tiny settings, writes its metrics, tables and pictures, and the
   pictures label their axes, say what was run, and keep their legends off the data;
-- the regression's Bayesian band is wider beyond the data than on it;
 - the rotation of part 4 turns counterclockwise, as numpy.rot90 does;
 - (slow) on a minibatch the local trick and Flipout have a lower gradient variance than plain
   reparameterization, and the plain one shrinks less than 1 / batch size.
@@ -22,7 +22,7 @@ import minigrad as mg
 pytest.importorskip("matplotlib")
 pytest.importorskip("tqdm")
 
-from demo_helpers import data_under_legends, load_demo  # noqa: E402  (after the skips: it needs matplotlib)
+from demo_helpers import check_pictures, load_demo  # noqa: E402  (after the skips: it needs matplotlib)
 
 TINY = ["--train-size", "300", "--test-size", "100", "--hidden", "16", "--epochs", "1", "--variance-repeats", "4",
         "--variance-batch-sizes", "10", "30", "--samples", "3", "--rotation-digits", "20", "--no-progress"]
@@ -54,34 +54,6 @@ def test_tiny_run_writes_metrics_and_readable_pictures(tmp_path, saved_figures, 
         assert lines[1].startswith("|---|") and len(lines) > 3 and all(line.count("|") == lines[0].count("|")
                                                                           for line in lines), name
     check_pictures(tmp_path, saved_figures, bnn.PICTURES)
-
-
-def test_regression_runs_and_its_band_is_wider_beyond_the_data(tmp_path, saved_figures):
-    regression = load_demo("bnn_regression")
-    numbers = regression.main(["--out", str(tmp_path), "--points", "40", "--hidden", "16", "--steps", "150",
-                               "--samples", "50", "--no-progress"])
-    assert set(numbers["regions"]) == {"data", "gap", "beyond"}
-    regions = numbers["regions"]
-    assert regions["beyond"]["mean_epistemic_std"] > regions["data"]["mean_epistemic_std"], regions
-    assert (tmp_path / "regression.md").read_text().count("\n") == 5      # header, rule, three regions
-    check_pictures(tmp_path, saved_figures, ["regression.png"])
-
-
-def check_pictures(folder, saved_figures, pictures):
-    for name in pictures:
-        assert (folder / name).stat().st_size > 0, name
-        fig = saved_figures[name]
-        assert fig._suptitle is not None or any(ax.get_title() for ax in fig.axes), name   # says what was run
-        for ax in fig.axes:
-            if ax.axison:                       # the image strips of ood_inputs.png have no axes
-                assert labelled(ax, "x") and labelled(ax, "y"), (name, ax.get_title())
-        assert data_under_legends(fig) == [], name
-
-
-def labelled(ax, which):
-    """The axes, or one that shares this axis with it (and so carries the label), names the axis."""
-    shared = ax.get_shared_x_axes() if which == "x" else ax.get_shared_y_axes()
-    return any((a.get_xlabel() if which == "x" else a.get_ylabel()) for a in shared.get_siblings(ax))
 
 
 def test_rotation_by_quarter_turns_is_numpy_rot90(bnn):

@@ -1,6 +1,9 @@
-"""demos/common.py: the scaffolding every demo shares."""
+"""demos/common.py: the scaffolding every demo shares; and the convention it sets, that every demo writes to
+demo_out/<demo name> unless told otherwise."""
+import argparse
 import io
 import os
+import re
 import subprocess
 import sys
 
@@ -10,6 +13,7 @@ import pytest
 from demo_helpers import DEMOS, load_demo
 
 common = load_demo("common")
+ROOT = os.path.join(DEMOS, "..")
 
 
 def test_importing_it_gives_blas_one_thread_unless_the_user_chose():
@@ -87,3 +91,41 @@ def test_the_mnist_options_cut_the_digits():
     assert (len(data.train_images), len(data.train_labels), len(data.test_images), len(data.test_labels)) == \
         (30, 30, 7, 7)
     assert "embedded" in common.data_note(args)
+
+
+# ---------------------------------------------------------------- the output folder: demo_out/<demo name>
+
+DEMOS_WITH_OUT = ("vae", "vae_pitfalls", "estimators", "monte_carlo", "vae_estimators", "second_order",
+                  "gaussian_identities", "discrete_vae", "bayes_logreg", "bnn", "bnn_regression", "ssvae")
+
+
+@pytest.mark.parametrize("name", DEMOS_WITH_OUT)
+def test_every_demo_writes_to_demo_out_by_default(name, monkeypatch):
+    """One convention: a demo's default --out is demo_out/<demo name>, a folder git ignores."""
+    class Parsed(Exception):
+        pass
+    parse_args = argparse.ArgumentParser.parse_args
+
+    def stop_after_parsing(parser, args=None, namespace=None):
+        raise Parsed(parse_args(parser, args, namespace))
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", stop_after_parsing)
+    with pytest.raises(Parsed) as parsed:
+        load_demo(name).main([])
+    assert os.path.normpath(parsed.value.args[0].out) == os.path.join("demo_out", name)
+
+
+def test_the_texts_use_the_demo_out_convention():
+    """README, docs and demo docstrings never send output anywhere but demo_out/, which .gitignore lists."""
+    with open(os.path.join(ROOT, ".gitignore")) as file:
+        assert "demo_out/" in file.read().split()
+    texts = [os.path.join(ROOT, "README.md")] + [os.path.join(ROOT, "docs", f) for f in os.listdir(
+        os.path.join(ROOT, "docs")) if f.endswith(".md")] + [os.path.join(DEMOS, f) for f in os.listdir(DEMOS)
+                                                             if f.endswith(".py")]
+    for path in texts:
+        with open(path) as file:
+            text = file.read()
+        for match in re.finditer(r"--out[ =](\S+)", text):
+            if match.group(1).startswith(("/tmp", "str(", "DIR")):   # a test's folder, or a placeholder
+                continue
+            assert match.group(1).strip("`\"',)").startswith("demo_out/"), (path, match.group(0))
+        assert not re.search(r"(?<![\w/])(vae_out|out/vae|out/vae_pitfalls)\b", text), path

@@ -4,6 +4,8 @@ import weakref
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import minigrad as mg
 
@@ -125,6 +127,18 @@ def test_backward_frees_the_values_the_graph_saved_unless_retain_graph(device):
         y.backward()
 
 
+def test_graphs_are_freed_after_backward(device):
+    w = mg.tensor(np.ones((3, 3)), requires_grad=True, device=device)
+    refs = []
+    for _ in range(3):
+        h = (w @ w).tanh()
+        refs.append(weakref.ref(h))
+        h.sum().backward()
+        del h
+    gc.collect()
+    assert all(r() is None for r in refs)
+
+
 def test_nonscalar_backward_needs_a_gradient(device):
     x = t([1.0, 2.0], device)
     with pytest.raises(RuntimeError, match="scalar"):
@@ -147,6 +161,24 @@ def test_autograd_grad_of_an_unused_input_raises_unless_allowed_and_leaves_grad_
     assert x.grad is None and unused.grad is None
     with pytest.raises(ValueError, match="materialize_grads"):
         mg.autograd.grad((x ** 3).sum(), [x, unused], allow_unused=False, materialize_grads=True)
+
+
+def test_autograd_grad_of_an_input_that_does_not_require_grad(device):
+    x = mg.tensor([1.0], device=device)
+    w = mg.tensor([1.0], requires_grad=True, device=device)
+    with pytest.raises(RuntimeError, match="input 0 does not require grad"):
+        mg.autograd.grad((w * x).sum(), [x])
+
+
+@given(st.integers(0, 2))
+def test_autograd_grad_of_an_input_that_does_not_reach_the_output_raises(unused):
+    inputs = [mg.tensor([1.0, 2.0], requires_grad=True) for _ in range(3)]
+    used = [x for i, x in enumerate(inputs) if i != unused]
+    out = (used[0] * used[1]).sum()
+    with pytest.raises(RuntimeError, match=f"input {unused} .*does not reach"):
+        mg.autograd.grad(out, inputs, retain_graph=True)
+    grads = mg.autograd.grad(out, inputs, allow_unused=True)
+    assert grads[unused] is None and all(g is not None for i, g in enumerate(grads) if i != unused)
 
 
 def test_create_graph_gives_hessian_vector_products(device):
@@ -274,18 +306,6 @@ def test_comparisons_give_boolean_tensors_without_gradient(device):
     assert mask.dtype == mg.bool_ and not mask.requires_grad
     np.testing.assert_array_equal(mask.numpy(), [False, True, True])
     np.testing.assert_array_equal((x == 2.0).numpy(), [False, True, False])
-
-
-def test_gradcheck_reports_the_input_element_and_both_values(device):
-    x = t([0.5, 1.0, 2.0], device)
-
-    def wrong_exp(v):
-        # exp with a vjp that is off by a factor 2 at the last element
-        return mg.autograd.apply("wrong_exp", v.xp.exp(v.data),
-                                 (v, lambda g, out: g * out * mg.tensor([1.0, 1.0, 2.0], dtype=g.dtype,
-                                                                        device=g.device)))
-    with pytest.raises(mg.GradcheckError, match=r"input 0.*index \(2,\).*analytic.*numeric"):
-        mg.gradcheck(wrong_exp, [x])
 
 
 def test_the_top_level_exports_exactly_the_array_operations_of_ops():

@@ -11,7 +11,6 @@ correct estimator fails one with probability 5.7e-7 (normal tail, by the central
 theorem); the seeds are fixed, so runs are deterministic. Over the ~300 such checks of a
 default run, a correct implementation would fail a fresh seed with probability below 2e-4.
 """
-import csv
 import math
 
 import numpy as np
@@ -31,8 +30,6 @@ from minigrad.distributions import (
     RelaxedBernoulli,
     Uniform,
 )
-
-from demo_helpers import load_demo
 
 FIVE_SE = 5.0
 
@@ -413,50 +410,3 @@ def test_every_estimator_is_unbiased_for_smooth_and_oscillating_costs(device, mu
         estimator(lambda x: (x * k).cos(), Normal(loc, scale)).backward()
         assert_unbiased(loc.grad.numpy(), exact_mu, estimator.__name__)
         assert_unbiased(scale.grad.numpy(), exact_sigma, estimator.__name__)
-
-
-# ---------------------------------------------------------------- the demos run end to end
-
-
-
-def test_estimators_demo_writes_its_figures_and_tables(tmp_path, capsys):
-    pytest.importorskip("matplotlib")
-    demo = load_demo("estimators")
-    demo.main(["--out", str(tmp_path), "--samples", "4000", "--points", "3"])
-    for name in ("variance.csv", "variance_exact.csv", "variance_square.png", "variance_exp.png", "variance_cos.png"):
-        assert (tmp_path / name).stat().st_size > 0, name
-    with open(tmp_path / "variance.csv") as file:
-        rows = list(csv.DictReader(file))
-    assert list(rows[0]) == ["function", "k", "parameter", "estimator", "mean", "variance", "samples"]
-    assert len(rows) == 3 * 3 * 2 * 4 and all(r["samples"] == "4000" for r in rows)
-    # the demo's numerical integration reproduces the closed forms for f = (x - k)^2, a = 1 - k
-    with open(tmp_path / "variance_exact.csv") as file:
-        exact = {(r["function"], float(r["k"]), r["parameter"], r["estimator"]): float(r["variance"])
-                 for r in csv.DictReader(file)}
-    for k in (-3.0, 0.0, 3.0):
-        a = 1.0 - k
-        assert exact["square", k, "mu", "pathwise"] == pytest.approx(4.0, rel=1e-6)
-        assert exact["square", k, "sigma", "pathwise"] == pytest.approx(4 * a**2 + 8, rel=1e-6)
-        assert exact["square", k, "mu", "score"] == pytest.approx(a**4 + 14 * a**2 + 15, rel=1e-6)
-        assert exact["square", k, "sigma", "score"] == pytest.approx(2 * a**4 + 60 * a**2 + 74, rel=1e-6)
-        assert exact["square", k, "mu", "measure-valued"] == pytest.approx((16 / math.pi - 4) * a**2,
-                                                                            rel=1e-4, abs=1e-8)
-        assert exact["square", k, "sigma", "measure-valued"] == pytest.approx(4 * a**2 + 4, rel=1e-4)
-    printed = capsys.readouterr().out
-    assert "score function beats pathwise" in printed and "exp" in printed and "cos" in printed
-
-
-def test_monte_carlo_demo_shows_the_square_root_rate(tmp_path):
-    pytest.importorskip("matplotlib")
-    demo = load_demo("monte_carlo")
-    errors = demo.main(["--out", str(tmp_path), "--samples", "4000", "--runs", "20"])
-    for name in ("pi.png", "importance.png", "rejection.png", "errors.csv"):
-        assert (tmp_path / name).stat().st_size > 0, name
-    ns = numpy_unique_sizes(tmp_path / "errors.csv")
-    assert demo.slope(ns, errors["pi"]) == pytest.approx(-0.5, abs=0.15)
-    assert errors["tail, importance"][-1] < errors["tail, direct"][-1] / 5
-
-
-def numpy_unique_sizes(path):
-    with open(path) as file:
-        return np.array(sorted({int(r["samples"]) for r in csv.DictReader(file)}))

@@ -141,6 +141,22 @@ def test_tensor_exponent_at_a_zero_base_has_zero_gradient(device):
     np.testing.assert_allclose(gb.numpy(), [0.0, 8.0 * np.log(2.0)])
 
 
+def test_pow_exponent_gradient_at_a_zero_base_takes_the_limits(device):
+    a = tensor(np.array([0.0, 0.0, 0.0, 2.0]), device)
+    b = tensor(np.array([-1.0, 0.0, 2.0, 3.0]), device)
+    with np.errstate(divide="ignore"):
+        ga, gb = mg.autograd.grad((a ** b).sum(), [a, b])
+    np.testing.assert_array_equal(gb.numpy()[:3], [-np.inf, 0.0, 0.0])   # a^b log a as a -> 0+
+    assert gb.numpy()[3] == pytest.approx(8 * np.log(2.0))
+    np.testing.assert_array_equal(ga.numpy(), [-np.inf, 0.0, 0.0, 12.0])
+
+
+@given(a=floats(0.2, 3.0), b=floats(-2.0, 2.0))
+def test_pow_second_derivatives_away_from_zero(device, a, b):
+    a, b = tensor(np.array(a), device), tensor(np.array(b), device)
+    assert mg.gradgradcheck(lambda u, v: u ** v, [a, b])
+
+
 # ---------------------------------------------------------------- matmul
 
 @st.composite
@@ -237,3 +253,16 @@ def test_linear_refuses_shapes_that_do_not_contract(device):
         mg.linear(tensor(np.ones((2, 4)), device), tensor(np.ones((4, 5)), device))   # the (in, out) layout
     with pytest.raises(ValueError, match=r"bias has shape \(4,\), expected \(out_features,\) = \(5,\)"):
         mg.linear(tensor(np.ones((2, 4)), device), tensor(np.ones((5, 4)), device), tensor(np.ones(4), device))
+
+
+@pytest.mark.parametrize("in_features, out_features", [(0, 2), (2, 0), (0, 0)])
+@pytest.mark.parametrize("batch", [(), (4,), (4, 3)])
+def test_linear_with_zero_features_differentiates(device, in_features, out_features, batch):
+    x = tensor(np.ones(batch + (in_features,)), device)
+    w = tensor(np.ones((out_features, in_features)), device)
+    b = tensor(np.ones(out_features), device)
+    y = mg.linear(x, w, b)
+    assert y.shape == batch + (out_features,)
+    gx, gw, gb = mg.autograd.grad(y.sum(), [x, w, b], materialize_grads=True)
+    assert gx.shape == x.shape and gw.shape == w.shape and gb.shape == b.shape
+    np.testing.assert_array_equal(gb.numpy(), np.full(out_features, float(np.prod(batch))))

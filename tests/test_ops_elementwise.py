@@ -2,16 +2,34 @@
 
 Every property is checked over hypothesis-drawn shapes (0-d to 3-d) and values in the
 op's domain, on every device. NumPy always runs on the host copy of the input
-(``x.numpy()``), so the reference never sees a device array.
+(``x.numpy()``), so the reference never sees a device array. The activations a classifier
+adds (erf, gelu, silu, elu, square) are checked with ``mg.testing.check_op`` against SciPy
+where NumPy has no reference; sign, floor, ceil, round and isnan, isinf, isfinite have no
+gradient and are never recorded. Ties and NaNs have tests of their own: who gets the
+gradient where maximum, minimum or clip cannot tell its operands apart.
 """
+import math
+
 import numpy as np
 import pytest
+import scipy.special
 from hypothesis import given
 from hypothesis import strategies as st
 
 import minigrad as mg
+import minigrad.testing as mgt
 
-from strategies import TOLERANCE, arrays, away_from_zero, broadcastable_arrays, float_dtypes, floats, grid, shapes
+from strategies import (
+    TOLERANCE,
+    arrays,
+    away_from_zero,
+    broadcastable_arrays,
+    float_dtypes,
+    floats,
+    grid,
+    shapes,
+    tensors,
+)
 
 
 def tensor(array, device, requires_grad=True):
@@ -84,6 +102,148 @@ def test_tensor_methods_call_the_ops(device):
         np.testing.assert_array_equal(by_method.numpy(), by_function.numpy())
 
 
+# ---------------------------------------------------------------- erf, gelu, silu, elu, square
+
+def numpy_gelu(x):
+    return x * scipy.special.ndtr(x)   # x Phi(x), Phi the standard normal CDF
+
+
+def numpy_gelu_tanh(x):
+    return 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))
+
+
+def numpy_elu(x, alpha=1.0):
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+
+
+# op, its reference, and values where the op is smooth (elu has a kink in its second derivative at 0)
+SMOOTH_UNARY = [
+    pytest.param(mg.square, np.square, floats(), id="square"),
+    pytest.param(mg.erf, scipy.special.erf, floats(), id="erf"),
+    pytest.param(mg.gelu, numpy_gelu, floats(-4.0, 4.0), id="gelu"),
+    pytest.param(lambda x: mg.gelu(x, approximate="tanh"), numpy_gelu_tanh, floats(-4.0, 4.0),
+                 id="gelu(tanh)"),
+    pytest.param(mg.silu, lambda x: x * scipy.special.expit(x), floats(-6.0, 6.0), id="silu"),
+    pytest.param(mg.elu, numpy_elu, away_from_zero(), id="elu"),
+    pytest.param(lambda x: mg.elu(x, 0.5), lambda x: numpy_elu(x, 0.5), away_from_zero(), id="elu(0.5)"),
+]
+
+
+@pytest.mark.parametrize("op, reference, domain", SMOOTH_UNARY)
+@given(data=st.data())
+def test_unary_forward_gradient_and_second_derivative(device, op, reference, domain, data):
+    x = data.draw(tensors(elements=domain, dtype=float_dtypes, device=device))
+    mgt.check_op(op, reference, x)
+
+
+@given(x=arrays(shapes(min_dims=1, max_side=5), floats(-50.0, 50.0)))
+def test_erf_equals_scipy_to_1e_15_in_float64(device, x):
+    x = np.concatenate([x.ravel(), [0.0, -0.0, 0.46875, -0.46875, 4.0, -4.0, 5.9, 6.0, 27.0, 1e-300, -1e-12]])
+    y = mg.erf(tensor(x, device, requires_grad=False)).numpy()
+    np.testing.assert_allclose(y, scipy.special.erf(x), rtol=1e-15, atol=1e-300)
+
+
+def test_erf_over_a_fine_grid_and_at_the_limits(device):
+    # the three intervals of Cody's approximation meet at |x| = 0.46875 and 4; beyond 6, erf is 1 in float64
+    x = np.concatenate([np.linspace(-8.0, 8.0, 20001), np.geomspace(1e-300, 1.0, 2001)])
+    y = mg.erf(tensor(x, device, requires_grad=False)).numpy()
+    np.testing.assert_allclose(y, scipy.special.erf(x), rtol=1e-15, atol=0.0)
+    special = mg.erf(tensor(np.array([np.inf, -np.inf, np.nan, -0.0]), device, requires_grad=False)).numpy()
+    np.testing.assert_array_equal(special[:2], [1.0, -1.0])
+    assert np.isnan(special[2]) and special[3] == 0.0 and np.signbit(special[3])
+
+
+def test_erf_of_float32_and_of_integers(device):
+    x = tensor(np.array([-1.5, 0.0, 0.3, 2.0], np.float32), device)
+    assert mg.erf(x).dtype == mg.float32
+    np.testing.assert_allclose(mg.erf(x).numpy(), scipy.special.erf(x.numpy()), rtol=1e-7)
+    n = mg.tensor(np.array([0, 1, -2]), device=device)
+    assert mg.erf(n).dtype == mg.get_default_dtype()   # as exp: integers give the default float
+
+
+def test_gelu_is_x_times_the_normal_cdf_and_refuses_unknown_approximations(device):
+    x = tensor(np.linspace(-5.0, 5.0, 11), device)
+    # 1 + erf(x / sqrt 2) cancels for x << 0 (in PyTorch's formula too): accurate to 1e-16 absolutely there
+    np.testing.assert_allclose(mg.gelu(x).numpy(), numpy_gelu(x.numpy()), rtol=1e-14, atol=1e-15)
+    # d/dx x Phi(x) = Phi(x) + x phi(x)
+    (gx,) = mg.autograd.grad(mg.gelu(x).sum(), x)
+    expected = scipy.special.ndtr(x.numpy()) + x.numpy() * np.exp(-x.numpy() ** 2 / 2) / math.sqrt(2 * math.pi)
+    np.testing.assert_allclose(gx.numpy(), expected, rtol=1e-12, atol=1e-15)
+    with pytest.raises(ValueError, match="approximate"):
+        mg.gelu(x, approximate="fast")
+
+
+def test_elu_is_finite_with_finite_gradients_for_large_inputs(device):
+    # as a composite where(x > 0, x, expm1(x)), e^1e4 = inf in the branch not taken would make the gradient NaN
+    x = tensor(np.array([-1e4, -100.0, -1.0, 0.0, 1.0, 100.0, 1e4], np.float32), device)
+    y = mg.elu(x)
+    (gx,) = mg.autograd.grad(y.sum(), x)
+    np.testing.assert_allclose(y.numpy(), [-1.0, -1.0, math.expm1(-1.0), 0.0, 1.0, 100.0, 1e4], rtol=1e-6)
+    np.testing.assert_allclose(gx.numpy(), [0.0, 0.0, math.exp(-1.0), 1.0, 1.0, 1.0, 1.0], rtol=1e-6, atol=1e-30)
+
+
+# ---------------------------------------------------------------- no gradient: sign floor ceil round, tests
+
+PIECEWISE_CONSTANT = [
+    pytest.param(mg.sign, np.sign, id="sign"),
+    pytest.param(mg.floor, np.floor, id="floor"),
+    pytest.param(mg.ceil, np.ceil, id="ceil"),
+    pytest.param(mg.round, np.round, id="round"),
+    pytest.param(lambda x: mg.round(x, 2), lambda a: np.round(a, 2), id="round(2)"),
+]
+
+
+@pytest.mark.parametrize("op, reference", PIECEWISE_CONSTANT)
+@given(x=arrays(elements=floats(-5.0, 5.0) | grid(-3.0, 3.0, 0.5)), dtype=float_dtypes)
+def test_piecewise_constant_ops_equal_numpy_and_are_constants(device, op, reference, x, dtype):
+    x = tensor(x.astype(dtype), device)   # requires grad, yet the result is a constant
+    y = op(x)
+    assert y.dtype == dtype and y.shape == x.shape and y.device == device
+    np.testing.assert_array_equal(y.numpy(), reference(x.numpy()))
+    assert not y.requires_grad and y.is_leaf   # never recorded: the derivative is 0 wherever it exists
+
+
+def test_round_takes_halves_to_even_and_integers_stay_integers(device):
+    x = tensor(np.array([0.5, 1.5, 2.5, -0.5, -1.5, 1.25]), device)
+    np.testing.assert_array_equal(x.round().numpy(), [0.0, 2.0, 2.0, -0.0, -2.0, 1.0])
+    np.testing.assert_array_equal(x.round(1).numpy(), [0.5, 1.5, 2.5, -0.5, -1.5, 1.2])
+    n = mg.tensor(np.array([-3, 0, 4], np.int32), device=device)
+    for op in (mg.sign, mg.floor, mg.ceil, mg.round):   # integers keep their dtype (CuPy's floor makes floats)
+        assert op(n).dtype == mg.int32
+        np.testing.assert_array_equal(op(n).numpy(), np.sign(n.numpy()) if op is mg.sign else n.numpy())
+    np.testing.assert_array_equal(mg.round(mg.tensor(np.array([14, 15, 25]), device=device), -1).numpy(),
+                                  [10, 20, 20])
+
+
+def test_a_straight_through_estimator_passes_the_gradient_of_round(device):
+    x = tensor(np.array([0.2, 1.7, -2.4]), device)
+    y = x + (x.round() - x).detach()   # forward: round(x); backward: as if the identity
+    np.testing.assert_array_equal(y.numpy(), [0.0, 2.0, -2.0])
+    (gx,) = mg.autograd.grad((y * y).sum(), x)
+    np.testing.assert_array_equal(gx.numpy(), 2 * y.numpy())
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        x.sign().sum().backward()   # PyTorch would give zeros; here no graph leads to a constant
+
+
+@given(x=arrays(elements=st.sampled_from([0.0, -1.5, 2.0, np.inf, -np.inf, np.nan])), dtype=float_dtypes)
+def test_isnan_isinf_isfinite_equal_numpy(device, x, dtype):
+    x = tensor(x.astype(dtype), device, requires_grad=False)
+    for op, method, reference in [(mg.isnan, x.isnan, np.isnan), (mg.isinf, x.isinf, np.isinf),
+                                  (mg.isfinite, x.isfinite, np.isfinite)]:
+        assert op(x).dtype == mg.bool_ and not op(x).requires_grad
+        np.testing.assert_array_equal(op(x).numpy(), reference(x.numpy()))
+        np.testing.assert_array_equal(method().numpy(), reference(x.numpy()))
+
+
+def test_elementwise_methods_call_the_ops(device):
+    x = tensor(np.array([[-1.5, 0.25], [2.5, -0.75]]), device)
+    pairs = [(x.square(), mg.square(x)), (x.erf(), mg.erf(x)), (x.sign(), mg.sign(x)), (x.floor(), mg.floor(x)),
+             (x.ceil(), mg.ceil(x)), (x.round(), mg.round(x)), (x.round(1), mg.round(x, 1))]
+    for by_method, by_function in pairs:
+        np.testing.assert_array_equal(by_method.numpy(), by_function.numpy())
+
+
+
 # ---------------------------------------------------------------- stability for large |x|
 
 @pytest.mark.parametrize("op, reference", [
@@ -112,6 +272,21 @@ def test_softplus_and_log_sigmoid_at_the_extremes_in_float32(device):
     np.testing.assert_allclose(g.numpy(), [0.0, 0.0, 0.5, 1.0, 1.0], atol=1e-30)
     (g,) = mg.autograd.grad(mg.log_sigmoid(x).sum(), x)
     np.testing.assert_allclose(g.numpy(), [1.0, 1.0, 0.5, 0.0, 0.0], atol=1e-30)
+
+
+@pytest.mark.parametrize("dtype", [mg.float32, mg.float64])
+def test_stable_ops_are_finite_with_finite_gradients_up_to_1e4(device, dtype):
+    # the sigmoid family here, and the softmax family of tests/test_ops_reductions.py, at one list of values
+    values = [-1e4, -1e3, -88.0, -20.0, 0.0, 20.0, 88.0, 1e3, 1e4]
+    for name, f in [("softplus", mg.softplus), ("log_sigmoid", mg.log_sigmoid), ("sigmoid", mg.sigmoid),
+                    ("logsumexp", lambda v: mg.logsumexp(v, axis=0)),
+                    ("log_softmax", lambda v: mg.log_softmax(v, axis=0)),
+                    ("softmax", lambda v: mg.softmax(v, axis=0))]:
+        x = mg.tensor(values, dtype=dtype, requires_grad=True, device=device)
+        y = f(x)
+        y.sum().backward()
+        assert np.isfinite(y.numpy()).all(), name
+        assert np.isfinite(x.grad.numpy()).all(), name
 
 
 # ---------------------------------------------------------------- bernoulli_log_prob
@@ -226,6 +401,41 @@ def test_clip_with_tensor_bounds_differentiates_the_bounds_too(device, arrays_):
     y = mg.clip(x, low, high)
     np.testing.assert_array_equal(y.numpy(), np.clip(x.numpy(), low.numpy(), high.numpy()))
     assert mg.gradcheck(mg.clip, [x, low, high])
+
+
+def test_clip_with_a_tensor_bound_sends_the_whole_gradient_to_x_at_the_bound(device):
+    x = tensor(np.array([0.0, 1.0, -1.0, 2.0, 0.5]), device)
+    low, high = tensor(np.zeros(5), device), tensor(np.ones(5), device)
+    gx, gl, gh = mg.autograd.grad(mg.clip(x, low, high).sum(), [x, low, high])
+    np.testing.assert_array_equal(gx.numpy(), [1.0, 1.0, 0.0, 0.0, 1.0])   # ends included, as for numbers
+    np.testing.assert_array_equal(gl.numpy(), [0.0, 0.0, 1.0, 0.0, 0.0])
+    np.testing.assert_array_equal(gh.numpy(), [0.0, 0.0, 0.0, 1.0, 0.0])
+    (g_numbers,) = mg.autograd.grad(mg.clip(x, 0.0, 1.0).sum(), [x])
+    np.testing.assert_array_equal(g_numbers.numpy(), gx.numpy())
+
+
+@given(x=arrays(shapes(), floats()), low=floats(), width=floats(-1.0, 3.0))
+def test_clip_shares_add_up_to_the_cotangent(device, x, low, width):
+    # whoever the result is taken from gets g: the three shares always sum to g (here 1)
+    x, low, high = tensor(x, device), tensor(np.array(low), device), tensor(np.array(low + width), device)
+    gx, gl, gh = mg.autograd.grad(mg.clip(x, low, high).sum(), [x, low, high])
+    assert gx.numpy().sum() + gl.numpy() + gh.numpy() == pytest.approx(x.size)
+
+
+def test_clip_keeps_the_gradient_at_a_nan(device):
+    x = tensor(np.array([float("nan")]), device)
+    (gx,) = mg.autograd.grad(mg.clip(x, 0.0, 1.0).sum(), [x])
+    assert gx.numpy()[0] == 1.0
+
+
+@pytest.mark.parametrize("op", [mg.maximum, mg.minimum], ids=["maximum", "minimum"])
+def test_maximum_minimum_send_the_gradient_to_the_nan_operand(device, op):
+    nan = float("nan")
+    a = tensor(np.array([nan, 1.0, nan]), device)
+    b = tensor(np.array([1.0, nan, nan]), device)
+    ga, gb = mg.autograd.grad(op(a, b).sum(), [a, b])
+    np.testing.assert_array_equal(ga.numpy(), [1.0, 0.0, 0.5])
+    np.testing.assert_array_equal(gb.numpy(), [0.0, 1.0, 0.5])
 
 
 @given(arrays_=broadcastable_arrays((st.booleans(), floats(), floats()), dtypes=(np.bool_, np.float64, np.float64)),

@@ -1,17 +1,34 @@
-"""Reductions (sum mean var max min logsumexp) and the softmax family.
+"""Reductions (sum mean var max min logsumexp, argmax argmin, cumsum prod std norm, any all) and the softmax
+family.
 
 ``axis`` is drawn as NumPy allows it: None, an int, a tuple of ints, negatives
 included, with and without ``keepdims``. A reduction's vjp must put the reduced axes
-back before broadcasting, so the gradient checks run over all of those.
+back before broadcasting, so the gradient checks run over all of those. The reductions a
+classifier's metrics and losses add are checked with ``mg.testing.check_op`` (forward against
+NumPy, first and second derivatives against finite differences); their edge cases have tests
+of their own: ties in argmax, zeros in prod, the 2-norm and std at zero, empty axes.
 """
+import math
+
 import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import minigrad as mg
+import minigrad.testing as mgt
 
-from strategies import TOLERANCE, arrays, arrays_and_axes, float_dtypes, floats, grid, shapes
+from strategies import (
+    TOLERANCE,
+    arrays,
+    arrays_and_axes,
+    arrays_and_one_axis,
+    away_from_zero,
+    float_dtypes,
+    floats,
+    grid,
+    shapes,
+)
 
 
 def tensor(array, device, requires_grad=True):
@@ -122,16 +139,222 @@ def test_max_min_ties_example(device):
     np.testing.assert_allclose(gx.numpy(), [[0.0, 0.5, 0.5], [0.0, 0.0, 0.0]])
 
 
+# ---------------------------------------------------------------- argmax, argmin, and max, min with indices
+
+@given(x_axis=arrays_and_one_axis(grid(-1.0, 1.0, 0.5), min_dims=0), keepdims=st.booleans(),
+       none=st.booleans())
+def test_argmax_argmin_equal_numpy_and_pick_the_first_of_ties(device, x_axis, keepdims, none):
+    # values on {-1, -1/2, 0, 1/2, 1}: many ties, and NumPy returns the first
+    x, axis = x_axis
+    axis = None if none else axis
+    t = tensor(x, device)
+    for op, method, reference in [(mg.argmax, t.argmax, np.argmax), (mg.argmin, t.argmin, np.argmin)]:
+        got = op(t, axis, keepdims)
+        assert got.dtype == mg.int64 and not got.requires_grad and got.device == device
+        np.testing.assert_array_equal(got.numpy(), reference(x, axis=axis, keepdims=keepdims))
+        np.testing.assert_array_equal(method(axis, keepdims=keepdims).numpy(), got.numpy())
+
+
+def test_argmax_example_and_what_it_refuses(device):
+    x = tensor(np.array([[1.0, 3.0, 3.0], [2.0, 2.0, -1.0]]), device)
+    np.testing.assert_array_equal(x.argmax(axis=1).numpy(), [1, 0])
+    assert x.argmax().item() == 1 and x.argmin().item() == 5   # into the flattened x
+    with pytest.raises(TypeError, match="one axis"):
+        mg.argmax(x, axis=(0, 1))
+    with pytest.raises(TypeError, match="axis="):
+        x.argmax(dim=1)
+    with pytest.raises(ValueError, match="flattened tensor of length 0"):
+        mg.argmax(tensor(np.ones((0, 2)), device))
+
+
+@pytest.mark.parametrize("op", ["argmax", "argmin", "max", "min"])
+def test_an_extremum_along_a_nonempty_axis_of_an_empty_tensor_is_empty(device, op):
+    # only the reduced axis must have elements: NumPy and PyTorch give an empty result for zeros((2, 0)) along 0
+    x = np.zeros((2, 0))
+    got = getattr(mg, op)(tensor(x, device), 0)
+    assert got.shape == (0,)
+    np.testing.assert_array_equal(got.numpy(), getattr(np, op)(x, 0))
+    if op in ("max", "min"):
+        values, indices = getattr(mg, op)(tensor(x, device), 0, return_indices=True)
+        assert values.shape == indices.shape == (0,)
+    with pytest.raises(ValueError, match=f"{op}: cannot reduce over axis 1 of length 0"):
+        getattr(mg, op)(tensor(x, device), 1)
+    with pytest.raises(ValueError, match=f"{op}: cannot reduce over axis 0 of length 0"):
+        getattr(mg, op)(tensor(np.zeros((0, 3)), device), -2)
+
+
+@pytest.mark.parametrize("op, reference, arg", [(mg.max, np.max, np.argmax), (mg.min, np.min, np.argmin)],
+                         ids=["max", "min"])
+@given(x_axis=arrays_and_one_axis(grid(-1.0, 1.0, 0.5)), keepdims=st.booleans())
+def test_max_min_with_indices_give_the_values_and_argmax(device, op, reference, arg, x_axis, keepdims):
+    x, axis = x_axis
+    t = tensor(x, device)
+    values, indices = op(t, axis, keepdims, return_indices=True)
+    np.testing.assert_array_equal(values.numpy(), reference(x, axis=axis, keepdims=keepdims))
+    np.testing.assert_array_equal(indices.numpy(), arg(x, axis=axis, keepdims=keepdims))
+    # the values are the plain max: the same gradient (ties share it)
+    (with_indices,) = mg.autograd.grad(values.sum(), t)
+    (plain,) = mg.autograd.grad(op(t, axis, keepdims).sum(), t)
+    np.testing.assert_array_equal(with_indices.numpy(), plain.numpy())
+    by_method = getattr(t, op.__name__)(axis, keepdims=keepdims, return_indices=True)
+    np.testing.assert_array_equal(by_method[1].numpy(), indices.numpy())
+
+
+def test_max_without_indices_is_unchanged_and_indices_need_one_axis(device):
+    x = tensor(np.array([[1.0, 5.0], [7.0, 2.0]]), device)
+    assert isinstance(x.max(axis=0), mg.Tensor)
+    values, indices = x.max(None, return_indices=True)
+    assert values.item() == 7.0 and indices.item() == 2
+    with pytest.raises(TypeError, match="one axis"):
+        mg.max(x, axis=(0, 1), return_indices=True)
+
+
+# ---------------------------------------------------------------- cumsum and prod
+
+@given(x_axis=arrays_and_one_axis(min_dims=0), none=st.booleans(), dtype=float_dtypes)
+def test_cumsum(device, x_axis, none, dtype):
+    x, axis = x_axis
+    axis = None if none else axis
+    t = tensor(x.astype(dtype), device)
+    mgt.check_op(lambda v: mg.cumsum(v, axis), lambda a: np.cumsum(a, axis=axis), t)
+    np.testing.assert_array_equal(t.cumsum(axis).numpy(), mg.cumsum(t, axis).numpy())
+
+
+def test_cumsum_gradient_is_the_reversed_running_sum(device):
+    x = tensor(np.array([1.0, 2.0, 3.0, 4.0]), device)
+    g = mg.tensor(np.array([1.0, 10.0, 100.0, 1000.0]), device=device)
+    (gx,) = mg.autograd.grad(mg.cumsum(x), x, grad_outputs=g)
+    np.testing.assert_array_equal(gx.numpy(), [1111.0, 1110.0, 1100.0, 1000.0])
+    n = mg.tensor(np.array([True, False, True]), device=device)
+    np.testing.assert_array_equal(mg.cumsum(n).numpy(), np.cumsum([True, False, True]))   # int64, as NumPy
+
+
+@given(x_axis_keepdims=arrays_and_axes(), dtype=float_dtypes)
+def test_prod(device, x_axis_keepdims, dtype):
+    x, axis, keepdims = x_axis_keepdims
+    t = tensor(x.astype(dtype), device)
+    mgt.check_op(lambda v: mg.prod(v, axis, keepdims), lambda a: np.prod(a, axis=axis, keepdims=keepdims), t)
+
+
+def numpy_product_of_the_others(x, axis):
+    """d/dx_i prod(x) along ``axis`` by brute force: the product with x_i replaced by 1."""
+    result = np.empty_like(x)
+    for i in range(x.shape[axis]):
+        others = x.copy()
+        np.moveaxis(others, axis, 0)[i] = 1.0
+        np.moveaxis(result, axis, 0)[i] = others.prod(axis=axis)
+    return result
+
+
+# values on {-1, -1/2, 0, 1/2, 1}: zeros, often two or more in one product
+@given(x_axis=arrays_and_one_axis(grid(-1.0, 1.0, 0.5)))
+def test_prod_with_zeros_has_exact_first_and_second_derivatives(device, x_axis):
+    x, axis = x_axis
+    t = tensor(x, device)
+    (gx,) = mg.autograd.grad(mg.prod(t, axis).sum(), t)
+    np.testing.assert_allclose(gx.numpy(), numpy_product_of_the_others(x, axis), rtol=1e-12)
+    assert np.isfinite(gx.numpy()).all()
+    mgt.check_op(lambda v: mg.prod(v, axis), lambda a: np.prod(a, axis=axis), t)   # a polynomial: smooth
+
+
+def test_prod_zeros_example(device):
+    x = tensor(np.array([[2.0, 0.0, 3.0], [0.0, 0.0, 5.0], [1.0, 2.0, 4.0]]), device)
+    (gx,) = mg.autograd.grad(x.prod(axis=1).sum(), x, create_graph=True)
+    # one zero: only it has a nonzero derivative; two zeros: all derivatives vanish; none: out / x_i
+    np.testing.assert_array_equal(gx.numpy(), [[0.0, 6.0, 0.0], [0.0, 0.0, 0.0], [8.0, 4.0, 2.0]])
+    # d^2/dx_10 dx_11 of x_10 x_11 x_12 = x_12 = 5, though both are 0
+    (h,) = mg.autograd.grad(gx[1, 0], x)
+    np.testing.assert_array_equal(h.numpy(), [[0.0, 0.0, 0.0], [0.0, 5.0, 0.0], [0.0, 0.0, 0.0]])
+    assert mg.prod(tensor(np.ones((2, 0)), device), axis=1).tolist() == [1.0, 1.0]   # the product of nothing
+    n = mg.tensor(np.array([[2, 3], [4, 5]], np.int32), device=device)
+    assert mg.prod(n).item() == 120 and mg.prod(n).dtype == np.prod(n.numpy()).dtype
+
+
+# ---------------------------------------------------------------- std and norm
+
+@pytest.mark.parametrize("ddof", [0, 1])
+@given(x_axis_keepdims=arrays_and_axes(grid(-3.0, 3.0, 0.25), unique=True), dtype=float_dtypes)
+def test_std(device, ddof, x_axis_keepdims, dtype):
+    # distinct values: no group is constant, where std has a kink
+    x, axis, keepdims = x_axis_keepdims
+    count = x.size if axis is None else math.prod(np.atleast_1d(x.shape)[list(np.atleast_1d(axis))]) if x.ndim else 1
+    if count <= ddof:
+        return
+    t = tensor(x.astype(dtype), device)
+    mgt.check_op(lambda v: mg.std(v, axis, keepdims, ddof), lambda a: np.std(a, axis=axis, keepdims=keepdims,
+                                                                              ddof=ddof), t)
+    np.testing.assert_array_equal(t.std(axis, keepdims, ddof=ddof).numpy(), mg.std(t, axis, keepdims, ddof).numpy())
+
+
+VECTOR_NORMS = [
+    pytest.param(None, away_from_zero(), id="2 (None)"),
+    pytest.param(2, away_from_zero(), id="2"),
+    pytest.param(1, away_from_zero(), id="1"),
+    # |k/4 + 0.1| are distinct and >= 0.1 for different k: no tie for the largest or smallest |x|
+    pytest.param(math.inf, grid(-3.0, 3.0, 0.25, offset=0.1), id="inf"),
+    pytest.param(-math.inf, grid(-3.0, 3.0, 0.25, offset=0.1), id="-inf"),
+]
+
+
+@pytest.mark.parametrize("ord, values", VECTOR_NORMS)
+@given(data=st.data(), keepdims=st.booleans(), dtype=float_dtypes)
+def test_vector_norms(device, ord, values, data, keepdims, dtype):
+    x, axis = data.draw(arrays_and_one_axis(values, unique=True))
+    t = tensor(x.astype(dtype), device)
+    mgt.check_op(lambda v: mg.norm(v, ord, axis, keepdims),
+                 lambda a: np.linalg.norm(a, ord, axis, keepdims).astype(dtype), t)
+
+
+@given(x=arrays(shapes(min_dims=0), away_from_zero()), keepdims=st.booleans(),
+       dtype=float_dtypes)
+def test_2_norm_of_every_entry_and_frobenius_norm(device, x, keepdims, dtype):
+    t = tensor(x.astype(dtype), device)
+    mgt.check_op(lambda v: mg.norm(v, keepdims=keepdims),
+                 lambda a: np.asarray(np.linalg.norm(a, keepdims=keepdims), dtype), t)
+    if x.ndim >= 2:
+        axes = (0, -1)
+        mgt.check_op(lambda v: mg.norm(v, "fro", axes), lambda a: np.linalg.norm(a, "fro", axes).astype(dtype), t)
+
+
+def test_norm_and_std_at_zero_have_gradient_zero(device):
+    # a kink, as |x| at 0: the subgradient 0 (as PyTorch), not x / 0 = NaN
+    x = tensor(np.array([[0.0, 0.0, 0.0], [3.0, 0.0, -4.0]]), device)
+    (gx,) = mg.autograd.grad(mg.norm(x, axis=1).sum(), x)
+    np.testing.assert_allclose(gx.numpy(), [[0.0, 0.0, 0.0], [0.6, 0.0, -0.8]], rtol=1e-15)
+    c = tensor(np.full((2, 3), 1.5), device)
+    (gc,) = mg.autograd.grad(c.std(axis=1).sum() + c.norm(), c)
+    np.testing.assert_allclose(gc.numpy(), c.numpy() / np.linalg.norm(c.numpy()))   # std's part is 0
+    np.testing.assert_array_equal(c.std(axis=1).numpy(), [0.0, 0.0])
+
+
+def test_norm_refuses_what_it_does_not_compute(device):
+    x = tensor(np.ones((2, 3, 4)), device)
+    with pytest.raises(NotImplementedError, match="matrix norm"):
+        mg.norm(x, 1, axis=(0, 1))   # NumPy's would be the largest column sum, not sum |x|
+    with pytest.raises(ValueError, match="ord"):
+        mg.norm(x, 3, axis=0)
+    with pytest.raises(ValueError, match="one axis"):
+        mg.norm(x, 1)   # NumPy refuses ord for a 3-d x without axes too
+
+
+# ---------------------------------------------------------------- any and all
+
+@given(x_axis_keepdims=arrays_and_axes(st.sampled_from([0.0, 1.0, -2.0]) | floats()))
+def test_any_all_equal_numpy(device, x_axis_keepdims):
+    x, axis, keepdims = x_axis_keepdims
+    for values in (x, x > 0):
+        t = mg.tensor(values, device=device)
+        for op, method, reference in [(mg.any, t.any, np.any), (mg.all, t.all, np.all)]:
+            assert op(t, axis, keepdims).dtype == mg.bool_
+            np.testing.assert_array_equal(op(t, axis, keepdims).numpy(), reference(values, axis, keepdims=keepdims))
+            np.testing.assert_array_equal(method(axis, keepdims).numpy(), reference(values, axis, keepdims=keepdims))
+
+
+
 # ---------------------------------------------------------------- softmax, log_softmax, logsumexp
 
 def numpy_log_softmax(x, axis):
     return x - numpy_logsumexp(x, axis=axis, keepdims=True)
-
-
-@st.composite
-def arrays_and_one_axis(draw, elements=None):
-    x = draw(arrays(shapes(min_dims=1), floats() if elements is None else elements))
-    return x, draw(st.integers(-x.ndim, x.ndim - 1))
 
 
 @given(x_axis=arrays_and_one_axis(), dtype=float_dtypes)

@@ -1,8 +1,11 @@
-"""Ops that move values without changing them: reshapes, broadcasting, joining, indexing, creation, astype.
+"""Ops that move values without changing them: reshapes, flips, broadcasting, joining and splitting, indexing
+(take_along_axis, gather), padding, copies, creation, astype.
 
 Their vjps move the cotangent back to where each value came from. They are linear, so
 their second derivatives are zero; gradgradcheck still checks that the vjps themselves
 are recorded correctly (the vjp of reshape is a reshape, of getitem a scatter-add, ...).
+The ops a classifier adds are checked with ``mg.testing.check_op``, which does all three
+(forward against NumPy, first and second derivatives), over hypothesis-drawn inputs.
 """
 import numpy as np
 import pytest
@@ -11,8 +14,9 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import minigrad as mg
+import minigrad.testing as mgt
 
-from strategies import arrays, float_dtypes, shapes
+from strategies import arrays, arrays_and_axes, arrays_and_one_axis, float_dtypes, shapes
 
 
 def tensor(array, device, requires_grad=True):
@@ -91,6 +95,25 @@ def test_squeeze(device, x, data):
 def test_squeezing_an_axis_longer_than_1_is_refused(device):
     with pytest.raises(ValueError, match="not 1"):
         mg.squeeze(tensor(np.ones((1, 3)), device), 1)
+
+
+# ---------------------------------------------------------------- flip and permute
+
+@given(x_axis_keepdims=arrays_and_axes(), dtype=float_dtypes)
+def test_flip(device, x_axis_keepdims, dtype):
+    x, axis, _ = x_axis_keepdims
+    t = tensor(x.astype(dtype), device)
+    mgt.check_op(lambda v: mg.flip(v, axis), lambda a: np.flip(a, axis), t)
+    np.testing.assert_array_equal(t.flip(axis).numpy(), np.flip(t.numpy(), axis))
+
+
+@given(x=arrays(shapes()), data=st.data())
+def test_permute_is_transpose(device, x, data):
+    axes = tuple(data.draw(st.permutations(range(x.ndim))))
+    t = tensor(x, device)
+    np.testing.assert_array_equal(t.permute(*axes).numpy(), np.transpose(x, axes))
+    np.testing.assert_array_equal(t.permute(axes).numpy(), np.transpose(x, axes))
+    mgt.check_op(lambda v: v.permute(*axes), lambda a: np.transpose(a, axes), t)
 
 
 # ---------------------------------------------------------------- broadcast_to and its adjoint sum_to
@@ -184,6 +207,41 @@ def test_concatenate_float32_gradients_are_the_slices_of_g(device):
     assert ga.dtype == gb.dtype == mg.float32
 
 
+# ---------------------------------------------------------------- split
+
+@st.composite
+def arrays_and_splits(draw):
+    """An array, an axis, and NumPy's indices_or_sections: a divisor of the axis length, or cut points
+    (unsorted, negative and out of range included)."""
+    x, axis = draw(arrays_and_one_axis())
+    n = x.shape[axis]
+    sections = st.sampled_from([k for k in range(1, n + 1) if n % k == 0])
+    cuts = st.lists(st.integers(-n - 1, n + 1), max_size=3)
+    return x, axis, draw(sections | cuts)
+
+
+@given(x_axis_sections=arrays_and_splits(), dtype=float_dtypes)
+def test_split(device, x_axis_sections, dtype):
+    x, axis, sections = x_axis_sections
+    t = tensor(x.astype(dtype), device)
+    mgt.check_op(lambda v: tuple(mg.split(v, sections, axis)), lambda a: tuple(np.split(a, sections, axis)), t)
+    with pytest.raises(TypeError, match=r"PyTorch's x.split\(k\) cuts pieces of length k.*mg.split"):
+        t.split(sections, axis)   # one name, two meanings: the method refuses and names the function
+
+
+def test_split_examples(device):
+    x = tensor(np.arange(6.0), device)
+    assert [p.tolist() for p in mg.split(x, 3)] == [[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]]    # 3 pieces
+    assert [p.tolist() for p in mg.split(x, [1, 4])] == [[0.0], [1.0, 2.0, 3.0], [4.0, 5.0]]   # cut points
+    assert [p.tolist() for p in mg.split(x, [4, 9])] == [[0.0, 1.0, 2.0, 3.0], [4.0, 5.0], []]
+    with pytest.raises(ValueError, match="equal pieces"):
+        mg.split(x, 4)
+    g = mg.tensor(np.ones(2), device=device)
+    pieces = mg.split(x, 3)
+    (gx,) = mg.autograd.grad([pieces[0], pieces[2]], x, grad_outputs=[g, 2 * g])   # the middle piece unused
+    np.testing.assert_array_equal(gx.numpy(), [1.0, 1.0, 0.0, 0.0, 2.0, 2.0])
+
+
 # ---------------------------------------------------------------- indexing
 
 @st.composite
@@ -257,6 +315,131 @@ def test_boolean_mask_indexing(device, x_mask, dtype):
     assert mg.gradcheck(lambda v: v[on_device], [x64])
     positive = x64 > 0                                     # a mask made by a comparison
     assert mg.gradgradcheck(lambda v: v[positive], [x64])
+
+
+# ---------------------------------------------------------------- take_along_axis and gather
+
+@st.composite
+def arrays_axes_and_indices(draw):
+    """An array, an axis, and integer indices along it (negative and repeated included), of x's number of axes,
+    with lengths on the other axes that broadcast against x's (equal or 1)."""
+    x, axis = draw(arrays_and_one_axis())
+    n = x.shape[axis]
+    shape = [draw(st.sampled_from([m, 1])) for m in x.shape]
+    shape[axis] = draw(st.integers(0, 4))
+    indices = draw(arrays(tuple(shape), st.integers(-n, n - 1), dtype=np.int64))
+    return x, axis, indices
+
+
+@given(x_axis_indices=arrays_axes_and_indices(), dtype=float_dtypes)
+def test_take_along_axis(device, x_axis_indices, dtype):
+    x, axis, indices = x_axis_indices
+    t = tensor(x.astype(dtype), device)
+    i = mg.tensor(indices, device=device)
+    mgt.check_op(lambda v: mg.take_along_axis(v, i, axis), lambda a: np.take_along_axis(a, indices, axis), t)
+    np.testing.assert_array_equal(t.take_along_axis(i, axis).numpy(), np.take_along_axis(t.numpy(), indices, axis))
+
+
+def test_take_along_axis_picks_each_rows_label_and_adds_repeats_in_the_gradient(device):
+    log_p = tensor(np.log(np.array([[0.2, 0.8], [0.6, 0.4], [0.5, 0.5]])), device)
+    labels = mg.tensor(np.array([1, 0, 1]), device=device)
+    picked = mg.take_along_axis(log_p, labels.reshape(-1, 1), 1)
+    np.testing.assert_allclose(picked.numpy().ravel(), np.log([0.8, 0.6, 0.5]))
+    x = tensor(np.arange(3.0), device)
+    (gx,) = mg.autograd.grad(mg.take_along_axis(x, [0, 0, 2, -3], None).sum(), x)   # axis None: flattened
+    np.testing.assert_array_equal(gx.numpy(), [3.0, 0.0, 1.0])
+    with pytest.raises(ValueError, match="as many"):
+        mg.take_along_axis(log_p, labels, 1)   # indices need x's number of axes
+
+
+def torch_gather(x, axis, index):
+    """torch.gather's definition: out[i][j] = x[i][index[i][j]] (axis 1), over index's own shape."""
+    out = np.empty(index.shape, x.dtype)
+    for position in np.ndindex(*index.shape):
+        source = list(position)
+        source[axis] = index[position]
+        out[position] = x[tuple(source)]
+    return out
+
+
+@given(data=st.data())
+def test_gather_method_is_pytorchs_gather(device, data):
+    x, axis = data.draw(arrays_and_one_axis())
+    shape = [data.draw(st.integers(1, m)) for m in x.shape]   # no longer than x: PyTorch reads x's leading part
+    shape[axis] = data.draw(st.integers(1, 4))
+    index = data.draw(arrays(tuple(shape), st.integers(0, x.shape[axis] - 1), dtype=np.int64))
+    t = tensor(x, device)
+    i = mg.tensor(index, device=device)
+    mgt.check_op(lambda v: v.gather(axis, i), lambda a: torch_gather(a, axis % a.ndim, index), t)
+
+
+def test_gather_refuses_indices_that_do_not_fit(device):
+    x = tensor(np.ones((2, 3)), device)
+    with pytest.raises(ValueError, match="longer than x"):
+        x.gather(1, mg.tensor(np.zeros((3, 1), np.int64), device=device))
+    with pytest.raises(ValueError, match="x's axes"):
+        x.gather(1, mg.tensor(np.zeros(2, np.int64), device=device))
+
+
+# ---------------------------------------------------------------- pad
+
+@st.composite
+def arrays_and_pad_widths(draw):
+    """An array and a pad_width in each of NumPy's forms: one int, one (before, after), or one pair per axis."""
+    x = draw(arrays(shapes(min_dims=0)))
+    width = st.integers(0, 3)
+    form = draw(st.sampled_from(["int", "pair", "per axis"] if x.ndim else ["int", "pair"]))
+    if form == "int":
+        return x, draw(width)
+    if form == "pair":
+        return x, (draw(width), draw(width))
+    return x, tuple((draw(width), draw(width)) for _ in range(x.ndim))
+
+
+@given(x_widths=arrays_and_pad_widths(), value=st.sampled_from([0, 0.0, -1.5]), dtype=float_dtypes)
+def test_pad_constant(device, x_widths, value, dtype):
+    x, widths = x_widths
+    t = tensor(x.astype(dtype), device)
+    mgt.check_op(lambda v: mg.pad(v, widths, constant_values=value),
+                 lambda a: np.pad(a, widths, constant_values=value), t)
+
+
+@pytest.mark.parametrize("mode", ["edge", "reflect", "symmetric", "wrap"])
+@given(x_widths=arrays_and_pad_widths())
+def test_pad_modes_that_repeat_values(device, mode, x_widths):
+    x, widths = x_widths
+    t = tensor(x, device)
+    mgt.check_op(lambda v: mg.pad(v, widths, mode), lambda a: np.pad(a, widths, mode), t)
+
+
+def test_pad_example_and_errors(device):
+    x = tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), device)
+    y = mg.pad(x, ((0, 1), (2, 0)), constant_values=9.0)
+    np.testing.assert_array_equal(y.numpy(), [[9.0, 9.0, 1.0, 2.0], [9.0, 9.0, 3.0, 4.0], [9.0, 9.0, 9.0, 9.0]])
+    (gx,) = mg.autograd.grad(mg.pad(x, 1, "edge").sum(), x)   # each corner is repeated into 4 places
+    np.testing.assert_array_equal(gx.numpy(), [[4.0, 4.0], [4.0, 4.0]])
+    with pytest.raises(ValueError, match="negative"):
+        mg.pad(x, -1)
+    with pytest.raises(ValueError, match="does not fit"):
+        mg.pad(x, ((1, 1), (1, 1), (1, 1)))
+    with pytest.raises(TypeError, match="integers"):
+        mg.pad(x, 1.5)
+    with pytest.raises(ValueError, match="'edge'"):
+        mg.pad(x, 1, mode="replicate")   # PyTorch's name
+
+
+# ---------------------------------------------------------------- copy
+
+def test_copy_and_clone_are_differentiable_copies_and_numel_counts(device):
+    x = tensor(np.array([1.0, 2.0, 3.0]), device)
+    for y in (mg.copy(x), x.copy(), x.clone()):
+        with mg.no_grad():
+            x[0] = 10.0   # x changes; the copy does not
+        assert y.tolist() == [1.0, 2.0, 3.0]
+        with mg.no_grad():
+            x[0] = 1.0
+    mgt.check_op(mg.copy, np.copy, x)
+    assert x.numel() == 3 and tensor(np.ones((2, 0, 3)), device).numel() == 0
 
 
 # ---------------------------------------------------------------- astype

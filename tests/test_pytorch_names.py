@@ -195,3 +195,33 @@ def test_minigrad_utils_data_is_torch_utils_datas_path_to_mg_data():
     assert len(batches) == 3 and isinstance(TensorDataset(np.zeros(3)), Dataset)
     with pytest.raises(NotImplementedError, match="Dataset subclass must define __getitem__"):
         Dataset()[0]
+
+
+# ---------------------------------------------------------------- keywords and a constructor refused, naming ours
+
+@pytest.mark.parametrize("call, ours", [
+    (lambda x: x.sum(dim=0), "axis="), (lambda x: mg.sum(x, dim=0), "axis="),
+    (lambda x: x.mean(axis=0, keepdim=True), "keepdims="), (lambda x: mg.max(x, keepdim=True), "keepdims="),
+    (lambda x: x.softmax(dim=-1), "axis="), (lambda x: mg.log_softmax(x, dim=-1), "axis="),
+    (lambda x: x.var(unbiased=False), "ddof="), (lambda x: mg.concatenate([x, x], dim=0), "axis="),
+    (lambda x: x.unsqueeze(dim=0), "axis="), (lambda x: mg.stack([x, x], dim=1), "axis=")])
+def test_pytorch_keyword_names_get_an_error_naming_numpys(device, call, ours):
+    x = mg.ones((2, 3), device=device)
+    with pytest.raises(TypeError, match=f"write {ours}"):
+        call(x)
+
+
+def test_the_tensor_class_called_with_a_list_points_to_mg_tensor():
+    with pytest.raises(TypeError, match=r"mg.tensor\(data\)"):
+        mg.Tensor([1.0, 2.0])
+    with pytest.raises(TypeError, match=r"mg.tensor\(data\)"):
+        mg.Tensor(3.0)
+
+
+def test_pytorch_dim_keywords_are_refused_with_numpys_names(device):
+    x = mg.tensor(np.ones((2, 3)), requires_grad=True, device=device)
+    for call in (lambda: x.cumsum(dim=0), lambda: x.prod(dim=1), lambda: x.std(dim=0), lambda: x.flip(dim=0),
+                 lambda: x.norm(dim=1), lambda: x.any(dim=0), lambda: mg.split(x, 1, dim=0),
+                 lambda: x.gather(dim=1, indices=mg.tensor(np.zeros((2, 1), np.int64), device=device))):
+        with pytest.raises(TypeError, match="axis="):
+            call()

@@ -120,7 +120,7 @@ def erf_array(xp, a):
 
     and erf(x) = sign(x) (1 - erfc(|x|)) in the outer intervals. Each formula is evaluated
     on every element, its argument clipped to its interval (so nothing overflows), and
-    ``where`` keeps the right one. Checked against SciPy to 1e-15 (tests/test_ops_more.py).
+    ``where`` keeps the right one. Checked against SciPy to 1e-15 (tests/test_ops_elementwise.py).
     """
     x = a.astype(numpy.float64)
     y = xp.abs(x)

@@ -1,4 +1,10 @@
-"""Reliability: errors that teach, in-place changes caught, anomalies located, checkpoints that survive a kill."""
+"""Checkpoints: mg.save and mg.load round-trip nested state, never unpickle, and survive a failed or killed save.
+
+A checkpoint holds tensors (with their device and requires_grad), numbers, tuples, None and the
+random state, in one .npz file read without pickle. A save writes a temporary file beside the
+checkpoint and renames it only when complete, so a full disk or a kill mid-write leaves the
+previous checkpoint whole. Checkpoints of earlier formats: tests/test_legacy_checkpoints.py.
+"""
 import io
 import os
 import pathlib
@@ -14,120 +20,6 @@ import pytest
 
 import minigrad as mg
 
-# ---------------------------------------------------------------- autograd misuse
-
-def test_in_place_change_through_data_after_forward_is_caught(device):
-    w = mg.tensor([1.0, 2.0], requires_grad=True, device=device)
-    loss = (w * w).sum()
-    w.data -= 0.1 * w.data                  # a hand-written SGD step before backward
-    with pytest.raises(RuntimeError, match="changed in place after the forward pass"):
-        loss.backward()
-
-
-def test_in_place_setitem_of_a_saved_input_is_caught(device):
-    x = mg.tensor([1.0, 2.0, 3.0], requires_grad=True, device=device)
-    h = x * 2.0
-    y = (h * h).sum()                        # mul saved h
-    with mg.no_grad():
-        h[0] = 5.0
-    with pytest.raises(RuntimeError, match="changed in place"):
-        y.backward()
-
-
-def test_changing_data_after_backward_is_fine(device):
-    w = mg.tensor([1.0, 2.0], requires_grad=True, device=device)
-    (w * w).sum().backward()
-    w.data -= 0.5 * w.grad.data
-    (w * w).sum().backward()                 # a new graph saves the new version
-    np.testing.assert_allclose(w.numpy(), [0.0, 0.0])
-
-
-def test_setitem_on_a_leaf_that_requires_grad_is_refused(device):
-    w = mg.tensor([1.0, 2.0], requires_grad=True, device=device)
-    with pytest.raises(RuntimeError, match="leaf"):
-        w[0] = 3.0
-    with mg.no_grad():
-        w[0] = 3.0
-    assert w.numpy()[0] == 3.0
-
-
-def test_assigning_data_of_another_shape_is_refused(device):
-    w = mg.tensor([1.0, 2.0], device=device)
-    with pytest.raises(ValueError, match=r"shape \(3,\).*shape \(2,\)"):
-        w.data = mg.zeros(3, device=device).data
-
-
-def test_autograd_grad_of_an_input_that_does_not_require_grad(device):
-    x = mg.tensor([1.0], device=device)
-    w = mg.tensor([1.0], requires_grad=True, device=device)
-    with pytest.raises(RuntimeError, match="input 0 does not require grad"):
-        mg.autograd.grad((w * x).sum(), [x])
-
-
-# ---------------------------------------------------------------- operands
-
-@pytest.mark.parametrize("op", ["add", "sub", "mul", "div", "pow", "maximum", "minimum"])
-def test_shapes_that_do_not_broadcast_name_the_op_and_shapes(device, op):
-    a, b = mg.ones((2, 3), device=device), mg.ones((4,), device=device)
-    with pytest.raises(ValueError, match=rf"{op}.*\(2, 3\).*\(4,\)"):
-        getattr(mg, op)(a, b)
-
-
-def test_matmul_that_does_not_contract_names_both_shapes(device):
-    with pytest.raises(ValueError, match=r"matmul.*\(2, 3\).*\(4, 5\).*inner"):
-        mg.ones((2, 3), device=device) @ mg.ones((4, 5), device=device)
-
-
-def test_out_of_range_axes_and_bad_indices(device):
-    x = mg.ones((2, 3), device=device)
-    with pytest.raises(IndexError, match=r"sum.*axis 2.*2 dimensions"):
-        x.sum(axis=2)
-    with pytest.raises(IndexError, match=r"getitem.*shape \(2, 3\)"):
-        x[5]
-    with pytest.raises(ValueError, match=r"reshape.*\(2, 3\).*\(4,\)"):
-        x.reshape(4)
-
-
-# ---------------------------------------------------------------- anomaly detection
-
-def test_detect_anomaly_names_the_forward_op_and_the_user_line(device):
-    x = mg.tensor([1.0, -1.0], requires_grad=True, device=device)
-    with mg.detect_anomaly(), np.errstate(invalid="ignore"):
-        with pytest.raises(mg.AnomalyError, match=r"forward pass of 'log'.*1 NaN.*test_reliability.py:\d+"):
-            mg.log(x)
-
-
-def test_detect_anomaly_names_the_op_whose_backward_fails(device):
-    x = mg.tensor([0.0, 4.0], requires_grad=True, device=device)
-    with mg.detect_anomaly(), np.errstate(divide="ignore"):
-        y = mg.sqrt(x).sum()                 # finite forward, infinite derivative at 0
-        with pytest.raises(mg.AnomalyError, match=r"backward pass of 'sqrt'.*Inf.*test_reliability.py"):
-            y.backward()
-
-
-def test_without_detect_anomaly_nan_passes_silently(device):
-    x = mg.tensor([-1.0], device=device)
-    with np.errstate(invalid="ignore"):
-        assert np.isnan(mg.log(x).item())
-
-
-# ---------------------------------------------------------------- numerical stability
-
-@pytest.mark.parametrize("dtype", [mg.float32, mg.float64])
-def test_stable_ops_are_finite_with_finite_gradients_up_to_1e4(device, dtype):
-    values = [-1e4, -1e3, -88.0, -20.0, 0.0, 20.0, 88.0, 1e3, 1e4]
-    for name, f in [("softplus", mg.softplus), ("log_sigmoid", mg.log_sigmoid), ("sigmoid", mg.sigmoid),
-                    ("logsumexp", lambda v: mg.logsumexp(v, axis=0)),
-                    ("log_softmax", lambda v: mg.log_softmax(v, axis=0)),
-                    ("softmax", lambda v: mg.softmax(v, axis=0))]:
-        x = mg.tensor(values, dtype=dtype, requires_grad=True, device=device)
-        y = f(x)
-        y.sum().backward()
-        assert np.isfinite(y.numpy()).all(), name
-        assert np.isfinite(x.grad.numpy()).all(), name
-
-
-# ---------------------------------------------------------------- checkpoints
 
 def test_save_load_round_trip_of_nested_state(tmp_path, device):
     mg.random.seed(3)
@@ -257,19 +149,3 @@ def test_a_process_killed_while_saving_leaves_the_previous_checkpoint(tmp_path):
     # the kill landed while a temporary file beside the checkpoint was part-written; it is left behind
     assert str(checkpoint) not in writing and all(os.path.exists(name) for name in writing)
     assert {os.path.join(folder, name) for name in os.listdir(folder)} == {str(checkpoint)} | set(writing)
-
-
-# ---------------------------------------------------------------- no leaks
-
-def test_graphs_are_freed_after_backward(device):
-    import gc
-    import weakref
-    w = mg.tensor(np.ones((3, 3)), requires_grad=True, device=device)
-    refs = []
-    for _ in range(3):
-        h = (w @ w).tanh()
-        refs.append(weakref.ref(h))
-        h.sum().backward()
-        del h
-    gc.collect()
-    assert all(r() is None for r in refs)

@@ -1,4 +1,6 @@
-"""The VAE demos run end to end with tiny settings, write every file, and resume exactly."""
+"""demos/vae.py runs end to end with tiny settings, writes every file, resumes exactly, and says in its pictures
+what was run; with --arch conv it trains mg.models.ConvVAE (whose shapes, protocol and gradients
+tests/test_models_conv_vae.py checks), whose checkpoint an MLP run refuses."""
 import json
 
 import pytest
@@ -9,8 +11,6 @@ pytest.importorskip("tqdm")
 from demo_helpers import data_under_legends, load_demo  # noqa: E402  (after the skips: it needs matplotlib)
 
 TINY = ["--train-size", "256", "--test-size", "100", "--iwae-k", "3", "--hidden", "32", "--no-progress"]
-
-
 
 
 def test_vae_demo_writes_every_file(tmp_path):
@@ -61,34 +61,18 @@ def test_the_pictures_say_which_estimator_trained_the_model(tmp_path, saved_figu
         assert data_under_legends(saved_figures[name]) == [], name
 
 
-def test_pitfalls_demo_writes_its_pictures(tmp_path, saved_figures):
-    pitfalls = load_demo("vae_pitfalls")
-    summary = pitfalls.main(["--epochs", "2", "--n-bars", "100", "--n-ring", "200", "--out", str(tmp_path)])
-    for name in ("variance.png", "collapse.png", "summary.json"):
+def test_vae_demo_runs_the_conv_architecture(tmp_path, saved_figures):
+    vae = load_demo("vae")
+    metrics = vae.main(["--arch", "conv", "--epochs", "1", "--latent", "2", "--train-size", "128",
+                        "--test-size", "50", "--iwae-k", "2", "--no-progress", "--out", str(tmp_path)])
+    saved = json.loads((tmp_path / "metrics.json").read_text())
+    assert saved["config"]["arch"] == "conv" and -800 < saved["test_elbo"] == metrics["test_elbo"] < 0
+    for name in ("elbo.png", "reconstructions.png", "samples.png", "latent.png", "manifold.png"):
         assert (tmp_path / name).stat().st_size > 0, name
-    assert all(elbo <= 0 for elbo in summary["variance"]["Bernoulli"]["elbo"])   # a log-probability
-    for name in ("variance.png", "collapse.png"):   # as a student sees them: titled, labelled, legends off the data
-        fig = saved_figures[name]
-        assert fig._suptitle is not None and "2 epochs" in fig._suptitle.get_text(), name
-        for ax in fig.axes:
-            assert ax.get_xlabel() and ax.get_ylabel(), (name, ax.get_title())
-        assert data_under_legends(fig) == [], name
-
-
-@pytest.mark.slow
-def test_pitfalls_demo_shows_what_it_claims(tmp_path):
-    pitfalls = load_demo("vae_pitfalls")
-    summary = pitfalls.main(["--out", str(tmp_path)])
-    variance, collapse = summary["variance"], summary["collapse"]
-    # a learned Gaussian std on binary data: the "ELBO" passes 0, the std heads for 0 unless floored
-    assert variance["Gaussian, learned std"]["elbo"][-1] > 10
-    assert min(variance["Gaussian, learned std"]["watch"]) < 0.01
-    assert min(variance["Gaussian, learned std >= 0.1"]["watch"]) >= 0.1
-    assert max(variance["Bernoulli"]["elbo"]) <= 0
-    # large decoder noise: the code is dropped (KL ~ 0), with or without warm-up; small noise keeps it
-    assert collapse["std 1.0"]["active_units"] == 0 and collapse["std 1.0"]["kl"][-1] < 0.05
-    assert max(collapse["std 1.0, KL warm-up"]["kl"]) > 0.5 and collapse["std 1.0, KL warm-up"]["kl"][-1] < 0.05
-    assert collapse["std 0.1"]["active_units"] == 2 and collapse["learned std >= 0.01"]["active_units"] >= 1
+    assert "conv VAE" in saved_figures["elbo.png"].axes[0].get_title()
+    with pytest.raises(ValueError, match="arch"):   # an MLP cannot resume from the conv checkpoint
+        vae.main(["--arch", "mlp", "--epochs", "2", "--latent", "2", "--train-size", "128", "--test-size", "50",
+                  "--no-progress", "--no-pictures", "--resume", "--out", str(tmp_path)])
 
 
 def test_the_progress_bar_stays_off_when_stderr_is_not_a_terminal(tmp_path):

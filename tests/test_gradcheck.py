@@ -1,4 +1,5 @@
-"""What a failing gradcheck says: the input, the element and both values, as plain numbers."""
+"""gradcheck and gradgradcheck catch wrong vjps, and say where: the input, the element and both values, as
+plain numbers; gradgradcheck varies the cotangent too, so it sees a wrong vjp of the vjp of a linear op."""
 import re
 
 import pytest
@@ -6,6 +7,18 @@ import pytest
 import minigrad as mg
 from minigrad.autograd import apply
 from minigrad.gradcheck import GradcheckError
+
+
+def test_gradcheck_reports_the_input_element_and_both_values(device):
+    x = mg.tensor([0.5, 1.0, 2.0], requires_grad=True, dtype=mg.float64, device=device)
+
+    def wrong_exp(v):
+        # exp with a vjp that is off by a factor 2 at the last element
+        return mg.autograd.apply("wrong_exp", v.xp.exp(v.data),
+                                 (v, lambda g, out: g * out * mg.tensor([1.0, 1.0, 2.0], dtype=g.dtype,
+                                                                        device=g.device)))
+    with pytest.raises(mg.GradcheckError, match=r"input 0.*index \(2,\).*analytic.*numeric"):
+        mg.gradcheck(wrong_exp, [x])
 
 
 def test_a_wrong_gradient_is_reported_with_plain_numbers():
