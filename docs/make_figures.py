@@ -7,8 +7,9 @@ Each demo is imported from demos/ and its ``main(argv)`` run with the arguments 
 writing into demo_out/site/<demo> (git ignores demo_out/). Its PNGs are copied to
 docs/figures/<demo>/, what it printed to docs/figures/<demo>/output.txt, which the Demos
 page includes as it is, and the Markdown tables it wrote (``*.md``, e.g. ``results.md``), which
-its chapter includes with ``--8<-- "docs/figures/<demo>/results.md"``. So every picture and every number on the site comes from code in the
-repository, and a change to a demo shows on the site after one command. Each PNG must stay
+its chapter includes with ``--8<-- "docs/figures/<demo>/results.md"``. So every picture and
+every number on the site comes from code in the repository, and a change to a demo shows on
+the site after one command. Each PNG must stay
 under MAX_PNG_BYTES (one over it is saved with a 256-colour palette, and the command fails if
 that is not enough).
 
@@ -34,6 +35,9 @@ FIGURES = ROOT / "docs" / "figures"
 MAX_PNG_BYTES = 300_000   # a figure is committed: keep each one small
 
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "demos"))
+import common  # noqa: E402, F401  (before NumPy: one BLAS thread, as when a demo runs as a program)
+
 import minigrad as mg  # noqa: E402
 
 # figures folder: (file in demos/, arguments of main besides --out, PNGs to keep). The
@@ -59,6 +63,8 @@ DEMOS = {
             ["regression.png", "gradient_variance.png", "training.png", "entropy.png", "ood_inputs.png",
              "rotation.png"]),
     "ssvae": ("ssvae.py", ["--no-progress"], ["error.png", "analogies.png"]),
+    # the choice of the ssvae's settings on its validation digits (selection.md; about 15 minutes)
+    "ssvae_select": ("ssvae.py", ["--select", "--seeds", "0", "--no-progress"], []),
 }
 
 
