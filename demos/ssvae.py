@@ -31,7 +31,7 @@ PAPER_M2_ERROR = 11.97   # % test error of M2 with 100 labels on 50,000 training
 PAPER_M2_SD = 1.71
 PAPER_NN_ERROR = 25.81   # % test error of their neural network on the 100 labels alone (table 1)
 # the grid of --select (docs/ssvae.md, section 4): alpha = ALPHA_FACTOR * N, Adam's learning rate, the width
-GRID = {"alpha_factor": (0.1, 1.0, 10.0), "lr": (1e-3, 3e-3), "hidden": (128, 256)}
+GRID = {"alpha_factor": (10.0, 1.0, 0.1), "lr": (3e-3, 1e-3), "hidden": (256, 128)}
 
 
 # %% [markdown]
@@ -102,7 +102,7 @@ def choose_labelled(labels, per_class, seed, classes=CLASSES):
 # ## Training
 #
 # One seed trains M2 on $\mathcal{J}^\alpha / N$ (`M2.objective`,
-# [section 3](../docs/ssvae.md#3-the-classification-term-and-α)) and, beside it, the control: the same
+# [section 3](../docs/ssvae.md#3-the-classification-term)) and, beside it, the control: the same
 # classifier from the same start, trained on the cross-entropy of the same labelled batches. After
 # every epoch both are scored on the validation digits (and on the test digits, unless selecting);
 # M2's state of the epoch of lowest validation error is kept, and that epoch's test error reported.
