@@ -31,7 +31,7 @@ PAPER_M2_ERROR = 11.97   # % test error of M2 with 100 labels on 50,000 training
 PAPER_M2_SD = 1.71
 PAPER_NN_ERROR = 25.81   # % test error of their neural network on the 100 labels alone (table 1)
 # the grid of --select (docs/ssvae.md, section 4): alpha = ALPHA_FACTOR * N, Adam's learning rate, the width
-GRID = {"alpha_factor": (10.0, 1.0, 0.1), "lr": (3e-3, 1e-3), "hidden": (256, 128)}
+GRID = {"hidden": (256, 128), "lr": (3e-3, 1e-3), "alpha_factor": (10.0, 1.0, 0.1)}   # the last varies fastest
 
 
 # %% [markdown]
@@ -57,7 +57,7 @@ def parser():
     p.add_argument("--batch-size", type=int, default=50, help="unlabelled digits per step")
     p.add_argument("--labelled-batch", type=int, default=100, help="labelled digits per step")
     p.add_argument("--lr", type=float, default=3e-3, help="Adam's learning rate")
-    p.add_argument("--data", default=None, help="folder of the official MNIST IDX files (default: the embedded digits)")
+    p.add_argument("--data", default=None, help="folder of the official MNIST IDX files; without it, the embedded digits")
     p.add_argument("--train-size", type=int, default=None, help="use only the first N training digits")
     p.add_argument("--val-size", type=int, default=1000, help="the last VAL_SIZE of those are the validation digits, "
                    "never trained on (0: none; then the last epoch is reported)")

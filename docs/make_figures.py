@@ -63,7 +63,7 @@ DEMOS = {
             ["regression.png", "gradient_variance.png", "training.png", "entropy.png", "ood_inputs.png",
              "rotation.png"]),
     "ssvae": ("ssvae.py", ["--no-progress"], ["error.png", "analogies.png"]),
-    # the choice of the ssvae's settings on its validation digits (selection.md; about 15 minutes)
+    # the choice of the ssvae's settings on its validation digits (selection.md; about 10 minutes on an idle machine)
     "ssvae_select": ("ssvae.py", ["--select", "--seeds", "0", "--no-progress"], []),
 }
 
