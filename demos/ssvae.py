@@ -57,7 +57,7 @@ def parser():
     p.add_argument("--batch-size", type=int, default=50, help="unlabelled digits per step")
     p.add_argument("--labelled-batch", type=int, default=100, help="labelled digits per step")
     p.add_argument("--lr", type=float, default=3e-3, help="Adam's learning rate")
-    p.add_argument("--data", default=None, help="folder of the official MNIST IDX files; without it, the embedded digits")
+    p.add_argument("--data", default=None, help="folder of the official MNIST IDX files (none: the embedded digits)")
     p.add_argument("--train-size", type=int, default=None, help="use only the first N training digits")
     p.add_argument("--val-size", type=int, default=1000, help="the last VAL_SIZE of those are the validation digits, "
                    "never trained on (0: none; then the last epoch is reported)")
