@@ -65,6 +65,8 @@ DEMOS = {
     "ssvae": ("ssvae.py", ["--no-progress"], ["error.png", "analogies.png"]),
     "rebar_relax": ("rebar_relax.py", ["--no-progress"], ["curves.png", "bias.png"]),
     "forward_reverse": ("forward_reverse.py", ["--no-progress"], ["cost.png"]),
+    # the choice of the ssvae's settings on its validation digits (selection.md; about 10 minutes on an idle machine)
+    "ssvae_select": ("ssvae.py", ["--select", "--seeds", "0", "--no-progress"], []),
 }
 
 
