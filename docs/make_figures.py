@@ -11,13 +11,14 @@ chapter includes with ``--8<-- "docs/figures/<run>/results.md"``. A run may writ
 folder of a chapter instead (``Run(..., folder="classifier")``: the classifier's chapter shows
 five runs of two demos): then its pictures are renamed as its list says (``("curves.png",
 "curves_mlp.png")``), and its output and tables carry the run's name, ``output_<run>.txt`` and
-``results_<run>.md``, so runs sharing a folder do not overwrite each other. Runs whose tables
-have the same columns show as one table when the chapter includes the first file's header and
-row and then each other file's row, on consecutive lines (``--8<-- "....md:1:3"``, then
-``--8<-- "....md:3:3"``; tests/test_docs.py checks that their headers agree). So every picture and
-every number on the site comes from code in the repository, and a change to a demo shows on
-the site after one command. Each PNG must stay under MAX_PNG_BYTES (one over it is saved
-with a 256-colour palette, and the command fails if that is not enough).
+``results_<run>.md`` (any ``<table>.md``: ``<table>_<run>.md``), so runs sharing a folder do not
+overwrite each other. Runs whose tables have the same columns show as one table when the
+chapter includes the first file's header and row and then each other file's row, on
+consecutive lines (``--8<-- "....md:1:3"``, then ``--8<-- "....md:3:3"``; tests/test_docs.py
+checks that their headers agree). So every picture and every number on the site comes from
+code in the repository, and a change to a demo shows on the site after one command. Each PNG
+must stay under MAX_PNG_BYTES (one over it is saved with a 256-colour palette, and the command
+fails if that is not enough).
 
 The pictures of the tape (docs/figures/graphs/*.svg) are drawn by ``mg.viz.render``, which
 needs Graphviz's ``dot`` (``apt-get install graphviz``); without it they are skipped with a
