@@ -153,6 +153,19 @@ def confusion_matrix(labels, predicted, classes=10):
     return counts
 
 
+def largest_confusions(counts, k=3):
+    """The ``k`` largest off-diagonal counts, as (true digit, predicted digit, count), largest first."""
+    off = counts - numpy.diag(numpy.diag(counts))
+    order = numpy.argsort(-off, axis=None, kind="stable")[:k]
+    return [(int(i), int(j), int(off[i, j])) for i, j in zip(*numpy.unravel_index(order, off.shape)) if off[i, j]]
+
+
+def softmax(logits):
+    """Row-wise softmax of a NumPy array of logits: the probabilities the classifier gives each digit."""
+    p = numpy.exp(logits - logits.max(axis=1, keepdims=True))
+    return p / p.sum(axis=1, keepdims=True)
+
+
 # %% [markdown]
 # ## Pictures
 #
@@ -222,8 +235,7 @@ def draw_misclassified(images, labels, logits, args, run, plt, rows=4, cols=8):
     predicted = logits.argmax(axis=1)
     wrong = numpy.flatnonzero(predicted != labels)
     shown = wrong[:rows * cols]
-    probabilities = numpy.exp(logits - logits.max(axis=1, keepdims=True))
-    probabilities /= probabilities.sum(axis=1, keepdims=True)
+    probabilities = softmax(logits)
     fig, axes = plt.subplots(rows, cols, figsize=(1.3 * cols, 1.55 * rows + 0.8))
     for ax, k in zip(axes.flat, list(shown) + [None] * (rows * cols - len(shown))):
         ax.axis("off")
@@ -241,18 +253,20 @@ def draw_misclassified(images, labels, logits, args, run, plt, rows=4, cols=8):
 def write_results(metrics, args):
     """results.md: the run's final numbers as one Markdown table row, for the chapter to include."""
     loss = metrics["test_loss"] if metrics["test_loss"] is None else round(metrics["test_loss"], 4)
-    common.write_table(args, "results.md", ["model", "seed", f"test accuracy after {args.epochs} epochs", "test loss",
-                                            "parameters", "training time per epoch here"],
+    common.write_table(args, "results.md", ["model", "seed", f"test accuracy after {args.epochs} epochs", "mistakes",
+                                            "test loss", "parameters", "training time per epoch here"],
                        [[describe_model(args.model), f"{args.seed}", f"{100 * metrics['test_accuracy']:.2f} %",
-                         f"{loss}", f"{metrics['parameters']:,}", f"{metrics['seconds_per_epoch'] or 0:.1f} s"]])
+                         f"{metrics['mistakes']} of {metrics['config']['test_size']:,}", f"{loss}",
+                         f"{metrics['parameters']:,}", f"{metrics['seconds_per_epoch'] or 0:.2f} s"]])
 
 
 # %% [markdown]
 # ## The demo: `main(argv)`
 #
 # `main` parses the arguments, loads the digits, builds the model and Adam, then trains epoch by
-# epoch, printing the train and test numbers. It ends with `metrics.json` (`test_accuracy` is the
-# final one), `results.md` and the pictures.
+# epoch, printing the train and test numbers. It ends with the mistakes (how many, the largest
+# confusions, how many were made with a probability over 0.99), `metrics.json`
+# (`test_accuracy` is the final one), `results.md` and the pictures.
 
 # %%
 def main(argv=None):
@@ -291,11 +305,17 @@ def main(argv=None):
                "epochs": args.epochs, "parameters": n_parameters,
                "seconds": time.perf_counter() - began,
                "seconds_per_epoch": float(numpy.mean(history["train_seconds"])) if args.epochs else None,
+               "mistakes": int((predicted != test_labels).sum()), "largest_confusions": largest_confusions(counts),
                "confusion_matrix": counts.tolist(), "config": config, "history": history}
+    confidence = softmax(logits[predicted != test_labels]).max(axis=1)   # the probability of each wrong answer
+    metrics["confident_mistakes"] = int((confidence > 0.99).sum())
     common.write_json(args, "metrics.json", metrics)
     write_results(metrics, args)
     print(f"{describe_model(args.model)}: test accuracy {100 * metrics['test_accuracy']:.2f} % after "
           f"{args.epochs} epochs ({metrics['seconds_per_epoch'] or 0:.1f} s per training epoch)")
+    print(f"{metrics['mistakes']} of {len(test_labels):,} test digits wrong; the largest confusions: "
+          + ", ".join(f"{i} read as {j} ({n})" for i, j, n in metrics["largest_confusions"])
+          + f"; {metrics['confident_mistakes']} of them with a probability over 0.99 for the wrong digit")
     if not args.no_pictures:
         run = describe_run(args, args.epochs, len(train_images), n_parameters)
         if args.epochs:

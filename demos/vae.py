@@ -319,12 +319,13 @@ def main(argv=None):
     metrics = {"test_elbo": history["test_elbo"][-1] if history["test_elbo"] else None,
                f"test_iwae_{args.iwae_k}": iwae, "epochs": len(history["test_elbo"]),
                "seconds": time.perf_counter() - began, "seconds_per_epoch": seconds_per_epoch,
+               "parameters": sum(p.size for p in model.parameters()),
                "config": config, "history": history}
     common.write_json(args, "metrics.json", metrics)
     if history["test_elbo"]:
         write_results(metrics, args, len(train_images))
     print(f"test ELBO {metrics['test_elbo']:.2f}  IWAE-{args.iwae_k} {iwae:.2f}  "
-          f"({seconds_per_epoch:.2f} s per training epoch)")
+          f"({seconds_per_epoch:.2f} s per training epoch; {metrics['parameters']:,} parameters)")
     if not args.no_pictures:
         draw_pictures(model, data, history, args, plt, len(train_images))
     return metrics

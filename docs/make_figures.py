@@ -1,16 +1,24 @@
 """Make every figure of the site again: the demos' own pictures and the pictures of the tape.
 
-    python docs/make_figures.py                  # all of them (about a minute on a 2-core machine)
+    python docs/make_figures.py                  # all of them (over half an hour on 2 cores: see DEMOS)
     python docs/make_figures.py vae graphs       # only these (names: see DEMOS, and "graphs")
 
-Each demo is imported from demos/ and its ``main(argv)`` run with the arguments in DEMOS,
-writing into demo_out/site/<demo> (git ignores demo_out/). Its PNGs are copied to
-docs/figures/<demo>/, what it printed to docs/figures/<demo>/output.txt, which the Demos
-page includes as it is, and the Markdown tables it wrote (``*.md``, e.g. ``results.md``), which
-its chapter includes with ``--8<-- "docs/figures/<demo>/results.md"``. So every picture and
-every number on the site comes from code in the repository, and a change to a demo shows on
-the site after one command. Each PNG must stay under MAX_PNG_BYTES (one over it is saved
-with a 256-colour palette, and the command fails if that is not enough).
+Each run of DEMOS imports its demo from demos/ and calls ``main(argv)`` with the run's
+arguments, writing into demo_out/site/<run> (git ignores demo_out/). Its PNGs are copied to
+docs/figures/<run>/, what it printed to docs/figures/<run>/output.txt, which the Demos page
+includes as it is, and the Markdown tables it wrote (``*.md``, e.g. ``results.md``), which its
+chapter includes with ``--8<-- "docs/figures/<run>/results.md"``. A run may write into the
+folder of a chapter instead (``Run(..., folder="classifier")``: the classifier's chapter shows
+five runs of two demos): then its pictures are renamed as its list says (``("curves.png",
+"curves_mlp.png")``), and its output and tables carry the run's name, ``output_<run>.txt`` and
+``results_<run>.md`` (any ``<table>.md``: ``<table>_<run>.md``), so runs sharing a folder do not
+overwrite each other. Runs whose tables have the same columns show as one table when the
+chapter includes the first file's header and row and then each other file's row, on
+consecutive lines (``--8<-- "....md:1:3"``, then ``--8<-- "....md:3:3"``; tests/test_docs.py
+checks that their headers agree). So every picture and every number on the site comes from
+code in the repository, and a change to a demo shows on the site after one command. Each PNG
+must stay under MAX_PNG_BYTES (one over it is saved with a 256-colour palette, and the command
+fails if that is not enough).
 
 The pictures of the tape (docs/figures/graphs/*.svg) are drawn by ``mg.viz.render``, which
 needs Graphviz's ``dot`` (``apt-get install graphviz``); without it they are skipped with a
@@ -28,6 +36,8 @@ import os
 import pathlib
 import shutil
 import sys
+import time
+from typing import NamedTuple
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 FIGURES = ROOT / "docs" / "figures"
@@ -39,9 +49,21 @@ import common  # noqa: E402, F401  (before NumPy: one BLAS thread, as when a dem
 
 import minigrad as mg  # noqa: E402
 
-# figures folder: (file in demos/, arguments of main besides --out, PNGs to keep). The
+
+class Run(NamedTuple):
+    """One run of a demo: its file in demos/, the arguments of ``main`` besides ``--out``, the PNGs
+    to keep (a name, or a pair (the demo's name, the name in the figures folder)), and the figures
+    folder when it is not the run's own (docs/figures/<folder>/)."""
+    demo: str
+    argv: list
+    pictures: list
+    folder: str = None
+
+
+# run name: Run(...), or the tuple (demo, argv, pictures) of a run into docs/figures/<name>/. The
 # arguments are each demo's defaults, made quicker only where the defaults take long: the VAE
-# trains 10 epochs instead of 30, which still shows digits; vae2d adds the 2-D manifold.
+# trains 10 epochs instead of 30, which still shows digits; vae2d adds the 2-D manifold. The
+# times are wall-clock on a 2-core machine shared with other work (they vary twofold with its load).
 DEMOS = {
     "vae": ("vae.py", ["--epochs", "10", "--no-progress"],
             ["elbo.png", "reconstructions.png", "samples.png", "latent.png"]),
@@ -67,6 +89,23 @@ DEMOS = {
     "forward_reverse": ("forward_reverse.py", ["--no-progress"], ["cost.png"]),
     # the choice of the ssvae's settings on its validation digits (selection.md; about 10 minutes on an idle machine)
     "ssvae_select": ("ssvae.py", ["--select", "--seeds", "0", "--no-progress"], []),
+    # the Convolutions chapter (docs/classifier.md): two classifiers, the CNN at a second seed, the
+    # convolutional VAE and the MLP VAE it is compared with, both at the defaults' 30 epochs. Measured
+    # wall-clock on a shared 2-core machine, lightly and heavily loaded: classifier_mlp 4 to 7 s,
+    # classifier_cnn 50 s to 2 min (about 30 s of CPU time), classifier_cnn_seed1 45 s to 1.5 min,
+    # vae_mlp_30 40 s, vae_conv 5 min (170 s of CPU time); 7 to 10 min for the five
+    "classifier_mlp": Run("classifier.py", ["--model", "mlp", "--no-progress"],
+                          [("curves.png", "curves_mlp.png"), ("confusion.png", "confusion_mlp.png")],
+                          folder="classifier"),
+    "classifier_cnn": Run("classifier.py", ["--model", "cnn", "--no-progress"],
+                          [("curves.png", "curves_cnn.png"), ("confusion.png", "confusion_cnn.png"),
+                           ("misclassified.png", "misclassified_cnn.png")], folder="classifier"),
+    "classifier_cnn_seed1": Run("classifier.py", ["--model", "cnn", "--seed", "1", "--no-progress", "--no-pictures"],
+                                [], folder="classifier"),
+    "vae_conv": Run("vae.py", ["--arch", "conv", "--no-progress"],
+                    [("elbo.png", "vae_conv_elbo.png"), ("reconstructions.png", "vae_conv_reconstructions.png"),
+                     ("samples.png", "vae_conv_samples.png")], folder="classifier"),
+    "vae_mlp_30": Run("vae.py", ["--no-progress", "--no-pictures"], [], folder="classifier"),
 }
 
 
@@ -97,22 +136,30 @@ def load_demo(filename):
 
 
 def run_demo(name):
-    filename, argv, pictures = DEMOS[name]
-    target = FIGURES / name
+    filename, argv, pictures, folder = Run(*DEMOS[name])
+    target = FIGURES / (folder or name)
     target.mkdir(parents=True, exist_ok=True)
+
+    def renamed(file):   # in a folder of its own a file keeps its name; in a shared one it carries the run's
+        path = pathlib.Path(file)
+        return file if folder in (None, name) else f"{path.stem}_{name}{path.suffix}"
+
     out = f"demo_out/site/{name}"   # relative, so that what the demo prints names it as the command does
     argv = [*argv, "--out", out]
     command = " ".join(["python", f"demos/{filename}", *argv])
     print(f"\n== {name}: {command}", flush=True)
     tee = Tee(sys.stdout)
+    began = time.perf_counter()
     with contextlib.redirect_stdout(tee):
         load_demo(filename).main(argv)
-    (target / "output.txt").write_text(f"$ {command}\n{tee.kept.getvalue()}")
+    (target / renamed("output.txt")).write_text(f"$ {command}\n{tee.kept.getvalue()}")
     for picture in pictures:
-        copy_png(ROOT / out / picture, target / picture)
+        source, kept = (picture, picture) if isinstance(picture, str) else picture
+        copy_png(ROOT / out / source, target / kept)
     for table in sorted((ROOT / out).glob("*.md")):   # result tables the chapter includes (--8<--)
-        shutil.copyfile(table, target / table.name)
-        print(f"   {(target / table.name).relative_to(ROOT)}")
+        shutil.copyfile(table, target / renamed(table.name))
+        print(f"   {(target / renamed(table.name)).relative_to(ROOT)}")
+    print(f"   {name} took {time.perf_counter() - began:.0f} s", flush=True)
 
 
 def copy_png(source, target):

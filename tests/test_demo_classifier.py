@@ -31,6 +31,9 @@ def test_classifier_demo_writes_metrics_and_labelled_pictures(model, tmp_path, s
     counts = numpy.array(saved["confusion_matrix"])
     assert counts.shape == (10, 10) and counts.sum() == 100
     assert numpy.trace(counts) / 100 == pytest.approx(saved["test_accuracy"])
+    assert saved["mistakes"] == 100 - numpy.trace(counts) >= saved["confident_mistakes"] >= 0
+    assert saved["largest_confusions"] == [list(c) for c in classifier.largest_confusions(counts)]
+    assert f"| {saved['mistakes']} of 100 |" in (tmp_path / "results.md").read_text()
 
     for name in ("curves.png", "confusion.png", "misclassified.png"):
         assert (tmp_path / name).stat().st_size > 0, name
@@ -44,6 +47,14 @@ def test_classifier_demo_writes_metrics_and_labelled_pictures(model, tmp_path, s
     assert (confusion.get_xlabel(), confusion.get_ylabel()) == ("predicted digit", "true digit")
     shown = [ax.get_title() for ax in saved_figures["misclassified.png"].axes if ax.get_title()]
     assert shown and all(title.startswith("true ") and "predicted" in title for title in shown)
+
+
+def test_largest_confusions_are_the_largest_off_diagonal_counts_largest_first():
+    classifier = load_demo("classifier")
+    counts = numpy.diag([50, 40, 30])   # the right answers outnumber every mistake ...
+    counts[2, 0], counts[0, 1], counts[1, 2] = 7, 9, 1
+    assert classifier.largest_confusions(counts, k=2) == [(0, 1, 9), (2, 0, 7)]   # ... and are never one
+    assert classifier.largest_confusions(counts, k=5) == [(0, 1, 9), (2, 0, 7), (1, 2, 1)]   # zeros left out
 
 
 def test_cnn_maps_images_to_ten_logits_through_the_shapes_it_claims():

@@ -67,6 +67,9 @@ def test_vae_demo_runs_the_conv_architecture(tmp_path, saved_figures):
                         "--test-size", "50", "--iwae-k", "2", "--no-progress", "--out", str(tmp_path)])
     saved = json.loads((tmp_path / "metrics.json").read_text())
     assert saved["config"]["arch"] == "conv" and -800 < saved["test_elbo"] == metrics["test_elbo"] < 0
+    conv = (1 * 32 + 32 * 64) * 4 * 4 + 32 + 64   # the encoder's two 4x4 convolutions ...
+    conv_t = (64 * 32 + 32 * 1) * 4 * 4 + 32 + 1   # ... and the decoder's two transposed ones
+    assert saved["parameters"] == conv + (64 * 7 * 7 * 2 * 2 + 2 * 2) + (2 * 64 * 7 * 7 + 64 * 7 * 7) + conv_t
     for name in ("elbo.png", "reconstructions.png", "samples.png", "latent.png", "manifold.png"):
         assert (tmp_path / name).stat().st_size > 0, name
     assert "conv VAE" in saved_figures["elbo.png"].axes[0].get_title()

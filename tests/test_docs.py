@@ -191,3 +191,31 @@ def test_help_states_each_default_once(name):
     options = re.split(r"\n  (?=-)", stdout.getvalue())   # one entry per option, its wrapped lines joined
     twice = [" ".join(o.split()) for o in options if o.count("(default:") > 1]
     assert stdout.getvalue().count("usage:") == 1 and not twice, twice
+
+
+# A table stitched from several runs' results.md: the first file's header and row (lines 1 to 3),
+# then the row of each other file (line 3), on consecutive --8<-- lines (docs/classifier.md).
+STITCHED = re.compile(r'^--8<-- "([^":]+\.md):1:3"\n((?:--8<-- "[^":]+\.md:3:3"\n)+)', re.M)
+
+
+def stitched_tables(text):
+    """(first file, [files continuing it]) for every table stitched from row snippets in ``text``."""
+    return [(m.group(1), re.findall(r'"([^":]+\.md):3:3"', m.group(2))) for m in STITCHED.finditer(text)]
+
+
+def test_a_stitched_table_finds_its_rows():
+    text = ('--8<-- "a.md:1:3"\n--8<-- "b.md:3:3"\n--8<-- "c.md:3:3"\n\ntext\n--8<-- "d.md"\n')
+    assert stitched_tables(text) == [("a.md", ["b.md", "c.md"])]
+    assert any(stitched_tables(page.read_text()) for page in PAGES)   # the docs have one: the check below runs
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_a_stitched_table_has_one_header(page):
+    """Every row joined to a table comes from a file with the same header (the same columns), and
+    each file holds exactly a header, its rule and one row: otherwise lines 1:3 and 3:3 would cut
+    it, and a row would land under another table's columns."""
+    for first, rest in stitched_tables(page.read_text()):
+        header = (ROOT / first).read_text().splitlines()
+        for name in [first, *rest]:
+            lines = (ROOT / name).read_text().splitlines()
+            assert len(lines) == 3 and lines[:2] == header[:2], f"{page.name}: {name} does not continue {first}"
