@@ -1,24 +1,22 @@
 # %% [markdown]
-# # A VAE with discrete latents: four ways past a draw that has no reparameterization
+# # A VAE with discrete latents: six ways past a draw that has no reparameterization
 #
-# One VAE with 20 categorical latents of 10 classes, trained by REINFORCE with the library's **NVIL** baseline,
-# **RLOO**, **Gumbel-softmax** and **straight-through**, each scored on the discrete ELBO; then each gradient's
-# bias and variance. Theory, full run: [Discrete latents](../docs/discrete_vae.md). `python demos/discrete_vae.py`
-# writes to `demo_out/discrete_vae`; `demos/common.py` holds the scaffolding.
+# A VAE with 20 ten-class categorical latents trained by REINFORCE + **NVIL** baseline, **RLOO**, **Gumbel-softmax**,
+# **straight-through**, **REBAR**, **RELAX**, scored on the discrete ELBO; then each gradient's bias and variance.
+# Theory: [Discrete latents](../docs/discrete_vae.md). `python demos/discrete_vae.py`; scaffolding: `demos/common.py`.
 
 # %%
-"""Train a VAE with categorical latents by four gradient estimators and compare them on the discrete ELBO."""
+"""Train a VAE with categorical latents by six gradient estimators and compare them on the discrete ELBO."""
 import common  # isort: split
 
 import math
-import pathlib
-import sys
 import time
 from typing import NamedTuple
 
 import numpy
 
 import minigrad as mg
+from minigrad import estimators
 from minigrad.distributions import Bernoulli, Categorical, RelaxedOneHotCategorical, kl_divergence
 from minigrad.distributions.categorical import one_hot
 from minigrad.estimators import LeaveOneOutBaseline, NVILBaseline, bias_and_variance, dice_surrogate
@@ -26,18 +24,18 @@ from minigrad.estimators import LeaveOneOutBaseline, NVILBaseline, bias_and_vari
 NOTEBOOK = common.in_notebook(__name__)
 EVAL_SEED = 12345     # the test ELBO of every model, after every epoch, uses the same draws
 STUDY_SEED = 54321    # and the gradient study its own
-ESTIMATORS = ("reinforce-nvil", "rloo", "gumbel-softmax", "straight-through")
+ESTIMATORS = ("reinforce-nvil", "rloo", "gumbel-softmax", "straight-through", "rebar", "relax")
 LABELS = {"reinforce": "REINFORCE, no baseline", "reinforce-nvil": "REINFORCE + NVIL baseline",
           "rloo": "RLOO (k draws)", "gumbel-softmax": "Gumbel-softmax (relaxed)",
-          "straight-through": "straight-through Gumbel"}
-COLOURS = dict(zip(LABELS, ("tab:gray", "tab:red", "tab:orange", "tab:blue", "tab:green")))
+          "straight-through": "straight-through Gumbel", "rebar": "REBAR (tuned tau, eta)",
+          "relax": "RELAX (REBAR + network r)"}
+COLOURS = dict(zip(LABELS, ("tab:gray", "tab:red", "tab:orange", "tab:blue", "tab:green", "tab:purple", "tab:brown")))
 
 
 # %% [markdown]
 # ## The model and the discrete ELBO ([chapter, sections 1-2](../docs/discrete_vae.md#1-the-model))
 #
-# The KL to the uniform prior is `kl_divergence`, exact in all four runs; `discrete_elbo` scores
-# every model on hard draws with the same noise.
+# The KL to the uniform prior is `kl_divergence`, exact in all six runs; `evaluate` scores every model on hard draws.
 
 # %%
 class DiscreteVAE(mg.nn.Module):
@@ -83,26 +81,44 @@ def evaluate(model, images, draws=4, tau=None, seed=EVAL_SEED, batch_size=500, d
 
 
 # %% [markdown]
-# ## Four estimators of the gradient ([chapter, section 3](../docs/discrete_vae.md#3-four-gradient-estimators))
+# ## Six estimators of the gradient ([chapter, section 3](../docs/discrete_vae.md#3-six-gradient-estimators))
 #
-# `estimate` takes the encoder's logits (a leaf in the study and the tests); its `objective` has the ELBO
-# estimate as value and the estimator's gradient. The score-function estimators only *read* their baseline
-# (`mg.estimators`); `train` updates it after the step. Every model starts from the same weights and sees the
-# same digits in the same order; NVIL's network is trained by the same backward pass.
+# `estimate` takes the encoder's logits (a leaf in the study and the tests); its `objective` has the ELBO estimate as
+# value and the estimator's gradient. The score-function estimators only *read* their baseline (`mg.estimators`);
+# `train` updates it after the step, and tunes REBAR's and RELAX's `Control` by the gradient of the estimate's square.
+# Every model starts from the same weights and sees the same digits in the same order.
 
 # %%
-Estimate = NamedTuple("Estimate", [("objective", mg.Tensor), ("signal", mg.Tensor)])   # (batch,), (draws, batch)
+Estimate = NamedTuple("Estimate", [("objective", mg.Tensor), ("signal", mg.Tensor)])   # (batch,) or (), (draws, batch)
+
+
+class Control(mg.nn.Module):
+    """RELAX's control eta f(softmax(z / tau)) + r(softmax(z / tau)), r an MLP (Grathwohl et al. 2018, section 3.3)."""
+
+    def __init__(self, model, network=False, hidden=100):   # the papers' start: tau = 0.5, eta = 1
+        kind = {"dtype": model.parameters()[0].dtype, "device": model.parameters()[0].device}
+        self.log_temperature, self.eta = (mg.nn.Parameter(mg.tensor(v, **kind)) for v in (math.log(0.5), 1.0))
+        self.r = mg.nn.MLP([model.n_vars * model.n_classes, hidden, 1], **kind) if network else None
+
+    def forward(self, z, f):   # z: (draws, batch, N, K) -> (draws, batch); REBAR's is mg.estimators.rebar's own
+        y = (z / self.log_temperature.exp()).softmax(-1)
+        return self.eta * f(y) + self.r(y.reshape(*y.shape[:-2], -1)).reshape(y.shape[:-2])
 
 
 def estimate(model, x, logits, estimator, temperature=1.0, k=4, baseline=None):
-    """By name: "reinforce", "reinforce-nvil" (one draw, ``baseline`` read, never updated, here), "rloo" (k draws,
-    leave-one-out), all DiCE's surrogate; "gumbel-softmax", "straight-through": pathwise through a relaxed draw."""
+    """By name: "reinforce", "reinforce-nvil" (one draw, ``baseline`` read, never updated, here), "rloo" (k draws),
+    DiCE's; "gumbel-softmax", "straight-through": pathwise; "rebar", "relax" (``baseline``: their Control)."""
     log_q = logits.log_softmax(-1)
     if estimator in ("gumbel-softmax", "straight-through"):
         relaxed = RelaxedOneHotCategorical(temperature, logits=log_q, hard=estimator == "straight-through",
                                            validate_args=False)
         f = model.log_likelihood(x, relaxed.rsample())
         return Estimate(f - model.kl_to_prior(log_q), f.detach()[None])
+    if estimator in ("rebar", "relax"):   # one draw b, the relaxed z and z~ given b; f of one-hot or relaxed codes
+        c, q, f = baseline, Categorical(logits=log_q, validate_args=False), lambda y: model.log_likelihood(x, y)
+        s = (estimators.rebar(f, q, temperature=c.log_temperature.exp(), eta=c.eta) if estimator == "rebar"
+             else estimators.relax(f, q, lambda z: c(z, f)))
+        return Estimate(s - model.kl_to_prior(log_q).sum(), None)
     draws, baseline = {"reinforce": (1, None), "reinforce-nvil": (1, baseline), "rloo": (k, LeaveOneOutBaseline())}[
         estimator]
     q = Categorical(logits=log_q, validate_args=False)
@@ -121,21 +137,16 @@ def temperature(step, args):
 def parse_args(argv):
     parser = common.parser("discrete_vae", __doc__)
     parser.add_argument("--estimators", nargs="+", choices=(*ESTIMATORS, "reinforce"), default=list(ESTIMATORS))
-    parser.add_argument("--epochs", type=int, default=20)
+    for flag, default, text in (("--epochs", 20, None), ("--n-vars", 20, "categorical variables in the code"),
+                                ("--n-classes", 10, "classes per variable"), ("--k", 4, "draws per image for RLOO"),
+                                ("--tau-start", 1.0, None), ("--tau-min", 0.5, None), ("--batch-size", 100, None),
+                                ("--lr", 1e-3, "Adam's step, for the model and for REBAR's and RELAX's control"),
+                                ("--eval-draws", 4, "hard draws per test digit for the discrete ELBO"),
+                                ("--study-digits", 8, "test digits"), ("--study-repeats", 500, "estimates per digit"),
+                                ("--study-reference", 16000, "draws per digit of the study's RLOO reference")):
+        parser.add_argument(flag, type=type(default), default=default, help=text)
     parser.add_argument("--hidden", type=int, nargs="+", default=[512, 256], help="encoder widths (decoder mirrors)")
-    parser.add_argument("--n-vars", type=int, default=20, help="categorical variables in the code")
-    parser.add_argument("--n-classes", type=int, default=10, help="classes per variable")
-    parser.add_argument("--k", type=int, default=4, help="draws per image for RLOO")
-    parser.add_argument("--tau-start", type=float, default=1.0)
-    parser.add_argument("--tau-min", type=float, default=0.5)
-    parser.add_argument("--anneal-rate", type=float, default=None,
-                        help="r in tau = max(tau_min, tau_start exp(-r step)); None: reach tau_min halfway")
-    parser.add_argument("--batch-size", type=int, default=100)
-    parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--eval-draws", type=int, default=4, help="hard draws per test digit for the discrete ELBO")
-    parser.add_argument("--study-digits", type=int, default=8, help="test digits in the gradient study")
-    parser.add_argument("--study-repeats", type=int, default=500, help="estimates per digit in the gradient study")
-    parser.add_argument("--study-reference", type=int, default=16000, help="draws per digit of the RLOO reference")
+    parser.add_argument("--anneal-rate", type=float, default=None, help="r of the schedule; None: tau_min halfway")
     parser.add_argument("--study-temperatures", type=float, nargs="+", default=[0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 2.0])
     parser.add_argument("--no-study", action="store_true", help="skip the gradient study (and gradients.png)")
     parser.add_argument("--data", default=None, help="folder of the official MNIST IDX files; None: embedded")
@@ -154,35 +165,42 @@ def train(estimator, args, train_images, test_images):
     nvil = estimator == "reinforce-nvil"   # NVIL's b(x) = c + net(x), net 784-100-1, c a running mean (decay 0.9)
     baseline = NVILBaseline(mg.nn.MLP([784, 100, 1], device=args.device), decay=0.9) if nvil else None
     optimizer = mg.optim.Adam(model.parameters() + (baseline.net.parameters() if baseline else []), lr=args.lr)
+    tuner = None
+    if estimator in ("rebar", "relax"):   # the control, and Adam on its parameters (tau, eta; RELAX's r)
+        baseline = Control(model, network=estimator == "relax")
+        tuner = mg.optim.Adam(tuned := baseline.parameters(), lr=args.lr)
     tau = temperature(0, args)
-    curve = {"step": [0], "seconds": [0.0], "temperature": [tau], "test_elbo": [],
-             **({"test_relaxed_elbo": []} if estimator == "gumbel-softmax" else {})}   # what it optimizes, too
+    curve = {"step": [0], "seconds": [0.0], "temperature": [tau], "test_elbo": []}
     step, seconds = 0, 0.0
     bar = common.progress(total=args.epochs * math.ceil(len(train_images) / args.batch_size), args=args, desc=estimator)
     for epoch in range(args.epochs + 1):   # the discrete ELBO on the test digits before each epoch and at the end
         curve["test_elbo"].append(evaluate(model, test_images, args.eval_draws, device=args.device))
-        if estimator == "gumbel-softmax":   # and the relaxed objective, at the last step's tau
-            curve["test_relaxed_elbo"].append(evaluate(model, test_images, tau=tau, device=args.device))
+        if estimator == "gumbel-softmax":   # and the relaxed objective, at the last step's tau (what it optimizes)
+            curve.setdefault("test_relaxed_elbo", []).append(evaluate(model, test_images, tau=tau, device=args.device))
         if epoch == args.epochs:
             break
         rng = mg.backend.host_generator([args.seed, epoch])    # the same digits, in the same order, for all
         mg.random.seed(int(rng.integers(2 ** 31)))              # the draws of z
         x_epoch, tick = mg.data.binarize(train_images, rng), time.perf_counter()
-        for x in mg.data.BatchIterator(x_epoch, batch_size=args.batch_size, shuffle=True, rng=rng,
-                                       device=args.device):
+        for x in mg.data.BatchIterator(x_epoch, batch_size=args.batch_size, shuffle=True, rng=rng, device=args.device):
             tau = temperature(step, args)
             optimizer.zero_grad()
-            est = estimate(model, x, model.encode(x), estimator, tau, args.k, baseline)
-            loss = -est.objective.mean()
-            if baseline is not None:    # after the read: NVIL's regression loss, and its running mean updated
+            est = estimate(model, x, logits := model.encode(x), estimator, tau, args.k, baseline)
+            loss = -est.objective.sum() / len(x)
+            if nvil:    # after the read: NVIL's regression loss, and its running mean updated
                 loss = loss + baseline.update(est.signal, x)
-            loss.backward()
+            loss.backward(retain_graph=tuner is not None)
+            if tuner:   # REBAR, RELAX: d mean(g^2) / d control, g the logits' estimate, taken again
+                for p, d in zip(tuned, estimators.variance_gradient(loss, logits, tuned)[1]):   # on the tape
+                    p.grad = d
+                tuner.step()
             optimizer.step()
             step += 1
             bar.update(1)
         seconds += time.perf_counter() - tick
-        for key, value in (("step", step), ("seconds", seconds), ("temperature", temperature(step, args))):
-            curve[key].append(value)
+        now = {"tau": baseline.log_temperature.exp().item(), "eta": baseline.eta.item()} if tuner else {}
+        for key, value in {"step": step, "seconds": seconds, "temperature": temperature(step, args), **now}.items():
+            curve.setdefault(key, []).append(value)
     bar.close()
     return model, baseline, curve
 
@@ -195,16 +213,16 @@ def train(estimator, args, train_images, test_images):
 def logit_gradients(model, x, estimator, repeats, **options):
     """(repeats, D, N, K) independent estimates of d ELBO(x_d) / d logits(x_d), in one backward pass: the logits,
     repeated, are a leaf, and row r of the objective depends on row r's draws only."""
-    with mg.no_grad():
-        logits = model.encode(x)
+    logits = model.encode(x).detach()
     leaf = mg.tensor(logits.xp.tile(logits.data, (repeats, 1, 1)), requires_grad=True)
     estimate(model, mg.tensor(x.xp.tile(x.data, (repeats, 1))), leaf, estimator, **options).objective.sum().backward()
     model.zero_grad()                                           # the decoder's gradients are not wanted here
     return leaf.grad.numpy().reshape(repeats, *logits.shape)
 
 
-def gradient_study(model, baseline, x, args, estimators, reference=None):
-    """Relative bias^2 and variance of each estimator's logit gradient against ``reference`` (or RLOO's)."""
+def gradient_study(model, helpers, x, args, estimators, reference=None):
+    """Relative bias^2 and variance of each estimator's logit gradient against ``reference`` (or RLOO's);
+    ``helpers``: estimator -> its baseline or control (NVIL's; REBAR's and RELAX's, as tuned in training)."""
     mg.random.seed(STUDY_SEED)
     noise = 0.0
     if reference is None:   # the mean of m independent RLOO estimates, each with `chunk` draws per digit
@@ -219,7 +237,7 @@ def gradient_study(model, baseline, x, args, estimators, reference=None):
         rows = {key: [] for key in ("temperature", "bias2", "bias2_noise", "variance")}
         for tau in args.study_temperatures if name in ("gumbel-softmax", "straight-through") else [None]:
             samples = logit_gradients(model, x, name, args.study_repeats, temperature=tau or 1.0, k=args.k,
-                                      baseline=baseline)
+                                      baseline=(helpers or {}).get(name))
             bias2, variance = bias_and_variance(samples, reference, noise)
             for key, value in zip(rows, (tau, bias2, variance / args.study_repeats + noise / scale, variance)):
                 rows[key].append(value)   # bias2_noise: what was subtracted from bias2
@@ -228,7 +246,7 @@ def gradient_study(model, baseline, x, args, estimators, reference=None):
 
 
 # %% [markdown]
-# ## Pictures (`elbo.png`, `temperature.png`, `gradients.png`, `reconstructions.png`), `results.md`, and `main`,
+# ## Pictures (`elbo.png`, `temperature.png`, `gradients.png`, `reconstructions.png`), the tables, and `main`,
 # which trains one model per estimator and studies the gradients at the NVIL model's weights
 
 # %%
@@ -254,8 +272,7 @@ def draw_curves(curves, test_size, args, plt, run):
     axes[0].set(xlabel="training step (batch of digits)", xlim=(0, None),
                 ylabel=f"discrete test ELBO (nats per digit, {args.eval_draws} hard draws; higher is better)",
                 title=f"against steps (at step 0, untrained, every model scores {start:.1f})")
-    axes[1].set(xlabel="training time (s, evaluation excluded; RLOO decodes k codes per digit)", xlim=(0, None),
-                title="against wall time")
+    axes[1].set(xlabel="training time (s, evaluation excluded)", xlim=(0, None), title="against wall time")
     finish(fig, axes, args, "elbo.png", f"Discrete ELBO on {test_size} test digits, one model per "
            f"gradient estimator, evaluated after every epoch\n{run}")
 
@@ -264,16 +281,14 @@ def draw_temperature(curve, args, plt, run):
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
     steps = numpy.arange(curve["step"][-1] + 1)   # every step's temperature
     axes[0].plot(steps, [temperature(s, args) for s in steps], color="k")
-    axes[0].set(xlabel="training step", ylabel="temperature tau", ylim=(0, 1.1 * args.tau_start),
-                title="the annealing schedule")
+    axes[0].set(xlabel="training step", ylabel="temperature tau", ylim=(0, 1.1 * args.tau_start), title="annealing")
     axes[1].plot(curve["step"][1:], curve["test_relaxed_elbo"][1:], "s--", markersize=3, color="tab:blue",
                  label="relaxed objective: soft codes at the current tau (what it trains on)")
     axes[1].plot(curve["step"][1:], curve["test_elbo"][1:], "o-", markersize=3, color="k",
                  label="discrete ELBO: hard one-hot codes (what it is scored on)")
     axes[1].set(xlabel="training step", ylabel="nats per test digit (higher is better)", xlim=(0, None),
                 title="the Gumbel-softmax model, scored two ways on the test digits after every epoch")
-    finish(fig, axes, args, "temperature.png",
-           f"Temperature, and the gap between the relaxed and the discrete bound\n{run}", ncol=1)
+    finish(fig, axes, args, "temperature.png", f"Temperature, and the relaxed objective's gap to the ELBO\n{run}", 1)
 
 
 def draw_study(study, args, plt, run):
@@ -319,25 +334,9 @@ def draw_reconstructions(models, x, args, plt, run):
     ax.set(xticks=[], yticks=[28 * i + 13.5 for i in range(len(labels))], yticklabels=labels)
     ax.tick_params(labelsize=8)
     ax.spines[:].set_visible(False)
-    ax.set_title("Test digits and each model's reconstruction: pixel probabilities decoded from the\n"
-                 f"most probable code argmax q(z | x) (a hard one-hot code)\n{run}", fontsize=7)
+    ax.set_title(f"Test digits and each model's pixel probabilities decoded from the one-hot argmax q(z | x)\n{run}",
+                 fontsize=7)
     common.save_figure(fig, args, "reconstructions.png")
-
-
-def results_table(metrics):
-    """The chapter's table, in Markdown: each model's final discrete test ELBO and training time; the study."""
-    lines = ["| estimator | discrete test ELBO | training time | ms per step |", "|---|---|---|---|"]
-    lines += [f"| {r['label']} | {r['final_test_elbo']:.2f} | {r['seconds']:.0f} s | "
-              f"{1000 * r['seconds'] / max(1, r['curve']['step'][-1]):.0f} |" for r in metrics["estimators"].values()]
-    if metrics["gradient_study"] is not None:
-        lines += ["", "| estimator | temperature | bias² | variance of one estimate | bias² noise subtracted |",
-                  "|---|---|---|---|---|"]
-        for name, rows in metrics["gradient_study"]["estimators"].items():
-            text = LABELS[name].replace("k draws", f"k={metrics['config']['k']}")
-            lines += [f"| {text} | {'' if tau is None else f'{tau:g}'} | {bias2:.3g} | {variance:.3g} | {noise:.2g} |"
-                      for tau, bias2, variance, noise in zip(*(rows[k] for k in ("temperature", "bias2", "variance",
-                                                                                     "bias2_noise")))]
-    return "\n".join(lines) + "\n"
 
 
 def main(argv=None):
@@ -355,22 +354,25 @@ def main(argv=None):
     models, baselines, curves = {}, {}, {}
     for name in args.estimators:
         models[name], baselines[name], curves[name] = train(name, args, train_images, test_images)
-        print(f"{args.labels[name]:>27}: discrete test ELBO {curves[name]['test_elbo'][-1]:8.2f} after "
-              f"{curves[name]['step'][-1]} steps, {curves[name]['seconds'][-1]:6.1f} s training", flush=True)
-    study = None
-    if not args.no_study and "reinforce-nvil" in models:   # every estimator at the weights of the NVIL model
-        study = gradient_study(models["reinforce-nvil"], baselines["reinforce-nvil"], mg.tensor(
-            test_images[:args.study_digits], device=args.device), args, ["reinforce", *ESTIMATORS])
+    study = None if args.no_study or "reinforce-nvil" not in models else gradient_study(   # at the NVIL weights
+        models["reinforce-nvil"], baselines, mg.tensor(test_images[:args.study_digits], device=args.device), args,
+        ["reinforce", *ESTIMATORS[:4], *(n for n in ESTIMATORS[4:] if n in models)])   # REBAR, RELAX if trained
     metrics = {"estimators": {name: {"label": args.labels[name], "final_test_elbo": c["test_elbo"][-1],
                                      "seconds": c["seconds"][-1], "curve": c} for name, c in curves.items()},
                "gradient_study": study, "seconds": time.perf_counter() - began, "config": config}
-    common.write_json(args, "metrics.json", metrics)
-    table = results_table(metrics)
-    pathlib.Path(args.out, "results.md").write_text(table)
+    common.write_json(args, "metrics.json", metrics)   # the chapter's tables: results.md, gradients.md (the study)
+    rows = [(args.labels[n], f"{c['test_elbo'][-1]:.2f}", f"{c['seconds'][-1]:.0f} s",
+             f"{1000 * c['seconds'][-1] / max(1, c['step'][-1]):.0f}",
+             f"tau {c['tau'][-1]:.3g}, eta {c['eta'][-1]:.3g}" if "eta" in c else "") for n, c in curves.items()]
+    print(common.write_table(args, "results.md", ("estimator", "discrete test ELBO", "training time", "ms per step",
+                                                  "tuned control at the end"), rows))
     if study is not None:
         print(f"gradient study ({args.study_digits} test digits, REINFORCE + NVIL weights, {args.study_repeats} "
               f"estimates each; / |true gradient|^2, reference noise {study['reference_noise']:.1e}):\n"
-              + table.split("\n\n")[1])
+              + common.write_table(args, "gradients.md", ("estimator", "temperature", "bias²", "variance of one "
+                                   "estimate", "bias² noise subtracted"), [
+                  (args.labels[n], "" if tau is None else f"{tau:g}", f"{b:.3g}", f"{v:.3g}", f"{e:.2g}")
+                  for n, rows in study["estimators"].items() for tau, b, e, v in zip(*rows.values())]))
     if not args.no_pictures:
         run = common.caption(args, f"VAE 784-{'-'.join(map(str, args.hidden))}-({args.n_vars}x{args.n_classes}); "
                              f"{args.epochs} epochs on {len(train_images)} digits, batch {args.batch_size}, Adam "
@@ -394,7 +396,5 @@ if NOTEBOOK:
     OUT, ARGS = "demo_out/discrete_vae", ["--epochs", "2", "--study-repeats", "50", "--study-reference", "200"]
     metrics = main([*ARGS, "--no-progress", "--out", OUT])
     common.show(OUT, "elbo.png", "temperature.png", "gradients.png", "reconstructions.png")
-
-# %%
-if __name__ == "__main__" and not NOTEBOOK:
-    main(sys.argv[1:])
+elif __name__ == "__main__":
+    main()

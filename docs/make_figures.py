@@ -73,7 +73,7 @@ DEMOS = {
     "estimators": ("estimators.py", ["--samples", "20000"],
                    ["variance_square.png", "variance_exp.png", "variance_cos.png"]),
     "monte_carlo": ("monte_carlo.py", ["--samples", "100000"], ["pi.png", "importance.png", "rejection.png"]),
-    # the studies (minutes each on one core: vae_estimators about 6, discrete_vae about 7)
+    # the studies (minutes each on one core: vae_estimators about 6 to 9, discrete_vae about 10 to 18)
     "vae_estimators": ("vae_estimators.py", ["--no-progress"], ["curves.png", "variance.png", "reconstructions.png"]),
     "discrete_vae": ("discrete_vae.py", ["--no-progress"],
                      ["elbo.png", "temperature.png", "gradients.png", "reconstructions.png"]),

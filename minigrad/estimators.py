@@ -656,7 +656,10 @@ def relax(f, dist, control, n=1):
         g = (f(b) - c(z~)) grad log p(b)  +  grad c(z)  -  grad c(z~)
 
     where c = ``control`` is any differentiable function of the relaxed sample z (an mg.nn
-    Module, say), returning f's shape, (n,) + batch. Unbiased for any c: E[grad c(z)] =
+    Module, say), returning f's shape, (n,) + batch. f may also take the trailing batch axes
+    jointly, as a VAE's decoder takes a code of N independent Categoricals (logits of shape
+    batch + (N, K), f(b) of shape (n,) + batch): then p(b) is the code's, the product over its
+    N variables, so log p(b) is summed over those axes (and c returns f's shape). Unbiased for any c: E[grad c(z)] =
     grad E[c(z)] (reparameterization), and E[c(z~) grad log p(b) + grad c(z~)] = grad E[c(z~)]
     = grad E[c(z)] as well (score function over b, reparameterization of z~ given b, and z~
     has z's distribution), so the three control terms cancel in expectation. c(z~) may
@@ -681,13 +684,20 @@ def relax(f, dist, control, n=1):
     b, z = relaxed_draw(dist, n)
     z_tilde = conditional_relaxed_draw(dist, b)
     values = f(b)
+    index = b if isinstance(dist, Bernoulli) else Tensor(b.data.argmax(axis=-1))
+    log_p = dist.log_prob(index)                          # (n,) + batch
+    if not isinstance(values, Tensor) or values.shape != log_p.shape[:values.ndim]:
+        raise ValueError(f"relax: f(b) has shape {getattr(values, 'shape', type(values).__name__)}, which must be "
+                         f"a leading part of the draws' shape {log_p.shape} ((n,) + batch): f may take the "
+                         f"trailing batch axes jointly (a code of independent variables), no other axes")
+    if log_p.ndim > values.ndim:                          # the code's log-probability: the sum over its variables
+        log_p = log_p.sum(tuple(range(values.ndim, log_p.ndim)))
     c_z, c_tilde = control(z), control(z_tilde)
     for name, c in (("control(z)", c_z), ("control(z~)", c_tilde)):
         if not isinstance(c, Tensor) or c.shape != values.shape:
             raise ValueError(f"relax: {name} must be a Tensor of f's shape {values.shape} ((n,) + batch), got "
                              f"{getattr(c, 'shape', type(c).__name__)}; z has shape {z.shape}")
-    index = b if isinstance(dist, Bernoulli) else Tensor(b.data.argmax(axis=-1))
-    score_term = dice_surrogate(values, dist.log_prob(index), c_tilde)   # value f(b), gradient (f - c~) grad log p
+    score_term = dice_surrogate(values, log_p, c_tilde)   # value f(b), gradient (f - c~) grad log p
     return (score_term + c_z - c_tilde).sum() / n
 
 

@@ -60,18 +60,22 @@ def test_tiny_run_writes_metrics_and_pictures_and_starts_every_model_at_one_numb
     for name in ("metrics.json", "elbo.png", "temperature.png", "gradients.png", "reconstructions.png"):
         assert (tmp_path / name).stat().st_size > 0, name
     saved = json.loads((tmp_path / "metrics.json").read_text())
-    assert list(saved["estimators"]) == ["reinforce-nvil", "rloo", "gumbel-softmax", "straight-through"]
+    assert list(saved["estimators"]) == ["reinforce-nvil", "rloo", "gumbel-softmax", "straight-through", "rebar",
+                                         "relax"]
     for name, result in saved["estimators"].items():
         curve = result["curve"]
         assert len(curve["test_elbo"]) == 3 and curve["step"] == [0, 4, 8], name   # 200 digits / 50 = 4 steps
         assert result["final_test_elbo"] == curve["test_elbo"][-1] == metrics["estimators"][name]["final_test_elbo"]
         assert -1000 < result["final_test_elbo"] < 0, name
         assert curve["seconds"][-1] > 0
-    # same initial weights, same test digits, same hard draws: before training, one number for all four
+    # same initial weights, same test digits, same hard draws: before training, one number for all six
     assert len({result["curve"]["test_elbo"][0] for result in saved["estimators"].values()}) == 1
     study = saved["gradient_study"]["estimators"]
     assert study["gumbel-softmax"]["temperature"] == [0.5, 1.0] and study["rloo"]["temperature"] == [None]
-    assert all(v > 0 for rows in study.values() for v in rows["variance"])
+    assert all(v > 0 for rows in study.values() for v in rows["variance"]) and study["relax"]["temperature"] == [None]
+    for name in ("rebar", "relax"):   # the control was tuned: tau and eta moved from the papers' start, 0.5 and 1
+        curve = saved["estimators"][name]["curve"]
+        assert len(curve["eta"]) == 2 and curve["eta"][-1] != 1.0 and curve["tau"][-1] != 0.5, name
     # as a student sees the pictures: titled with the run, labelled axes, legends off the data
     assert "2 epochs on 200 digits" in saved_figures["elbo.png"]._suptitle.get_text()
     for name in ("elbo.png", "temperature.png", "gradients.png"):
@@ -141,15 +145,18 @@ def largest_z_score(samples, exact):
     return float(numpy.max(error[~constant] / standard_error[~constant]))
 
 
-@pytest.mark.parametrize("name", ["reinforce", "reinforce-nvil", "rloo"])
+@pytest.mark.parametrize("name", ["reinforce", "reinforce-nvil", "rloo", "rebar", "relax"])
 def test_score_function_estimators_are_unbiased_for_the_exact_gradient(name):
     """20,000 estimates of the encoder's logit gradient (12 numbers) and 20 averages of the decoder's
     gradient (110 numbers) each lie within 4.5 and 5 standard errors of the gradient of the 9-term sum. Any
-    baseline that ignores the draw keeps REINFORCE unbiased: here an untrained NVIL net plus c = -3."""
+    baseline that ignores the draw keeps REINFORCE unbiased: here an untrained NVIL net plus c = -3; so does
+    REBAR's and RELAX's control of the relaxed draws z and z~ (mg.estimators.rebar, relax on a code of 2 variables)."""
     demo = load_demo("discrete_vae")
     model = tiny_model(demo)
     baseline = NVILBaseline(mg.nn.MLP([6, 4, 1], dtype=mg.float64))   # the library's, as the demo uses it
     baseline.mean = -3.0
+    if name in ("rebar", "relax"):   # their control, at the papers' start (tau 0.5, eta 1) and a random network r
+        baseline = demo.Control(model, network=name == "relax", hidden=4)
     logit_rows, decoder_chunks, exact_logits, exact_decoder = estimates_and_exact(
         demo, model, name, k=3, baseline=baseline)
     assert largest_z_score(logit_rows, exact_logits) < 4.5

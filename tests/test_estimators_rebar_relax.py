@@ -131,6 +131,34 @@ def test_rebar_and_relax_are_unbiased_for_a_categorical(device):
         assert_unbiased(logits.grad.numpy(), categorical_gradient(), name)
 
 
+def test_rebar_and_relax_are_unbiased_for_a_code_of_independent_categoricals(device):
+    # A VAE's code: f takes N = 2 independent Categoricals (3 classes each) jointly, so the
+    # logits have shape (batch, N, K) and f(b) has shape (n, batch): log p(b) of the code is
+    # the sum over its N variables. The exact gradient enumerates the 9 codes.
+    mg.random.seed(9)
+    base = np.array([[0.2, -0.5, 1.0], [-1.0, 0.3, 0.1]])
+    weights = mg.tensor(np.array([[1.0, -2.0, 0.5], [0.7, 0.0, -1.5]]), device=device)
+
+    def f(y):          # (..., 2, 3) -> (...): not a sum of one function per variable
+        return ((y * weights).sum(-1).prod(-1) + (y * y).sum(-1).sum(-1)).sin()
+
+    pi = np.exp(base) / np.exp(base).sum(-1, keepdims=True)
+    exact = np.zeros_like(base)
+    for a in range(3):
+        for c in range(3):
+            code = np.zeros((2, 3))
+            code[0, a] = code[1, c] = 1.0
+            value = float(f(mg.tensor(code, device=device)).item())
+            # d/dlogit_jk of q(code) = q(code) ([k = code_j] - pi_jk)
+            exact += pi[0, a] * pi[1, c] * value * (code - pi)
+    control = Control(3, device)
+    for name, make in [("rebar", lambda d: estimators.rebar(f, d, temperature=0.4, eta=0.9)),
+                       ("relax", lambda d: estimators.relax(f, d, lambda z: control(z).sum(-1)))]:
+        logits = copies(base, 20_000, device)
+        make(Categorical(logits=logits)).backward()
+        assert_unbiased(logits.grad.numpy(), exact, name)
+
+
 def test_a_control_that_sees_the_noise_of_its_own_draw_is_biased(device, monkeypatch):
     # Replace z~ by z itself: c(z) now multiplies the score of b = H(z), and the same check as
     # above must catch the bias; so must it catch the Gumbel-softmax's (a relaxed f, no score).
@@ -263,3 +291,9 @@ def test_relax_refuses_a_control_of_the_wrong_shape():
     logits = mg.zeros(4, requires_grad=True, dtype=mg.float64)
     with pytest.raises(ValueError, match=r"relax: control\(z\) must be a Tensor of f's shape \(1, 4\)"):
         estimators.relax(toy(0.4), Bernoulli(logits=logits), lambda z: z.sum())
+
+
+def test_relax_refuses_an_f_whose_shape_is_not_a_prefix_of_the_draws():
+    logits = mg.zeros((4, 2, 3), requires_grad=True, dtype=mg.float64)
+    with pytest.raises(ValueError, match=r"relax: f\(b\) has shape \(1, 2\).*\(1, 4, 2\)"):
+        estimators.relax(lambda y: y.sum(-1).sum(1), Categorical(logits=logits), lambda z: z.sum(-1).sum(1))
