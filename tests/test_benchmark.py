@@ -242,4 +242,6 @@ def test_without_clear_refs_the_memory_preset_says_its_peak_includes_the_build(m
     monkeypatch.setattr(peak, "CLEAR_REFS", str(tmp_path / "no-such-folder" / "clear_refs"))
     measured = peak.measure_here("vae", "numpy", 1, 1)
     assert "ru_maxrss" in measured["measured_with"] and "includes import and build" in measured["measured_with"]
-    assert measured["peak_bytes"] > 0
+    # ru_maxrss is this pytest process's highest RSS so far, so the "peak" may be next to nothing; it is never
+    # below the RSS after the build, but for the kernel's per-CPU RSS counters, read to within a few hundred pages
+    assert measured["rss_after_build_bytes"] > 0 and measured["peak_bytes"] > -2**21
