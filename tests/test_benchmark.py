@@ -207,3 +207,41 @@ def test_main_runs_the_cnn_preset_and_profiles_minigrad(tmp_path):
     functions = written["minigrad_profile"]["functions"]
     assert functions and all(0 < f["share"] <= 1 for f in functions)
     assert any("matmul" in f["function"] for f in functions)
+
+
+def test_the_memory_preset_measures_each_step_in_a_process_of_its_own():
+    """Peak resident memory of the VAE and the CNN step, beyond the RSS after the build: at least what the
+    first step must allocate and keep (Adam's two moments, one float32 array per parameter each), and for
+    the CNN step at least the first convolution's output, which the backward pass needs. PyTorch's row
+    where it is installed, and the ratio to it."""
+    import importlib.util
+    impls = ["minigrad"] + (["torch"] if importlib.util.find_spec("torch") else [])
+    report = benchmark.main(["--presets", "memory", "--impls", *impls, "numpy", "--steps", "1"])
+    memory = report["presets"]["memory"]
+    vae = {row["impl"]: row for row in memory["vae"]["results"]}
+    convolutional = {row["impl"]: row for row in memory["cnn"]["results"]}
+    assert set(vae) == set(impls) | {"numpy"} and set(convolutional) == set(impls)   # the yardstick has no CNN
+    (default_size,) = presets.PRESETS["default"][0]
+    adam_moments = 2 * 4 * sum(p.size for p in presets.initial_parameters(default_size).values())
+    for row in vae.values():
+        assert row["peak_bytes"] >= adam_moments and row["held_bytes"] >= 0.9 * adam_moments
+        assert row["rss_after_build_bytes"] > 0
+    first_convolution_output = 128 * 16 * 28 * 28 * 4
+    assert convolutional["minigrad"]["peak_bytes"] >= first_convolution_output
+    if "torch" in impls:
+        assert vae["torch"]["x_torch"] == 1.0 and convolutional["minigrad"]["x_torch"] > 0
+    else:
+        assert vae["minigrad"]["x_torch"] is None
+    if os.path.exists("/proc/self/clear_refs"):
+        assert vae["minigrad"]["measured_with"] == "VmHWM after clear_refs"
+
+
+def test_without_clear_refs_the_memory_preset_says_its_peak_includes_the_build(monkeypatch, tmp_path):
+    """Where the high-water mark cannot be reset, the peak is ru_maxrss since the start, and the row says so."""
+    from benchmark import peak
+    monkeypatch.setattr(peak, "CLEAR_REFS", str(tmp_path / "no-such-folder" / "clear_refs"))
+    measured = peak.measure_here("vae", "numpy", 1, 1)
+    assert "ru_maxrss" in measured["measured_with"] and "includes import and build" in measured["measured_with"]
+    # ru_maxrss is this pytest process's highest RSS so far, so the "peak" may be next to nothing; it is never
+    # below the RSS after the build, but for the kernel's per-CPU RSS counters, read to within a few hundred pages
+    assert measured["rss_after_build_bytes"] > 0 and measured["peak_bytes"] > -2**21

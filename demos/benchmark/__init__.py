@@ -12,6 +12,7 @@ The files, in the order a reader needs them:
     chain.py       the chain preset: a long chain of tiny ops, for the cost of one recorded op
     fused.py       the fused preset: minigrad's fused primitives against the composites they replace
     cnn.py         the cnn preset: a small CNN classifier's step (minigrad, PyTorch, DeZero), and a profile
+    peak.py        the memory preset: peak resident memory of the VAE and CNN steps, a fresh process each
     measure.py     timing in rounds, the loss-agreement check, the chain, memory over many steps
     machine.py     threads, the CPU core, glibc's malloc, versions
     report.py      the tables

@@ -9,7 +9,7 @@ import sys
 
 import common  # demos/common.py: the device check every demo shares
 
-from . import cnn, fused, machine, measure, report
+from . import cnn, fused, machine, measure, peak, report
 from .peers import IMPLEMENTATIONS
 from .presets import PRESETS
 
@@ -118,6 +118,13 @@ def run(args, argv):
                                             "warmup": args.warmup, "results": rows, "skipped": skipped,
                                             "minigrad_profile": profile}
                 continue
+            if preset == "memory":
+                workloads = peak.run_peak_memory(args)
+                report.print_peak_memory_tables(workloads, args)
+                result["presets"]["memory"] = {"steps": args.steps, "malloc": "default, in each child process",
+                                               **{w: {"results": rows, "skipped": skipped}
+                                                  for w, (rows, skipped) in workloads.items()}}
+                continue
             entries = []
             for config in configs:
                 rows, skipped = measure.run_config(config, args)
@@ -125,7 +132,7 @@ def run(args, argv):
                 entries.append({"config": dataclasses.asdict(config), "steps": args.steps, "warmup": args.warmup,
                                 "results": rows, "skipped": skipped})
             result["presets"][preset] = entries
-        if any(preset not in ("chain", "fused", "cnn") for preset in args.presets):
+        if any(preset not in ("chain", "fused", "cnn", "memory") for preset in args.presets):
             print("\n" + report.PEAK_AND_LOSS_NOTE)
     if args.json:
         with open(args.json, "w") as f:

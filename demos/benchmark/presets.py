@@ -33,6 +33,7 @@ PRESETS = {   # name -> (sizes, timed steps when --steps is not given)
     "chain": (None, 5),   # not a VAE: see measure.run_chain; its steps are repeats of the whole chain
     "fused": ([Config(784, 400, 20, 128)], 200),   # minigrad's fused ops against their composites: see fused.py
     "cnn": (None, 50),    # not a VAE: a small CNN classifier's step on 128 digits, see cnn.py
+    "memory": (None, 20),  # peak resident memory of the default VAE step and the CNN step, a process each: peak.py
 }
 
 # The parameters in one order for every implementation: mg.models.VAE's names, so that

@@ -97,3 +97,18 @@ def print_memory_table(config, results, skipped):
              f"{r['growth_bytes'] / 2**20:+.2f}", f"{r['second_half_growth_bytes'] / 2**20:+.2f}"] for r in results]
     print(table(["impl", "steps", "start MiB", "end MiB", "growth MiB", "2nd half MiB"], body))
     print_skipped(skipped)
+
+
+def print_peak_memory_tables(workloads, args):
+    titles = {"vae": "VAE 784-400-20, batch 128 (the default preset's step)",
+              "cnn": "CNN of demos/classifier.py, batch 128 (the cnn preset's step)"}
+    for workload, (rows, skipped) in workloads.items():
+        print(f"\n[memory] {titles[workload]}, float32, {args.device}, {args.threads} thread(s): resident memory, "
+              f"each implementation in a fresh process; peak over {args.steps} steps (the first included) and "
+              "held after them, both beyond the RSS after the build")
+        body = [[r["impl"], _mib(r["rss_after_build_bytes"]), _mib(r["peak_bytes"]), _mib(r["held_bytes"]),
+                 _number(r["x_torch"])] for r in rows]
+        print(table(["impl", "RSS after build MiB", "peak MiB", "held MiB", "peak x torch"], body))
+        for how in sorted({r["measured_with"] for r in rows}):
+            print(f"  measured with: {how}")
+        print_skipped(skipped)
