@@ -61,7 +61,7 @@ def in_notebook(module_name):
 def parser(name, doc, seed=0):
     """An argument parser with the options every demo has: ``--out`` (``demo_out/<name>``),
     ``--seed``, ``--device`` and ``--no-progress``; the first paragraph of ``doc`` describes it."""
-    p = argparse.ArgumentParser(description=(doc or name).strip().split("\n\n")[0],
+    p = argparse.ArgumentParser(prog=f"python demos/{name}.py", description=(doc or name).strip().split("\n\n")[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--out", default=os.path.join("demo_out", name), help="folder for the pictures and numbers")
     p.add_argument("--seed", type=int, default=seed, help="seed of every random draw")
