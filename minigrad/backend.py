@@ -130,6 +130,35 @@ def as_array0d(value):
     return value
 
 
+def broadcast_to(array, shape):
+    """A read-only view of ``array`` broadcast to ``shape``: the backend's ``broadcast_to``, made faster on NumPy.
+
+    Every reduction's vjp broadcasts its cotangent back over the reduced axes, so this runs
+    at every backward step. ``numpy.broadcast_to`` finds the strides with an iterator (about
+    2.5 us of Python a call, a fifth of a small op). For a C-contiguous NumPy array they are
+    known without it: the view reads the same buffer, with stride 0 along the axes that are
+    broadcast (new leading axes, and length-1 axes stretched) and the array's own strides
+    elsewhere. Other arrays, and shapes that do not broadcast (for the backend's error), go
+    to the backend's own ``broadcast_to``.
+    """
+    shape = tuple(shape)
+    lead = len(shape) - array.ndim
+    if type(array) is numpy.ndarray and lead >= 0 and array.size and array.flags.c_contiguous:
+        strides = [0] * lead
+        for n, m, stride in zip(array.shape, shape[lead:], array.strides):
+            if n == m:
+                strides.append(stride)
+            elif n == 1:
+                strides.append(0)
+            else:
+                break
+        else:
+            view = numpy.ndarray(shape, array.dtype, array, 0, tuple(strides))
+            view.flags.writeable = False
+            return view
+    return device_of(array).xp.broadcast_to(array, shape)
+
+
 def to_device(array, name):
     """Copy ``array`` to device ``name`` (a no-op when it is already there)."""
     source, target = device_of(array), get_device(name)

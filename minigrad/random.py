@@ -46,6 +46,8 @@ def _check_parameters(op, names, values):
     """Each parameter a number or a tensor. A tuple or list in first place is a shape written first
     (``normal((2, 3))``), which NumPy would read as one location per entry: refused, naming ``size=``."""
     for name, value in zip(names, values):
+        if type(value) in (float, int, Tensor):   # the usual parameters, passed without the checks below
+            continue
         if isinstance(value, (tuple, list)):
             raise TypeError(f"mg.random.{op}: {name}={value!r} is a {type(value).__name__}, but the first arguments "
                             f"are the parameters {', '.join(names)} (as in numpy.random.{op}) and the shape comes "
@@ -64,11 +66,13 @@ def _shape_dtype_device(op, size, shape, params, dtype, device):
                         "argument (NumPy's and minigrad's); give one")
     size = shape if size is None else size
     tensors = [p for p in params if isinstance(p, Tensor)]
-    broadcast = numpy.broadcast_shapes(*(t.shape for t in tensors))
+    broadcast = numpy.broadcast_shapes(*(t.shape for t in tensors)) if tensors else ()
     if size is None:
         size = broadcast
     else:
         size = (size,) if isinstance(size, (int, numpy.integer)) else tuple(size)
+        if not tensors:   # numbers broadcast to any size
+            return size, dtype, device
         try:
             fits = numpy.broadcast_shapes(size, broadcast) == size
         except ValueError:

@@ -134,6 +134,31 @@ def test_broadcast_to(device, shapes_, data):
     assert mg.gradgradcheck(lambda v: v.broadcast_to(target), [x])
 
 
+@given(shapes_=shapes_and_broadcast_shapes(), data=st.data(), step=st.sampled_from([1, 2]),
+       kind=st.sampled_from(["C", "F"]))
+def test_the_backends_broadcast_view_is_numpys(shapes_, data, step, kind):
+    # backend.broadcast_to makes the strided view itself for C-contiguous arrays and hands
+    # the others (strided slices, Fortran order, empty) to numpy.broadcast_to: same values,
+    # shape and dtype either way, read-only, and sharing the array's memory
+    from minigrad import backend
+    shape, target = shapes_
+    big = data.draw(arrays(tuple(n * step for n in shape)))
+    x = big[(Ellipsis,) + tuple(slice(None, None, step) for _ in shape)]   # a view, also of a 0-d array
+    x = np.asarray(x, order=kind) if step == 1 else x
+    view, expected = backend.broadcast_to(x, target), np.broadcast_to(x, target)
+    assert view.shape == expected.shape and view.dtype == expected.dtype
+    np.testing.assert_array_equal(view, expected)
+    assert not view.flags.writeable
+    assert x.size == 0 or np.shares_memory(view, x)
+
+
+def test_the_backends_broadcast_view_refuses_what_numpy_refuses():
+    from minigrad import backend
+    for shape, target in [((3,), (4,)), ((2, 3), (3,)), ((2, 1), (3, 4))]:
+        with pytest.raises(ValueError):
+            backend.broadcast_to(np.ones(shape, np.float32), target)
+
+
 @given(shapes_=shapes_and_broadcast_shapes(), data=st.data())
 def test_sum_to_is_the_adjoint_of_broadcast_to(device, shapes_, data):
     # <broadcast_to(u), v> == <u, sum_to(v)> for every u of the small shape and v of the big one

@@ -387,13 +387,16 @@ def _cut_from(note):
     return Cut(f"computed from a draw of {name}.sample() (no gradient path)")
 
 
+_GRADIENT_CUT_NOTE = Cut(GRADIENT_CUT)   # one note for every such gradient: a Cut is an immutable tuple
+
+
 def _mark_gradient(g, given):
     """Note on a gradient computed without create_graph that no graph leads to it (for backward's errors).
 
     Not on a tensor the caller handed in (a vjp such as add's passes the cotangent on unchanged).
     """
-    if g is not None and g._note is None and not g._requires_grad and all(g is not t for t in given):
-        g._note = Cut(GRADIENT_CUT)
+    if g is not None and g._note is None and not g._requires_grad and id(g) not in map(id, given):
+        g._note = _GRADIENT_CUT_NOTE
 
 
 def _why_no_graph(t):

@@ -7,6 +7,7 @@ In this module sum, max, min, any, all and abs are minigrad's ops, not Python's 
 """
 import math
 
+from .. import backend
 from ..autograd import apply
 from ..pytorch_keywords import refuse_pytorch_keywords
 from ..tensor import Tensor
@@ -24,7 +25,7 @@ def _spread(g, x, axes, scale=1.0):
     adjoint of copying g to every element is summing them.
     """
     kept = (g.data * scale if scale != 1.0 else g.data).reshape(kept_shape(x.shape, axes))
-    return apply("spread", x.xp.broadcast_to(kept, x.shape),
+    return apply("spread", backend.broadcast_to(kept, x.shape),
                  (g, lambda h, out: reshape(sum(h, axes, keepdims=True) * scale, g.shape)))
 
 

@@ -19,7 +19,7 @@ def broadcast_to(x, shape):
     x = as_tensor(x)
     shape = tuple(shape)
     try:
-        data = x.xp.broadcast_to(x.data, shape)
+        data = backend.broadcast_to(x.data, shape)
     except ValueError:
         raise ValueError(f"broadcast_to: cannot broadcast a tensor of shape {x.shape} to {shape}; "
                          "each axis must match or be 1 (counting from the right)") from None

@@ -73,15 +73,15 @@ class Adam(Optimizer):
     def step(self):
         """One Adam update of every parameter with a gradient: m, v, their bias corrections, then p (in place)."""
         for group in self.param_groups:
+            if self.fused:
+                self._step_fused(group)
+                continue
             lr, (beta1, beta2), eps, amsgrad = group["lr"], group["betas"], group["eps"], group["amsgrad"]
             for p in group["params"]:
                 if p.grad is None:
                     continue
                 state = self._state(p, amsgrad)
                 state["step"] += 1
-                if self.fused:
-                    self._step_fused(p, state, group)
-                    continue
                 t, g, xp = state["step"], self._decay(p, group), p.xp
                 m = state["exp_avg"] = beta1 * state["exp_avg"] + (1.0 - beta1) * g
                 v = state["exp_avg_sq"] = beta2 * state["exp_avg_sq"] + (1.0 - beta2) * g * g
@@ -89,27 +89,39 @@ class Adam(Optimizer):
                     v = state["max_exp_avg_sq"] = xp.maximum(state["max_exp_avg_sq"], v)
                 p.data -= lr * (m / (1.0 - beta1 ** t)) / (xp.sqrt(v / (1.0 - beta2 ** t)) + eps)
 
-    def _step_fused(self, p, state, group):
-        """The update of ``step`` for one parameter, written in place into its buffers and one work array."""
-        lr, (beta1, beta2), eps, t = group["lr"], group["betas"], group["eps"], state["step"]
-        xp, g, buf = p.xp, self._decay(p, group), self._scratch(p)
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        m *= beta1                                   # m <- beta1 m + (1 - beta1) g
-        xp.multiply(g, 1.0 - beta1, out=buf)
-        m += buf
-        v *= beta2                                   # v <- beta2 v + (1 - beta2) g^2
-        xp.multiply(g, g, out=buf)
-        buf *= 1.0 - beta2
-        v += buf
-        if group["amsgrad"]:                         # v_max <- max(v_max, v), used in place of v
-            v = xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-        correction1, correction2 = 1.0 - beta1 ** t, 1.0 - beta2 ** t
-        step_size = lr * math.sqrt(correction2) / correction1
-        xp.sqrt(v, out=buf)                          # p <- p - step_size m / (sqrt(v) + eps sqrt(1 - beta2^t))
-        buf += eps * math.sqrt(correction2)
-        xp.divide(m, buf, out=buf)
-        buf *= step_size
-        p.data -= buf
+    def _step_fused(self, group):
+        """The update of ``step`` for a group, written in place into each parameter's buffers and one work array.
+
+        The bias corrections depend only on t, which the parameters of a group usually share:
+        they are computed once per t, not once per parameter.
+        """
+        lr, (beta1, beta2), eps, amsgrad = group["lr"], group["betas"], group["eps"], group["amsgrad"]
+        constants = {}                               # t -> (step_size, eps sqrt(1 - beta2^t))
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            state = self._state(p, amsgrad)
+            t = state["step"] = state["step"] + 1
+            if t not in constants:
+                correction1, correction2 = 1.0 - beta1 ** t, 1.0 - beta2 ** t
+                constants[t] = lr * math.sqrt(correction2) / correction1, eps * math.sqrt(correction2)
+            step_size, eps_hat = constants[t]
+            xp, g, buf = p.xp, self._decay(p, group), self._scratch(p)
+            m, v = state["exp_avg"], state["exp_avg_sq"]
+            m *= beta1                               # m <- beta1 m + (1 - beta1) g
+            xp.multiply(g, 1.0 - beta1, out=buf)
+            m += buf
+            v *= beta2                               # v <- beta2 v + (1 - beta2) g^2
+            xp.multiply(g, g, out=buf)
+            buf *= 1.0 - beta2
+            v += buf
+            if amsgrad:                              # v_max <- max(v_max, v), used in place of v
+                v = xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+            xp.sqrt(v, out=buf)                      # p <- p - step_size m / (sqrt(v) + eps sqrt(1 - beta2^t))
+            buf += eps_hat
+            xp.divide(m, buf, out=buf)
+            buf *= step_size
+            p.data -= buf
 
 
 class AdamW(Adam):
