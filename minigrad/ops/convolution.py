@@ -350,12 +350,8 @@ def _max_pool2d_tiles(x, kernel, size):
     """
     xp, (kh, kw), (oh, ow) = x.xp, kernel, size
     tiles = x.data[:, :, :oh * kh, :ow * kw]
-    row_max = tiles[:, :, :, 0::kw].copy(order="K")   # (order K: in x's memory layout, as ufuncs' results are)
-    for j in range(1, kw):
-        xp.maximum(row_max, tiles[:, :, :, j::kw], out=row_max)   # NaN propagates
-    best = row_max[:, :, 0::kh].copy(order="K")
-    for i in range(1, kh):
-        xp.maximum(best, row_max[:, :, i::kh], out=best)
+    row_max = _maximum(xp, [tiles[:, :, :, j::kw] for j in range(kw)])
+    best = _maximum(xp, [row_max[:, :, i::kh] for i in range(kh)])
     return apply("max_pool2d", best, (x, lambda g, out: _max_unpool2d_tiles(g, x.data, row_max, best, kernel)))
 
 
@@ -390,6 +386,16 @@ def _max_unpool2d(g, winners, taps, padded, top, left, disjoint=False):
         return total
 
     return apply("max_unpool2d", data, (g, vjp))
+
+
+def _maximum(xp, views):
+    """The elementwise maximum of the arrays ``views`` (NaN propagates), a new array in their memory layout."""
+    if len(views) == 1:
+        return views[0].copy(order="K")   # (order K: in x's memory layout, as ufuncs' results are)
+    best = xp.maximum(views[0], views[1])
+    for view in views[2:]:
+        xp.maximum(best, view, out=best)
+    return best
 
 
 def _max_unpool2d_tiles(g, images, row_max, best, kernel):
