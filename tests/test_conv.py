@@ -369,32 +369,62 @@ def test_max_pool2d_gives_pytorchs_values_and_gradients_with_ties_and_minus_infi
     np.testing.assert_allclose(t.grad.numpy(), reference.grad.numpy(), rtol=1e-12, atol=1e-12)   # sums' order
 
 
+def max_pool_derivatives(pool, x, g, h, device):
+    """pool(x), its gradient for the cotangent g, and the gradient of <that gradient, h> with respect to g (the
+    vjp of the vjp: second order)."""
+    t, gt = tensor(x, device, requires_grad=True), tensor(g, device, requires_grad=True)
+    out = pool(t)
+    (gx,) = mg.autograd.grad(out, t, gt, create_graph=True)
+    (ggt,) = mg.autograd.grad((gx * tensor(h, device)).sum(), gt)
+    return out.numpy(), gx.numpy(), ggt.numpy()
+
+
+@settings(max_examples=30)
+@given(kernel=st.tuples(st.integers(1, 3), st.integers(1, 3)), extra=st.tuples(st.integers(0, 2), st.integers(0, 2)),
+       transposed=st.booleans(), data=st.data())
+def test_max_pool2d_over_tiles_agrees_with_the_taps(device, kernel, extra, transposed, data):
+    # windows that tile the images (stride = kernel, no padding): the row-by-row primitive gives the values, first
+    # and second derivatives of the tap-by-tap one, with ties, NaN and -inf everywhere, rows/columns left over, and
+    # images stored channels first (as conv2d's output is)
+    from minigrad.ops import convolution
+    size = tuple(2 * k + e for k, e in zip(kernel, extra))
+    shape = (3, 2) + size if transposed else (2, 3) + size
+    x = data.draw(arrays(shape, st.sampled_from([-np.inf, -1.0, 0.0, 1.0, np.nan])))
+    x = x.transpose(1, 0, 2, 3) if transposed else x
+    out_size = tuple(m // k for m, k in zip(size, kernel))
+    g = np.random.default_rng(1).standard_normal((2, 3) + out_size)
+    h = np.random.default_rng(2).standard_normal(x.shape)
+    tiles = max_pool_derivatives(lambda t: convolution._max_pool2d_tiles(t, kernel, out_size), x, g, h, device)
+    taps = max_pool_derivatives(lambda t: convolution._max_pool2d_taps(t, kernel, kernel, ((0, 0), (0, 0)), (1, 1),
+                                                                       out_size), x, g, h, device)
+    for a, b in zip(tiles, taps):
+        np.testing.assert_array_equal(a, b)
+    assert F.max_pool2d(tensor(x, device), kernel)._op == "max_pool2d"   # max_pool2d takes the tiles' path here
+
+
 @settings(max_examples=20)
 @given(kernel=st.tuples(st.integers(1, 3), st.integers(1, 3)), extra=st.tuples(st.integers(0, 2), st.integers(0, 2)),
-       padding=st.booleans(), data=st.data())
-def test_max_pool2d_writing_disjoint_windows_agrees_with_adding(device, kernel, extra, padding, data):
-    # windows side by side (stride = kernel): the vjp writes g at each winner instead of adding it. The same
-    # first and second derivatives as the adding path, with ties and NaN, and rows/columns left over
+       data=st.data())
+def test_max_pool2d_writing_disjoint_windows_agrees_with_adding(device, kernel, extra, data):
+    # padded windows side by side (stride = kernel): the taps' vjp writes g at each winner instead of adding it.
+    # The same first and second derivatives as the adding path, with ties and NaN, and rows/columns left over
     from minigrad.ops import convolution
-    padding = tuple(k // 2 for k in kernel) if padding else (0, 0)
+    padding = tuple(k // 2 for k in kernel)
     size = tuple(2 * k + e for k, e in zip(kernel, extra))
     x = data.draw(arrays((2, 3) + size, st.sampled_from([-1.0, 0.0, 1.0, np.nan])))
     g = np.random.default_rng(1).standard_normal((2, 3) + tuple(
         output_length(m, k, k, p, 1) for m, k, p in zip(size, kernel, padding)))
     h = np.random.default_rng(2).standard_normal(x.shape)
 
-    def derivatives():   # the gradient for g, and the gradient of <gradient, h> with respect to g (second order)
-        t, gt = tensor(x, device, requires_grad=True), tensor(g, device, requires_grad=True)
-        (gx,) = mg.autograd.grad(F.max_pool2d(t, kernel, None, padding), t, gt, create_graph=True)
-        (ggt,) = mg.autograd.grad((gx * tensor(h, device)).sum(), gt)
-        return gx.numpy(), ggt.numpy()
+    def pool(t):
+        return F.max_pool2d(t, kernel, None, padding)
 
-    written = derivatives()
+    written = max_pool_derivatives(pool, x, g, h, device)
     adding = convolution._max_unpool2d
     with unittest.mock.patch.object(convolution, "_max_unpool2d", lambda *args: adding(*args[:6], disjoint=False)):
-        added = derivatives()
-    np.testing.assert_array_equal(written[0], added[0])
-    np.testing.assert_array_equal(written[1], added[1])
+        added = max_pool_derivatives(pool, x, g, h, device)
+    for a, b in zip(written, added):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_max_pool2d_is_a_primitive_that_only_looks_at_strided_views(device):

@@ -23,7 +23,8 @@ overlap, their cotangents add up). col2im's vjp is im2col. Two primitives, each 
 other's vjp, and matmul: conv2d and conv_transpose2d are composites of them, so they
 have derivatives of every order. Pooling reads the same windows: avg_pool2d is the mean
 of im2col's columns, max_pool2d a primitive that takes the maximum of the strided views
-directly (it copies nothing) and sends g to each window's winner.
+directly (it copies no window) and sends g to each window's winner; where the windows tile
+the image (the usual 2 x 2 pool) a second primitive does it in fewer passes, row by row.
 """
 import math
 
@@ -264,24 +265,39 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
     -inf too, the tie goes to a pixel, never to the padding (which has no gradient to
     take). The padding may be at most half the kernel, so every window holds a pixel.
 
-    A primitive: the forward is a running maximum over the kh kw taps, each a strided
-    view of the images (the slices im2col would copy), so no window is copied. The
-    gradient of a maximum goes to the element that is it: the vjp finds, tap by tap, the
-    first element of each window equal to the maximum, and ``_max_unpool2d`` adds g
-    there (what col2im does with the columns, for the one winning tap of each window).
+    The gradient of a maximum goes to the element that is it:
 
         vjp: g at the winner of each window, 0 elsewhere
 
-    A tie thus goes to the first of the tied pixels, as in PyTorch. A NaN in a window
-    makes its maximum NaN, and the gradient goes to the first NaN (PyTorch: the last).
-    ``ceil_mode`` and ``return_indices`` are not supported.
+    A tie goes to the first of the tied pixels, reading row by row, as in PyTorch. A NaN
+    in a window makes its maximum NaN, and the gradient goes to the first NaN (PyTorch:
+    the last). ``ceil_mode`` and ``return_indices`` are not supported.
+
+    Two primitives compute it. ``_max_pool2d_taps`` serves every geometry: a running
+    maximum over the kh kw taps, each a strided view of the images (the slices im2col
+    would copy). ``_max_pool2d_tiles`` serves the usual pool, windows that tile the image
+    (stride = kernel, no padding, no dilation), with fewer passes over the images; the
+    tests check that the two agree, derivatives included.
     """
     x = as_float(as_tensor(x))
     if x.ndim == 3:
         return squeeze(max_pool2d(expand_dims(x, 0), kernel_size, stride, padding, dilation, ceil_mode,
                                   return_indices), 0)
-    kernel, stride, pads, dilation, (oh, ow) = _pool_arguments("max_pool2d", x, kernel_size, stride, padding,
-                                                               dilation, ceil_mode, return_indices)
+    kernel, stride, pads, dilation, size = _pool_arguments("max_pool2d", x, kernel_size, stride, padding, dilation,
+                                                           ceil_mode, return_indices)
+    if stride == kernel and pads == ((0, 0), (0, 0)) and dilation == (1, 1):
+        return _max_pool2d_tiles(x, kernel, size)
+    return _max_pool2d_taps(x, kernel, stride, pads, dilation, size)
+
+
+def _max_pool2d_taps(x, kernel, stride, pads, dilation, size):
+    """max_pool2d for any window geometry (arguments as pairs, checked): a running maximum over the taps.
+
+    The forward takes, tap by tap, the maximum with the tap's strided view of the padded
+    images, so no window is copied. The vjp finds, tap by tap, the first element of each
+    window equal to the maximum, and ``_max_unpool2d`` adds g there (what col2im does with
+    the columns, for the one winning tap of each window).
+    """
     (top, _), (left, _) = pads
     xp, (n, c, h, w) = x.xp, x.shape
     padded = x.data
@@ -289,7 +305,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
         padded = xp.full((n, c, h + 2 * top, w + 2 * left), -math.inf, dtype=x.dtype)
         padded[:, :, top:top + h, left:left + w] = x.data
     taps = [(slice(None), slice(None), rows, columns) for _, _, rows, columns in _taps(kernel, stride, dilation,
-                                                                                          (oh, ow))]
+                                                                                          size)]
     best = padded[taps[0]].copy(order="K")     # (order K: in x's memory layout, as ufuncs' results are)
     for tap in taps[1:]:
         xp.maximum(best, padded[tap], out=best)   # NaN propagates
@@ -316,6 +332,27 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
     disjoint = all(s >= d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation))   # no pixel in two windows
     return apply("max_pool2d", best,
                  (x, lambda g, out: _max_unpool2d(g, winners(), taps, padded, top, left, disjoint)))
+
+
+def _max_pool2d_tiles(x, kernel, size):
+    """max_pool2d for windows that tile the images (stride = kernel, no padding, no dilation), row by row.
+
+    The maximum of a window is the maximum of its rows' maxima. So the forward first
+    takes, for every image row, the maximum of each run of kw pixels (``row_max``,
+    (N, C, OH kh, OW)), then of each kh rows of those. The first winner of a window in
+    reading order lies in the first row whose maximum is the window's, at that row's first
+    pixel equal to its maximum; ``_max_unpool2d_tiles`` sends g there in two steps, rows
+    then columns, each a few whole-array passes: no search tap by tap.
+
+    ``row_max`` is kept for the vjp: half of x's size for 2 x 2 windows, the memory
+    PyTorch spends on its int64 indices of the winners. Rows and columns left over at
+    the bottom and right (H not a multiple of kh) are in no window.
+    """
+    xp, (kh, kw), (oh, ow) = x.xp, kernel, size
+    tiles = x.data[:, :, :oh * kh, :ow * kw]
+    row_max = _maximum(xp, [tiles[:, :, :, j::kw] for j in range(kw)])
+    best = _maximum(xp, [row_max[:, :, i::kh] for i in range(kh)])
+    return apply("max_pool2d", best, (x, lambda g, out: _max_unpool2d_tiles(g, x.data, row_max, best, kernel)))
 
 
 def _max_unpool2d(g, winners, taps, padded, top, left, disjoint=False):
@@ -349,6 +386,77 @@ def _max_unpool2d(g, winners, taps, padded, top, left, disjoint=False):
         return total
 
     return apply("max_unpool2d", data, (g, vjp))
+
+
+def _maximum(xp, views):
+    """The elementwise maximum of the arrays ``views`` (NaN propagates), a new array in their memory layout."""
+    if len(views) == 1:
+        return views[0].copy(order="K")   # (order K: in x's memory layout, as ufuncs' results are)
+    best = xp.maximum(views[0], views[1])
+    for view in views[2:]:
+        xp.maximum(best, view, out=best)
+    return best
+
+
+def _max_unpool2d_tiles(g, images, row_max, best, kernel):
+    """g (N, C, OH, OW) written at the first winner of each window that tiles ``images``: _max_pool2d_tiles' vjp.
+
+    Two steps, each over the kh (then kw) strided views of one axis:
+
+    1. rows: each window's g goes to the first of its kh rows whose maximum ``row_max``
+       is the window's maximum ``best`` (0 to the other rows): ``spread`` (N, C, OH kh, OW);
+    2. columns: each row's value in ``spread`` goes to the first of its kw pixels equal
+       to the row's maximum (0 to the others).
+
+    Windows do not overlap, so every pixel is written once: no zeros to add onto, except
+    in the rows and columns left over, which no window covers. Where a maximum is NaN,
+    "equal" reads "NaN" (the first NaN wins, as in ``_max_pool2d_taps``). Linear in g;
+    its vjp reads back each window's winner, where the unpool of ones puts a 1:
+
+        vjp: h -> sum over each window of where(winner, h, 0)
+    """
+    xp, (kh, kw) = g.xp, kernel
+    nan = bool(xp.isnan(best).any())   # a window without NaN has a maximum without NaN: skip the test
+    oh, ow = best.shape[2:]
+
+    def unpool(g):   # the two steps, on arrays
+        if g.strides != best.strides:   # g in the windows' memory layout first: the passes below then run in step
+            g, given = xp.empty_like(best, dtype=g.dtype), g
+            g[...] = given
+        spread = xp.empty_like(row_max, dtype=g.dtype)
+        for i, wins in enumerate(_first_equal([row_max[:, :, i::kh] for i in range(kh)], best, nan)):
+            xp.multiply(g, wins, out=spread[:, :, i::kh])
+        tiled = images.shape[2:] == (oh * kh, ow * kw)
+        data = (xp.empty_like if tiled else xp.zeros_like)(images, dtype=g.dtype)   # (in x's memory layout)
+        columns = [images[:, :, :oh * kh, j:ow * kw:kw] for j in range(kw)]
+        for j, wins in enumerate(_first_equal(columns, row_max, nan)):
+            xp.multiply(spread, wins, out=data[:, :, :oh * kh, j:ow * kw:kw])
+        return data
+
+    def vjp(hh, out):
+        winner = Tensor(unpool(xp.ones_like(g.data)) != 0)[:, :, :oh * kh, :ow * kw]
+        picks = where(winner, getitem(hh, (slice(None), slice(None), slice(0, oh * kh), slice(0, ow * kw))), 0.0)
+        return sum(reshape(picks, (*hh.shape[:2], oh, kh, ow, kw)), axis=(3, 5))
+
+    return apply("max_unpool2d", unpool(g.data), (g, vjp))
+
+
+def _first_equal(views, maximum, nan):
+    """For each of the ``views`` in turn (arrays of ``maximum``'s shape), where it holds the first value equal to
+    ``maximum`` (or NaN, if ``nan``): a boolean mask each, one True across them at every position. The maximum is
+    one of the values, so where no view before the last has won, the last wins: it needs no comparison."""
+    free = None   # where no view has won yet
+    for view in views[:-1]:
+        wins = view == maximum
+        if nan:
+            wins |= view != view
+        if free is None:
+            free = ~wins
+        else:
+            wins &= free
+            free ^= wins   # (wins lies inside free: the exclusive or takes it out)
+        yield wins
+    yield free if free is not None else True
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None):
