@@ -242,70 +242,56 @@ class Tensor:
         return ops.isfinite(self)
 
     # ---------------------------------------------------------------- reductions
-    @refuse_pytorch_keywords
-    def sum(self, axis=None, keepdims=False):
+    # These methods (and the shape methods below that take an axis) hand **kwargs on to the op,
+    # whose decorator refuses PyTorch's dim=/keepdim= with NumPy's names: one check, in the op.
+    def sum(self, axis=None, keepdims=False, **kwargs):
         """The sum over ``axis`` (all axes if None); see :func:`mg.sum`."""
-        return ops.sum(self, axis, keepdims)
-    @refuse_pytorch_keywords
-    def mean(self, axis=None, keepdims=False):
+        return ops.sum(self, axis, keepdims, **kwargs)
+    def mean(self, axis=None, keepdims=False, **kwargs):
         """The mean over ``axis`` (all axes if None); see :func:`mg.mean`."""
-        return ops.mean(self, axis, keepdims)
-    @refuse_pytorch_keywords
-    def var(self, axis=None, keepdims=False, ddof=0):
+        return ops.mean(self, axis, keepdims, **kwargs)
+    def var(self, axis=None, keepdims=False, ddof=0, **kwargs):
         """The variance over ``axis``, divided by n - ddof (NumPy's default ddof=0); see :func:`mg.var`."""
-        return ops.var(self, axis, keepdims, ddof)
-    @refuse_pytorch_keywords
-    def std(self, axis=None, keepdims=False, ddof=0):
+        return ops.var(self, axis, keepdims, ddof, **kwargs)
+    def std(self, axis=None, keepdims=False, ddof=0, **kwargs):
         """The standard deviation over ``axis``, sqrt of :meth:`var`; see :func:`mg.std`."""
-        return ops.std(self, axis, keepdims, ddof)
-    @refuse_pytorch_keywords
-    def prod(self, axis=None, keepdims=False):
+        return ops.std(self, axis, keepdims, ddof, **kwargs)
+    def prod(self, axis=None, keepdims=False, **kwargs):
         """The product over ``axis`` (all axes if None); see :func:`mg.prod`."""
-        return ops.prod(self, axis, keepdims)
-    @refuse_pytorch_keywords
-    def norm(self, ord=None, axis=None, keepdims=False):
+        return ops.prod(self, axis, keepdims, **kwargs)
+    def norm(self, ord=None, axis=None, keepdims=False, **kwargs):
         """The vector or matrix norm, as numpy.linalg.norm; see :func:`mg.norm`."""
-        return ops.norm(self, ord, axis, keepdims)
-    @refuse_pytorch_keywords
-    def max(self, axis=None, keepdims=False, return_indices=False):
+        return ops.norm(self, ord, axis, keepdims, **kwargs)
+    def max(self, axis=None, keepdims=False, return_indices=False, **kwargs):
         """The largest value over ``axis``, with its indices if ``return_indices``; see :func:`mg.max`."""
-        return ops.max(self, axis, keepdims, return_indices)
-    @refuse_pytorch_keywords
-    def min(self, axis=None, keepdims=False, return_indices=False):
+        return ops.max(self, axis, keepdims, return_indices, **kwargs)
+    def min(self, axis=None, keepdims=False, return_indices=False, **kwargs):
         """The smallest value over ``axis``, with its indices if ``return_indices``; see :func:`mg.min`."""
-        return ops.min(self, axis, keepdims, return_indices)
-    @refuse_pytorch_keywords
-    def argmax(self, axis=None, keepdims=False):
+        return ops.min(self, axis, keepdims, return_indices, **kwargs)
+    def argmax(self, axis=None, keepdims=False, **kwargs):
         """The index of the largest value over ``axis`` (int64, no gradient); see :func:`mg.argmax`."""
-        return ops.argmax(self, axis, keepdims)
-    @refuse_pytorch_keywords
-    def argmin(self, axis=None, keepdims=False):
+        return ops.argmax(self, axis, keepdims, **kwargs)
+    def argmin(self, axis=None, keepdims=False, **kwargs):
         """The index of the smallest value over ``axis`` (int64, no gradient); see :func:`mg.argmin`."""
-        return ops.argmin(self, axis, keepdims)
-    @refuse_pytorch_keywords
-    def any(self, axis=None, keepdims=False):
+        return ops.argmin(self, axis, keepdims, **kwargs)
+    def any(self, axis=None, keepdims=False, **kwargs):
         """Whether any value over ``axis`` is nonzero (boolean); see :func:`mg.any`."""
-        return ops.any(self, axis, keepdims)
-    @refuse_pytorch_keywords
-    def all(self, axis=None, keepdims=False):
+        return ops.any(self, axis, keepdims, **kwargs)
+    def all(self, axis=None, keepdims=False, **kwargs):
         """Whether every value over ``axis`` is nonzero (boolean); see :func:`mg.all`."""
-        return ops.all(self, axis, keepdims)
-    @refuse_pytorch_keywords
-    def cumsum(self, axis=None):
+        return ops.all(self, axis, keepdims, **kwargs)
+    def cumsum(self, axis=None, **kwargs):
         """The running sum along ``axis`` (of the flattened tensor if None); see :func:`mg.cumsum`."""
-        return ops.cumsum(self, axis)
-    @refuse_pytorch_keywords
-    def logsumexp(self, axis=None, keepdims=False):
+        return ops.cumsum(self, axis, **kwargs)
+    def logsumexp(self, axis=None, keepdims=False, **kwargs):
         """log(sum(exp(x))) over ``axis``, computed without overflow; see :func:`mg.logsumexp`."""
-        return ops.logsumexp(self, axis, keepdims)
-    @refuse_pytorch_keywords
-    def softmax(self, axis=-1):
+        return ops.logsumexp(self, axis, keepdims, **kwargs)
+    def softmax(self, axis=-1, **kwargs):
         """exp(x) / sum(exp(x)) along ``axis`` (the last by default); see :func:`mg.softmax`."""
-        return ops.softmax(self, axis)
-    @refuse_pytorch_keywords
-    def log_softmax(self, axis=-1):
+        return ops.softmax(self, axis, **kwargs)
+    def log_softmax(self, axis=-1, **kwargs):
         """x - logsumexp(x) along ``axis`` (the last by default); see :func:`mg.log_softmax`."""
-        return ops.log_softmax(self, axis)
+        return ops.log_softmax(self, axis, **kwargs)
 
     # ---------------------------------------------------------------- shapes
     def reshape(self, *shape):
@@ -341,11 +327,10 @@ class Tensor:
     def flatten(self):
         """The values as one axis, shape (size,); see :func:`mg.reshape`."""
         return ops.reshape(self, (-1,))
-    @refuse_pytorch_keywords
-    def squeeze(self, axis=None):
+    def squeeze(self, axis=None, **kwargs):
         """x without its axes of length 1 (only ``axis`` if given); see :func:`mg.squeeze`."""
-        return ops.squeeze(self, axis)
-    @refuse_pytorch_keywords
+        return ops.squeeze(self, axis, **kwargs)
+    @refuse_pytorch_keywords   # here, not only in the op: axis is required, so dim= alone never reaches the op
     def expand_dims(self, axis):
         """x with a new axis of length 1 at ``axis`` (PyTorch's unsqueeze); see :func:`mg.expand_dims`."""
         return ops.expand_dims(self, axis)
@@ -353,10 +338,9 @@ class Tensor:
     def broadcast_to(self, shape):
         """x repeated along new or length-1 axes to ``shape``; see :func:`mg.broadcast_to`."""
         return ops.broadcast_to(self, shape)
-    @refuse_pytorch_keywords
-    def flip(self, axis=None):
+    def flip(self, axis=None, **kwargs):
         """x with the order of its values reversed along ``axis`` (all axes if None); see :func:`mg.flip`."""
-        return ops.flip(self, axis)
+        return ops.flip(self, axis, **kwargs)
     @refuse_pytorch_keywords
     def split(self, *args, **kwargs):
         """Refused: PyTorch's x.split(k) cuts pieces of length k, NumPy's split cuts k pieces.
@@ -367,12 +351,11 @@ class Tensor:
         raise TypeError("Tensor.split: PyTorch's x.split(k) cuts pieces of length k, NumPy's numpy.split(x, k) "
                         "cuts k equal pieces; minigrad follows NumPy: call mg.split(x, k, axis) for k pieces, or "
                         "mg.split(x, [i, j], axis) to cut before positions i and j")
-    @refuse_pytorch_keywords
-    def take_along_axis(self, indices, axis=-1):
+    def take_along_axis(self, indices, axis=-1, **kwargs):
         """The values at ``indices`` along ``axis``, as numpy.take_along_axis; see :func:`mg.take_along_axis`."""
-        return ops.take_along_axis(self, indices, axis)
+        return ops.take_along_axis(self, indices, axis, **kwargs)
 
-    @refuse_pytorch_keywords
+    @refuse_pytorch_keywords   # as expand_dims: axis is required
     def gather(self, axis, indices):
         """PyTorch's x.gather(dim, index): take_along_axis without broadcasting (see ops.shape.gather)."""
         return ops.shape.gather(self, axis, indices)

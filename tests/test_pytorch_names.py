@@ -225,3 +225,13 @@ def test_pytorch_dim_keywords_are_refused_with_numpys_names(device):
                  lambda: x.gather(dim=1, indices=mg.tensor(np.zeros((2, 1), np.int64), device=device))):
         with pytest.raises(TypeError, match="axis="):
             call()
+
+
+@pytest.mark.parametrize("method", ["sum", "mean", "var", "std", "prod", "norm", "max", "min", "argmax", "argmin",
+                                    "any", "all", "cumsum", "logsumexp", "softmax", "log_softmax", "squeeze",
+                                    "expand_dims", "flip"])
+def test_every_tensor_method_with_an_axis_refuses_dim_naming_axis(method):
+    # the methods hand dim= on to the op, whose decorator refuses it (expand_dims refuses it itself)
+    x = mg.tensor(np.ones((2, 3)))
+    with pytest.raises(TypeError, match=f"{method}: minigrad uses NumPy's argument names; write axis="):
+        getattr(x, method)(dim=0)
