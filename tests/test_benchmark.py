@@ -119,11 +119,13 @@ def test_array_adam_makes_the_updates_of_mg_optim_adam():
 
 
 def test_main_runs_every_preset_kind_and_writes_json(tmp_path):
-    """A tiny run of each mode: the VAE table, the chain, the fused ops and the memory check, with valid JSON."""
+    """A tiny run of each mode: the VAE table, the chain, the layers of an op, the fused ops and the memory check,
+    with valid JSON."""
     path = tmp_path / "bench.json"
     cores = os.sched_getaffinity(0)
-    report = benchmark.main(["--presets", "tiny", "chain", "fused", "--impls", "numpy,minigrad", "--steps", "4",
-                             "--warmup", "1", "--rounds", "2", "--chain-ops", "40", "--json", str(path)])
+    report = benchmark.main(["--presets", "tiny", "chain", "layers", "fused", "--impls", "numpy,minigrad",
+                             "--steps", "4", "--warmup", "1", "--rounds", "2", "--chain-ops", "40",
+                             "--json", str(path)])
     assert os.sched_getaffinity(0) == cores    # main() pins the process to one core, then gives the cores back
     written = json.loads(path.read_text())
     assert written == json.loads(json.dumps(report))
@@ -138,6 +140,9 @@ def test_main_runs_every_preset_kind_and_writes_json(tmp_path):
     assert rows["numpy"]["x_numpy"] == 1.0 and rows["minigrad"]["x_torch"] is None
     chain = {row["impl"]: row for row in written["presets"]["chain"]["results"]}
     assert set(chain) == {"numpy", "minigrad"} and chain["minigrad"]["backward_us_per_op"] > 0
+    layers = {row["layer"]: row["us_per_call"] for row in written["presets"]["layers"]["results"]}
+    assert all(us > 0 for us in layers.values()) and len(layers) == 18
+    assert layers["mg.mul(x, y)"] > layers["a * b (NumPy)"] and layers["backward, per op"] > layers["the vjps alone"]
     fused = {row["op"]: row for row in written["presets"]["fused"]["results"]}
     assert set(fused) == {"linear", "bernoulli_log_prob", "kl_to_standard_normal"}
     assert all(row["fused_us"] > 0 and row["composite_us"] > 0 for row in fused.values())

@@ -9,7 +9,7 @@ import sys
 
 import common  # demos/common.py: the device check every demo shares
 
-from . import cnn, fused, machine, measure, peak, report
+from . import cnn, fused, layers, machine, measure, peak, report
 from .peers import IMPLEMENTATIONS
 from .presets import PRESETS
 
@@ -104,6 +104,12 @@ def run(args, argv):
                 result["presets"]["chain"] = {"ops": args.chain_ops, "size": args.chain_size, "repeats": args.steps,
                                               "results": rows, "skipped": skipped}
                 continue
+            if preset == "layers":
+                rows, skipped = layers.run_layers(args)
+                report.print_layers_table(rows, skipped, args)
+                result["presets"]["layers"] = {"size": args.chain_size, "blocks": args.steps, "results": rows,
+                                               "skipped": skipped}
+                continue
             if preset == "fused":
                 (config,) = configs
                 rows = fused.run_fused(config, args)
@@ -132,7 +138,7 @@ def run(args, argv):
                 entries.append({"config": dataclasses.asdict(config), "steps": args.steps, "warmup": args.warmup,
                                 "results": rows, "skipped": skipped})
             result["presets"][preset] = entries
-        if any(preset not in ("chain", "fused", "cnn", "memory") for preset in args.presets):
+        if any(preset not in ("chain", "layers", "fused", "cnn", "memory") for preset in args.presets):
             print("\n" + report.PEAK_AND_LOSS_NOTE)
     if args.json:
         with open(args.json, "w") as f:

@@ -31,6 +31,7 @@ PRESETS = {   # name -> (sizes, timed steps when --steps is not given)
                Config(784, 400, 20, 32), Config(784, 400, 20, 512)], 50),
     "gpu": ([Config(784, 2048, 20, 1024)], 100),
     "chain": (None, 5),   # not a VAE: see measure.run_chain; its steps are repeats of the whole chain
+    "layers": (None, 30),  # what each layer of one op call costs, see layers.py; its steps are blocks of calls
     "fused": ([Config(784, 400, 20, 128)], 200),   # minigrad's fused ops against their composites: see fused.py
     "cnn": (None, 50),    # not a VAE: a small CNN classifier's step on 128 digits, see cnn.py
     "memory": (None, 20),  # peak resident memory of the default VAE step and the CNN step, a process each: peak.py

@@ -57,6 +57,14 @@ def print_chain_table(rows, skipped, args):
     print_skipped(skipped)
 
 
+def print_layers_table(rows, skipped, args):
+    print(f"\n[layers] what each layer of one op call costs, on {args.chain_size} float32 numbers (minigrad, "
+          f"{args.device}); median of {args.steps} blocks of calls, the layers taking turns")
+    print(table(["layer", "us per call", "what it is"], [[r["layer"], _number(r["us_per_call"]), r["what"]]
+                                                          for r in rows]))
+    print_skipped(skipped)
+
+
 def print_fused_table(config, rows, args):
     print(f"\n[fused] minigrad's fused primitives against the composites they replace, on the arrays of the "
           f"VAE {config}: op(...).sum() and its backward, float32, {args.device}; median of {args.steps} calls")

@@ -88,6 +88,8 @@ def normalize_axes(axis, ndim, op):
     """``axis`` (None, an int or a tuple of ints, negatives allowed) as a sorted tuple of non-negative ints."""
     if axis is None:
         return tuple(range(ndim))
+    if type(axis) is int and -ndim <= axis < ndim:   # the usual case, one axis in range: none of the checks below
+        return (axis % ndim,)
     if ndim == 0:   # NumPy (and PyTorch) accept axis 0 or -1 of a 0-d tensor, once: nothing to reduce
         normalize_axes(axis, 1, op)
         return ()
@@ -107,4 +109,7 @@ def normalize_axes(axis, ndim, op):
 
 def kept_shape(shape, axes):
     """``shape`` with the reduced ``axes`` kept as 1 (the keepdims=True shape)."""
-    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+    kept = list(shape)
+    for a in axes:
+        kept[a] = 1
+    return tuple(kept)
