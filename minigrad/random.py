@@ -70,7 +70,17 @@ def _shape_dtype_device(op, size, shape, params, dtype, device):
     if size is None:
         size = broadcast
     else:
-        size = (size,) if isinstance(size, (int, numpy.integer)) else tuple(size)
+        given, size = size, (size,) if isinstance(size, (int, numpy.integer)) else size
+        try:
+            size = tuple(size)
+            ints = not isinstance(given, str) and all(isinstance(n, (int, numpy.integer)) and not isinstance(n, bool)
+                                                      for n in size)
+        except TypeError:
+            ints = False
+        if not ints or any(n < 0 for n in size):
+            raise (ValueError if ints else TypeError)(
+                f"mg.random.{op}: size must be a non-negative int or a tuple of them (the shape of the result, as in "
+                f"NumPy), got {given!r}")
         if not tensors:   # numbers broadcast to any size
             return size, dtype, device
         try:

@@ -138,3 +138,12 @@ def test_manual_seed_is_seed(device):
     a = mg.randn(5, device=device).numpy()
     mg.random.seed(7)
     np.testing.assert_array_equal(a, mg.randn(5, device=device).numpy())
+
+
+@pytest.mark.parametrize("op", ["normal", "uniform"])
+@pytest.mark.parametrize("size, error", [((-1,), ValueError), (-3, ValueError), ((2.5,), TypeError), ("ab", TypeError),
+                                         ((2, True), TypeError), (2.0, TypeError)])
+def test_a_bad_size_is_refused_naming_the_draw_and_size(op, size, error):
+    # every size is checked, with number parameters too (where no broadcast check looks at it)
+    with pytest.raises(error, match=f"mg.random.{op}: size must be a non-negative int or a tuple of them"):
+        getattr(mg.random, op)(size=size)
