@@ -78,16 +78,11 @@ def main(argv=None):
     fig.tight_layout()
     common.save_figure(fig, args, "cost.png")
 
-    lines = ["| n (inputs) | m (outputs) | reverse mode: m vjps (ms) | forward mode: n jvps (ms) | forward / reverse |",
-             "|---|---|---|---|---|"]
-    for rows in results.values():
-        for r in rows:
-            lines.append(f"| {r['n']} | {r['m']} | {1000 * r['reverse-mode']:.2f} | {1000 * r['forward-mode']:.2f} | "
-                         f"{r['forward-mode'] / r['reverse-mode']:.2f} |")
-    text = "\n".join(lines) + "\n"
-    with open(f"{args.out}/results.md", "w") as out:
-        out.write(text)
-    print(text)
+    print(common.write_table(
+        args, "results.md",
+        ["n (inputs)", "m (outputs)", "reverse mode: m vjps (ms)", "forward mode: n jvps (ms)", "forward / reverse"],
+        [[str(r["n"]), str(r["m"]), f"{1000 * r['reverse-mode']:.2f}", f"{1000 * r['forward-mode']:.2f}",
+          f"{r['forward-mode'] / r['reverse-mode']:.2f}"] for rows in results.values() for r in rows]))
     common.write_json(args, "metrics.json", {"args": vars(args), "results": results})
     return results
 

@@ -20,7 +20,7 @@ import numbers
 import numpy
 
 from . import backend
-from .ops.creation import shape_from_arguments
+from .ops.creation import _is_integer, shape_from_arguments
 from .ops.elementwise import less
 from .tensor import Tensor
 
@@ -70,17 +70,15 @@ def _shape_dtype_device(op, size, shape, params, dtype, device):
     if size is None:
         size = broadcast
     else:
-        given, size = size, (size,) if isinstance(size, (int, numpy.integer)) else size
+        given = size
         try:
-            size = tuple(size)
-            ints = not isinstance(given, str) and all(isinstance(n, (int, numpy.integer)) and not isinstance(n, bool)
-                                                      for n in size)
-        except TypeError:
-            ints = False
-        if not ints or any(n < 0 for n in size):
-            raise (ValueError if ints else TypeError)(
-                f"mg.random.{op}: size must be a non-negative int or a tuple of them (the shape of the result, as in "
-                f"NumPy), got {given!r}")
+            size = (size,) if _is_integer(size) else tuple(size)
+        except TypeError:   # neither an int nor a sequence
+            raise _bad_size(op, given, TypeError) from None
+        if not all(_is_integer(n) for n in size):
+            raise _bad_size(op, given, TypeError)
+        if any(n < 0 for n in size):
+            raise _bad_size(op, given, ValueError)
         if not tensors:   # numbers broadcast to any size
             return size, dtype, device
         try:
@@ -95,6 +93,11 @@ def _shape_dtype_device(op, size, shape, params, dtype, device):
         if dtype is None and tensors[0].dtype.kind == "f":
             dtype = tensors[0].dtype
     return size, dtype, device
+
+
+def _bad_size(op, size, error):
+    return error(f"mg.random.{op}: size must be a non-negative int or a tuple of them (the shape of the result, as "
+                 f"in NumPy), got {size!r}")
 
 
 def _is(value, number):

@@ -22,6 +22,7 @@ pytest.importorskip("tqdm")
 import minigrad as mg  # noqa: E402
 
 from demo_helpers import data_under_legends, load_demo  # noqa: E402  (after the skips: it needs matplotlib)
+from logistic_data import synthetic  # noqa: E402
 
 ALL_RUNS = {"diagonal/pathwise", "diagonal/score", "diagonal/score+baseline", "diagonal/measure-valued",
             "full/pathwise", "full/score", "full/score+baseline"}
@@ -35,16 +36,6 @@ def demo():
 @pytest.fixture(scope="module")
 def data():
     return mg.data.load_breast_cancer()[:4]
-
-
-def synthetic(n, seed):
-    """Two correlated standard-normal features and a bias; labels from a logistic model with weights (1.5, -1, 0.5)."""
-    rng = numpy.random.default_rng(seed)
-    z = rng.standard_normal((n, 2))
-    z[:, 1] = 0.6 * z[:, 0] + 0.8 * z[:, 1]
-    x = numpy.hstack([z, numpy.ones((n, 1))])
-    y = (rng.random(n) < 1.0 / (1.0 + numpy.exp(-(x @ numpy.array([1.5, -1.0, 0.5]))))).astype(numpy.float64)
-    return x, y
 
 
 def model_of(x, y, prior_scale=1.0):

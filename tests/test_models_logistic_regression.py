@@ -8,15 +8,7 @@ import pytest
 import minigrad as mg
 from minigrad.models import BayesianLogisticRegression
 
-
-def synthetic(n, seed):
-    """Two correlated standard-normal features and a bias; labels from a logistic model with weights (1.5, -1, 0.5)."""
-    rng = numpy.random.default_rng(seed)
-    z = rng.standard_normal((n, 2))
-    z[:, 1] = 0.6 * z[:, 0] + 0.8 * z[:, 1]
-    x = numpy.hstack([z, numpy.ones((n, 1))])
-    y = (rng.random(n) < 1.0 / (1.0 + numpy.exp(-(x @ numpy.array([1.5, -1.0, 0.5]))))).astype(numpy.float64)
-    return x, y
+from logistic_data import synthetic
 
 
 def test_log_joint_is_the_bernoulli_log_likelihood_plus_the_gaussian_log_prior_for_a_batch_of_weights():

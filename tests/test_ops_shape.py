@@ -152,6 +152,15 @@ def test_the_backends_broadcast_view_is_numpys(shapes_, data, step, kind):
     assert x.size == 0 or np.shares_memory(view, x)
 
 
+@pytest.mark.parametrize("shape, target", [((3, 1), (3, 4)), ((1,), (2, 3)), ((), (2,)), ((1, 3), (2, 1, 3)),
+                                           ((2, 3), (2, 3))])
+def test_the_backends_broadcast_view_stretches_each_kind_of_axis(shape, target):
+    # every case of the strides: a length-1 axis stretched, new leading axes, a 0-d array, none broadcast
+    from minigrad import backend
+    x = np.arange(1.0, 1.0 + int(np.prod(shape)), dtype=np.float32).reshape(shape)
+    np.testing.assert_array_equal(backend.broadcast_to(x, target), np.broadcast_to(x, target))
+
+
 def test_the_backends_broadcast_view_refuses_what_numpy_refuses():
     from minigrad import backend
     for shape, target in [((3,), (4,)), ((2, 3), (3,)), ((2, 1), (3, 4))]:

@@ -395,7 +395,7 @@ def _mark_gradient(g, given):
 
     Not on a tensor the caller handed in (a vjp such as add's passes the cotangent on unchanged).
     """
-    if g is not None and g._note is None and not g._requires_grad and id(g) not in map(id, given):
+    if g is not None and g._note is None and not g._requires_grad and all(g is not t for t in given):
         g._note = _GRADIENT_CUT_NOTE
 
 
