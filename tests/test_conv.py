@@ -145,7 +145,6 @@ def test_im2col_and_col2im_have_first_and_second_derivatives(device, geometry, d
                  lambda a: col2im(mg.tensor(a), x.shape, stride, padding, dilation).numpy(), cols)
 
 
-
 @st.composite
 def whole_row_geometries(draw):
     """kernel, dilation, padding ((top, bottom), (left, right)) and an image size (H, W) for stride 1 with output
@@ -177,6 +176,7 @@ def test_im2col_and_col2im_over_whole_rows_agree_with_the_taps(device, geometry,
     fast = convolution._col2im_whole_rows(xp, cols, size, dilation, (padding[0][0], padding[1][0]))
     taps = convolution._col2im_taps(xp, cols, size, (1, 1), dilation, padding)
     np.testing.assert_allclose(mg.tensor(fast).numpy(), mg.tensor(taps).numpy(), rtol=1e-13, atol=1e-13)
+
 
 # ---------------------------------------------------------------- conv2d and conv_transpose2d
 
@@ -402,10 +402,13 @@ def test_max_pool2d_gives_pytorchs_values_and_gradients_with_ties_and_minus_infi
     np.testing.assert_allclose(t.grad.numpy(), reference.grad.numpy(), rtol=1e-12, atol=1e-12)   # sums' order
 
 
-def max_pool_derivatives(pool, x, g, h, device):
+def max_pool_derivatives(pool, x, g, h, device, channels_first=False):
     """pool(x), its gradient for the cotangent g, and the gradient of <that gradient, h> with respect to g (the
-    vjp of the vjp: second order)."""
+    vjp of the vjp: second order). ``channels_first``: x is stored (C, N, H, W), as conv2d's output is."""
     t, gt = tensor(x, device, requires_grad=True), tensor(g, device, requires_grad=True)
+    if channels_first:   # (tensor() copies into x's own order: store the transposed images, then view them back)
+        t = mg.Tensor(tensor(x.transpose(1, 0, 2, 3), device).data.transpose(1, 0, 2, 3), requires_grad=True)
+        assert t.data.strides[0] < t.data.strides[1]
     out = pool(t)
     (gx,) = mg.autograd.grad(out, t, gt, create_graph=True)
     (ggt,) = mg.autograd.grad((gx * tensor(h, device)).sum(), gt)
@@ -421,15 +424,14 @@ def test_max_pool2d_over_tiles_agrees_with_the_taps(device, kernel, extra, trans
     # images stored channels first (as conv2d's output is)
     from minigrad.ops import convolution
     size = tuple(2 * k + e for k, e in zip(kernel, extra))
-    shape = (3, 2) + size if transposed else (2, 3) + size
-    x = data.draw(arrays(shape, st.sampled_from([-np.inf, -1.0, 0.0, 1.0, np.nan])))
-    x = x.transpose(1, 0, 2, 3) if transposed else x
+    x = data.draw(arrays((2, 3) + size, st.sampled_from([-np.inf, -1.0, 0.0, 1.0, np.nan])))
     out_size = tuple(m // k for m, k in zip(size, kernel))
     g = np.random.default_rng(1).standard_normal((2, 3) + out_size)
     h = np.random.default_rng(2).standard_normal(x.shape)
-    tiles = max_pool_derivatives(lambda t: convolution._max_pool2d_tiles(t, kernel, out_size), x, g, h, device)
+    tiles = max_pool_derivatives(lambda t: convolution._max_pool2d_tiles(t, kernel, out_size), x, g, h, device,
+                                 transposed)
     taps = max_pool_derivatives(lambda t: convolution._max_pool2d_taps(t, kernel, kernel, ((0, 0), (0, 0)), (1, 1),
-                                                                       out_size), x, g, h, device)
+                                                                       out_size), x, g, h, device, transposed)
     for a, b in zip(tiles, taps):
         np.testing.assert_array_equal(a, b)
     assert F.max_pool2d(tensor(x, device), kernel)._op == "max_pool2d"   # max_pool2d takes the tiles' path here

@@ -163,7 +163,6 @@ def col2im(cols, image_shape, stride=1, padding=0, dilation=1):
                  (cols, lambda g, out: im2col(g, (kh, kw), (sh, sw), pads, (dh, dw), output_size=(oh, ow))))
 
 
-
 def _col2im_taps(xp, cols, size, stride, dilation, pads):
     """col2im of ``cols`` (C, kh, kw, N, OH, OW) for any geometry, tap by tap: the images (C, N, H, W) of ``size``."""
     (c, kh, kw, n, oh, ow), (h, w), ((top, bottom), (left, right)) = cols.shape, size, pads
