@@ -145,6 +145,39 @@ def test_im2col_and_col2im_have_first_and_second_derivatives(device, geometry, d
                  lambda a: col2im(mg.tensor(a), x.shape, stride, padding, dilation).numpy(), cols)
 
 
+@st.composite
+def whole_row_geometries(draw):
+    """kernel, dilation, padding ((top, bottom), (left, right)) and an image size (H, W) for stride 1 with output
+    rows as wide as the image's: left + right = dw (kw - 1), split either way (an even kernel's 'same' padding)."""
+    kernel, dilation = (tuple(draw(st.integers(1, high)) for _ in range(2)) for high in (3, 2))
+    span = dilation[1] * (kernel[1] - 1)
+    left = draw(st.integers(0, span))
+    rows = tuple(draw(st.integers(0, 2)) for _ in range(2))
+    size = (draw(st.integers(max(1, dilation[0] * (kernel[0] - 1) + 1 - sum(rows)), 5)), draw(st.integers(1, 5)))
+    return kernel, dilation, (rows, (left, span - left)), size
+
+
+@given(geometry=whole_row_geometries(), batch=st.integers(1, 3), channels=st.integers(1, 3),
+       channels_first=st.booleans(), data=st.data())
+def test_im2col_and_col2im_over_whole_rows_agree_with_the_taps(device, geometry, batch, channels, channels_first,
+                                                                data):
+    # stride 1, OW = W: im2col copies each tap in runs of whole rows; the same columns as the tap loop, exactly.
+    # col2im adds the taps rows first, then columns: the tap loop's sums in another order, so equal up to rounding
+    from minigrad.ops import convolution
+    kernel, dilation, padding, size = geometry
+    x = data.draw(arrays((channels, batch) + size if channels_first else (batch, channels) + size))
+    images = tensor(x, device).data   # the images channels first, (C, N, H, W): stored so, or a transposed view
+    images = images if channels_first else images.transpose(1, 0, 2, 3)
+    xp, oh = tensor(x, device).xp, convolution.output_length(size[0], kernel[0], 1, padding[0], dilation[0])
+    fast = convolution._im2col_whole_rows(xp, images, kernel, dilation, (padding[0][0], padding[1][0]), oh)
+    taps = convolution._im2col_taps(xp, images, kernel, (1, 1), dilation, padding, (oh, size[1]))
+    np.testing.assert_array_equal(mg.tensor(fast).numpy(), mg.tensor(taps).numpy())
+    cols = tensor(data.draw(arrays(taps.shape)), device).data
+    fast = convolution._col2im_whole_rows(xp, cols, size, dilation, (padding[0][0], padding[1][0]))
+    taps = convolution._col2im_taps(xp, cols, size, (1, 1), dilation, padding)
+    np.testing.assert_allclose(mg.tensor(fast).numpy(), mg.tensor(taps).numpy(), rtol=1e-13, atol=1e-13)
+
+
 # ---------------------------------------------------------------- conv2d and conv_transpose2d
 
 @given(geometry=geometries(), shape=st.tuples(st.integers(1, 2), st.integers(1, 3), st.integers(1, 3)),
@@ -369,10 +402,13 @@ def test_max_pool2d_gives_pytorchs_values_and_gradients_with_ties_and_minus_infi
     np.testing.assert_allclose(t.grad.numpy(), reference.grad.numpy(), rtol=1e-12, atol=1e-12)   # sums' order
 
 
-def max_pool_derivatives(pool, x, g, h, device):
+def max_pool_derivatives(pool, x, g, h, device, channels_first=False):
     """pool(x), its gradient for the cotangent g, and the gradient of <that gradient, h> with respect to g (the
-    vjp of the vjp: second order)."""
+    vjp of the vjp: second order). ``channels_first``: x is stored (C, N, H, W), as conv2d's output is."""
     t, gt = tensor(x, device, requires_grad=True), tensor(g, device, requires_grad=True)
+    if channels_first:   # (tensor() copies into x's own order: store the transposed images, then view them back)
+        t = mg.Tensor(tensor(x.transpose(1, 0, 2, 3), device).data.transpose(1, 0, 2, 3), requires_grad=True)
+        assert t.data.strides[0] < t.data.strides[1]
     out = pool(t)
     (gx,) = mg.autograd.grad(out, t, gt, create_graph=True)
     (ggt,) = mg.autograd.grad((gx * tensor(h, device)).sum(), gt)
@@ -388,15 +424,14 @@ def test_max_pool2d_over_tiles_agrees_with_the_taps(device, kernel, extra, trans
     # images stored channels first (as conv2d's output is)
     from minigrad.ops import convolution
     size = tuple(2 * k + e for k, e in zip(kernel, extra))
-    shape = (3, 2) + size if transposed else (2, 3) + size
-    x = data.draw(arrays(shape, st.sampled_from([-np.inf, -1.0, 0.0, 1.0, np.nan])))
-    x = x.transpose(1, 0, 2, 3) if transposed else x
+    x = data.draw(arrays((2, 3) + size, st.sampled_from([-np.inf, -1.0, 0.0, 1.0, np.nan])))
     out_size = tuple(m // k for m, k in zip(size, kernel))
     g = np.random.default_rng(1).standard_normal((2, 3) + out_size)
     h = np.random.default_rng(2).standard_normal(x.shape)
-    tiles = max_pool_derivatives(lambda t: convolution._max_pool2d_tiles(t, kernel, out_size), x, g, h, device)
+    tiles = max_pool_derivatives(lambda t: convolution._max_pool2d_tiles(t, kernel, out_size), x, g, h, device,
+                                 transposed)
     taps = max_pool_derivatives(lambda t: convolution._max_pool2d_taps(t, kernel, kernel, ((0, 0), (0, 0)), (1, 1),
-                                                                       out_size), x, g, h, device)
+                                                                       out_size), x, g, h, device, transposed)
     for a, b in zip(tiles, taps):
         np.testing.assert_array_equal(a, b)
     assert F.max_pool2d(tensor(x, device), kernel)._op == "max_pool2d"   # max_pool2d takes the tiles' path here

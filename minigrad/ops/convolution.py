@@ -93,7 +93,10 @@ def im2col(x, kernel_size, stride=1, padding=0, dilation=1, output_size=None):
     ``conv_transpose2d`` can need fewer).
 
     The loop runs over the kh kw kernel taps, not over pixels: tap (i, j) sees the strided
-    slice of the padded images starting at (i dh, j dw), copied in one go.
+    slice of the padded images starting at (i dh, j dw), copied in one go. Where the stride
+    is 1 and the output rows are as wide as the image's (OW = W: the 3 x 3 convolution with
+    padding 1), each tap is the images shifted by whole rows and columns, and
+    ``_im2col_whole_rows`` copies it in long contiguous runs instead (the same values).
 
     Linear in x, so   vjp: col2im(g, x.shape, stride, padding, dilation).
     """
@@ -108,15 +111,23 @@ def im2col(x, kernel_size, stride=1, padding=0, dilation=1, output_size=None):
     if oh > fit[0] or ow > fit[1] or fit[0] * fit[1] == 0:
         raise ValueError(f"im2col: a kernel of {(kh, kw)} with stride {(sh, sw)}, padding {pads} and dilation "
                          f"{(dh, dw)} fits {fit} positions in images of {(h, w)}, not {(oh, ow)}")
-    xp = x.xp
-    padded = x.data.transpose(1, 0, 2, 3)      # channels first, as the columns are (a view)
-    if top or bottom or left or right:
-        padded = xp.zeros((c, n, h + top + bottom, w + left + right), x.dtype)
-        padded[:, :, top:top + h, left:left + w] = x.data.transpose(1, 0, 2, 3)
-    cols = xp.empty((c, kh, kw, n, oh, ow), x.dtype)
-    for i, j, rows, columns in _taps((kh, kw), (sh, sw), (dh, dw), (oh, ow)):
-        cols[:, i, j] = padded[:, :, rows, columns]
+    images, fast = x.data.transpose(1, 0, 2, 3), (sh, sw) == (1, 1) and ow == w   # channels first, as the columns
+    cols = (_im2col_whole_rows(x.xp, images, (kh, kw), (dh, dw), (top, left), oh) if fast
+            else _im2col_taps(x.xp, images, (kh, kw), (sh, sw), (dh, dw), pads, (oh, ow)))
     return apply("im2col", cols, (x, lambda g, out: col2im(g, x.shape, (sh, sw), pads, (dh, dw))))
+
+
+def _im2col_taps(xp, images, kernel, stride, dilation, pads, output_size):
+    """im2col's columns from ``images`` stored channels first (C, N, H, W), for any geometry: tap by tap."""
+    (c, n, h, w), (kh, kw), (oh, ow), ((top, bottom), (left, right)) = images.shape, kernel, output_size, pads
+    padded = images
+    if top or bottom or left or right:
+        padded = xp.zeros((c, n, h + top + bottom, w + left + right), images.dtype)
+        padded[:, :, top:top + h, left:left + w] = images
+    cols = xp.empty((c, kh, kw, n, oh, ow), images.dtype)
+    for i, j, rows, columns in _taps(kernel, stride, dilation, output_size):
+        cols[:, i, j] = padded[:, :, rows, columns]
+    return cols
 
 
 def col2im(cols, image_shape, stride=1, padding=0, dilation=1):
@@ -128,7 +139,8 @@ def col2im(cols, image_shape, stride=1, padding=0, dilation=1):
         image[n, c, y', x'] = sum of cols[c, i, j, n, y, x] over y sh + i dh = y' + top, x sw + j dw = x' + left
 
     Where receptive fields overlap, their values add up; what lands on the padding is
-    dropped. As in im2col the loop runs over the kernel taps, each adding a strided slice.
+    dropped. As in im2col the loop runs over the kernel taps, each adding a strided slice
+    (or, for stride 1 and OW = W, ``_col2im_whole_rows`` adds long contiguous runs).
 
     Linear in cols, so   vjp: im2col(g, (kh, kw), stride, padding, dilation, output_size=(OH, OW)).
     """
@@ -144,12 +156,106 @@ def col2im(cols, image_shape, stride=1, padding=0, dilation=1):
             or ow > output_length(w, kw, sw, pads[1], dw)):
         raise ValueError(f"col2im: columns of shape {cols.shape} do not come from images of shape {image_shape} "
                          f"with stride {(sh, sw)}, padding {pads} and dilation {(dh, dw)}")
-    padded = cols.xp.zeros((c, n, h + top + bottom, w + left + right), cols.dtype)
-    for i, j, rows, columns in _taps((kh, kw), (sh, sw), (dh, dw), (oh, ow)):
-        padded[:, :, rows, columns] += cols.data[:, i, j]
-    data = padded[:, :, top:top + h, left:left + w].transpose(1, 0, 2, 3)
+    fast = (sh, sw) == (1, 1) and ow == w
+    data = (_col2im_whole_rows(cols.xp, cols.data, (h, w), (dh, dw), (top, left)) if fast
+            else _col2im_taps(cols.xp, cols.data, (h, w), (sh, sw), (dh, dw), pads)).transpose(1, 0, 2, 3)
     return apply("col2im", data,
                  (cols, lambda g, out: im2col(g, (kh, kw), (sh, sw), pads, (dh, dw), output_size=(oh, ow))))
+
+
+def _col2im_taps(xp, cols, size, stride, dilation, pads):
+    """col2im of ``cols`` (C, kh, kw, N, OH, OW) for any geometry, tap by tap: the images (C, N, H, W) of ``size``."""
+    (c, kh, kw, n, oh, ow), (h, w), ((top, bottom), (left, right)) = cols.shape, size, pads
+    padded = xp.zeros((c, n, h + top + bottom, w + left + right), cols.dtype)
+    for i, j, rows, columns in _taps((kh, kw), stride, dilation, (oh, ow)):
+        padded[:, :, rows, columns] += cols[:, i, j]
+    return padded[:, :, top:top + h, left:left + w]
+
+
+# ---------------------------------------------------------------- stride 1, output rows as wide as the image's
+
+def _im2col_whole_rows(xp, images, kernel, dilation, corner, oh):
+    """im2col's columns, for stride 1 and output rows as wide as the image rows (OW = W, as in a 3 x 3 'same'
+    convolution), from ``images`` stored channels first (C, N, H, W); ``corner`` is the padding (top, left).
+
+    Tap (i, j) sees the image shifted by whole rows and columns: cols[c, i, j, n, y, x] =
+    image[n, c, y + i dh - top, x + j dw - left] (0 outside). So the columns come from kw
+    copies of the images, each shifted by j dw - left columns (``_shift_columns``; the
+    one that is not shifted is the images themselves), and tap (i, j) is its copy moved by
+    i dh - top rows: with rows as wide as the image's, that is one contiguous run of each
+    flattened (H W) image plane, copied in one go, instead of one row at a time. The
+    same values as the tap loop of im2col, which serves every other geometry.
+    """
+    c, n, h, w = images.shape
+    (kh, kw), (dh, dw), (top, left) = kernel, dilation, corner
+    cols = xp.empty((c, kh, kw, n, oh * w), images.dtype)
+    for j in range(kw):
+        shifted = _shift_columns(xp, images, j * dw - left).reshape(c, n, h * w)
+        for i in range(kh):
+            y0, y1, rows = _rows_inside(i * dh - top, h, oh)
+            cols[:, i, j, :, :y0 * w] = 0   # rows of padding above and below the images
+            cols[:, i, j, :, y1 * w:] = 0
+            cols[:, i, j, :, y0 * w:y1 * w] = shifted[:, :, rows.start * w:rows.stop * w]
+    return cols.reshape(c, kh, kw, n, oh, w)
+
+
+def _col2im_whole_rows(xp, cols, size, dilation, corner):
+    """col2im of ``cols`` (C, kh, kw, N, OH, W) for stride 1 and output rows as wide as the image rows: the images
+    (C, N, H, W) of ``size`` (H, W), channels first; ``corner`` is the padding (top, left).
+
+    The adjoint of ``_im2col_whole_rows``, step by step in reverse: for each kernel column
+    j, the kh taps are added, each moved back by its rows (one contiguous run of each
+    image plane), into the cotangent of the copy shifted by j dw - left columns; that is
+    then added onto the images shifted back (one flat add, after zeroing the columns that
+    came from outside the image). kw short adds become long ones and kh kw become kw. The
+    sums are the tap loop's, added in another order (rows first, then columns): equal up
+    to rounding.
+    """
+    c, kh, kw, n, oh, w = cols.shape
+    (h, _), (dh, dw), (top, left) = size, dilation, corner
+    cols = cols.reshape(c, kh, kw, n, oh * w)
+    images = xp.zeros((c, n, h * w), cols.dtype)
+    for j in range(kw):
+        shift = j * dw - left
+        if abs(shift) >= w:   # every pixel of this kernel column sees the padding
+            continue
+        taps = images if shift == 0 else xp.zeros((c, n, h * w), cols.dtype)
+        for i in range(kh):
+            y0, y1, rows = _rows_inside(i * dh - top, h, oh)
+            taps[:, :, rows.start * w:rows.stop * w] += cols[:, i, j, :, y0 * w:y1 * w]
+        if shift > 0:   # taps[..., x] belongs to image column x + shift: drop what lies beyond the right edge
+            taps.reshape(c, n, h, w)[..., w - shift:] = 0
+            images[:, :, shift:] += taps[:, :, :h * w - shift]
+        elif shift < 0:
+            taps.reshape(c, n, h, w)[..., :-shift] = 0
+            images[:, :, :shift] += taps[:, :, -shift:]
+    return images.reshape(c, n, h, w)
+
+
+def _rows_inside(offset, h, oh):
+    """The output rows y0 <= y < y1 whose image row y + offset lies inside the image (0 <= row < h), and those
+    image rows as a slice (empty where the tap sees padding only)."""
+    y0 = min(max(0, -offset), oh)
+    y1 = max(y0, min(oh, h - offset))
+    return y0, y1, slice(y0 + offset, y1 + offset)
+
+
+def _shift_columns(xp, images, shift):
+    """images[..., x + shift] at column x, 0 where x + shift lies outside the image: one flat copy of each image
+    plane (a row's end runs on into the next row), then those columns zeroed. ``images`` if shift is 0."""
+    if shift == 0:
+        return images
+    c, n, h, w = images.shape
+    out = xp.zeros_like(images, order="C") if abs(shift) >= w else xp.empty((c, n, h, w), images.dtype)
+    if abs(shift) < w:
+        flat, into = images.reshape(c, n, h * w), out.reshape(c, n, h * w)
+        if shift > 0:
+            into[:, :, :h * w - shift] = flat[:, :, shift:]
+            out[..., w - shift:] = 0
+        else:
+            into[:, :, -shift:] = flat[:, :, :h * w + shift]
+            out[..., :-shift] = 0
+    return out
 
 
 # ---------------------------------------------------------------- convolution and its adjoint
