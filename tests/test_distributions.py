@@ -570,8 +570,10 @@ def test_laplace_and_logistic_log_prob_and_entropy_equal_scipy(device, loc, scal
 
 @given(low=st.floats(-5.0, 5.0), width=st.floats(0.1, 5.0), x=st.floats(-11.0, 11.0))
 def test_uniform_log_prob_and_entropy_equal_scipy(device, low, width, x):
-    assume(x != low + width)    # [low, high) as in PyTorch; SciPy includes high
-    assume(abs(x - low) > 1e-9 * max(1.0, abs(low)))   # SciPy rounds (x - low) / width: 0 < 5e-324 comes out inside
+    # [low, high) as in PyTorch, where SciPy includes high; and SciPy rounds (x - low) / width, so an x just
+    # outside either end can come out inside (low = -1, width = 1: x = 7e-261 > high = 0 gives (x + 1) / 1 = 1)
+    assume(abs(x - low) > 1e-9 * max(1.0, abs(low)))
+    assume(abs(x - (low + width)) > 1e-9 * max(1.0, abs(low + width)))
     d, oracle = Uniform(t(low, device), t(low + width, device)), scipy.stats.uniform(low, width)
     assert d.log_prob(t(x, device)).item() == pytest.approx(oracle.logpdf(x), rel=1e-10)
     assert d.entropy().item() == pytest.approx(oracle.entropy(), rel=1e-10)
