@@ -10,13 +10,18 @@ drawn as PyTorch draws them, and its loss there is checked against minigrad's (t
 
 After the timings, minigrad's step is profiled with cProfile: the functions that take the most of
 its own time (``tottime``), which says where the step goes (the convolution's matrix products,
-im2col and col2im, the max-pool's forward and backward, ...).
+im2col and col2im, the max-pool's forward and backward, ...). Then the matrix products of one
+step, recorded as minigrad hands them to BLAS, are timed alone in NumPy and, where PyTorch is
+installed, with ``torch.mm`` on the same arrays: how much of the gap to PyTorch is the BLAS
+library rather than the engine.
 """
 import cProfile
 import dataclasses
 import gc
 import math
 import pstats
+import sys
+import time
 
 import numpy
 
@@ -97,6 +102,57 @@ def profile_minigrad(setup, steps, top=12):
     return 1e3 * total / steps, rows
 
 
+def matrix_products(setup, repeats=20):
+    """The matrix products of one minigrad step, each timed alone in NumPy and with ``torch.mm``: a row each.
+
+    A profile hook records the operands of every call of ``matmul`` and of the fused
+    ``linear`` (whose product is x @ weight.T) during one step: the products minigrad
+    really asks for, with the memory layouts it hands over (a transposed view is read
+    transposed, not copied). Each is then timed in turns, NumPy then PyTorch on the same
+    arrays (``torch.from_numpy`` shares them), ``repeats`` times; the medians are kept.
+    """
+    from minigrad.ops import arithmetic, fused
+    runner = CNN_IMPLEMENTATIONS["minigrad"].build(setup)
+    runner.step()
+    operands = []
+
+    def record(frame, event, arg):
+        if event == "call" and frame.f_code is arithmetic.matmul.__code__:
+            operands.append((frame.f_locals["a"].data, frame.f_locals["b"].data))
+        elif event == "call" and frame.f_code is fused.linear.__code__:
+            operands.append((frame.f_locals["x"].data, frame.f_locals["weight"].data.T))
+    sys.setprofile(record)
+    try:
+        runner.step()
+    finally:
+        sys.setprofile(None)
+    try:
+        import torch
+        torch.set_num_threads(setup.threads)
+    except ImportError:
+        torch = None
+    rows = []
+    for a, b in operands:
+        pairs = [("numpy", a, b)] + ([("torch", torch.from_numpy(a), torch.from_numpy(b))] if torch else [])
+        times = {name: [] for name, _, _ in pairs}
+        for _ in range(repeats):
+            for name, left, right in pairs:
+                start = time.perf_counter()
+                left @ right
+                times[name].append(time.perf_counter() - start)
+        numpy_ms, torch_ms = (1e3 * float(numpy.median(times[name])) if name in times else None
+                              for name in ("numpy", "torch"))
+        rows.append({"product": f"{a.shape} @ {b.shape}", "layout": f"{_layout(a)} @ {_layout(b)}",
+                     "numpy_ms": numpy_ms, "torch_ms": torch_ms,
+                     "x_torch": numpy_ms / torch_ms if torch_ms else None})
+    return rows
+
+
+def _layout(array):
+    """C for a row-major array, T for a transposed view of one (column-major), else strided."""
+    return "C" if array.flags.c_contiguous else "T" if array.flags.f_contiguous else "strided"
+
+
 def run_cnn(args):
     """Time every implementation that has a CNN step; rows, the skipped ones, and minigrad's profile."""
     setup = make_setup(args)
@@ -126,5 +182,6 @@ def run_cnn(args):
     profile = None
     if "minigrad" in runners and args.device == "cpu":
         profiled_ms, functions = profile_minigrad(setup, max(1, min(args.steps, 20)))
-        profile = {"ms_per_step_profiled": profiled_ms, "functions": functions}
+        profile = {"ms_per_step_profiled": profiled_ms, "functions": functions,
+                   "matrix_products": matrix_products(setup, max(3, min(args.steps, 20)))}
     return rows, skipped, profile

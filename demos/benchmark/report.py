@@ -96,6 +96,16 @@ def print_cnn_table(rows, skipped, profile, args):
         body = [[f["function"], _number(f["calls_per_step"], 1), _number(f["own_ms_per_step"], 2),
                  f"{100 * f['share']:.1f}"] for f in profile["functions"]]
         print(table(["function (file:line)", "calls/step", "own ms/step", "%"], body))
+        products = profile["matrix_products"]
+        print(f"\n[cnn] the step's {len(products)} matrix products as minigrad hands them to BLAS (T: a transposed "
+              f"view), each alone: NumPy's BLAS, and torch.mm on the same arrays; median ms")
+        body = [[r["product"], r["layout"], _number(r["numpy_ms"], 3), _number(r["torch_ms"], 3),
+                 _number(r["x_torch"])] for r in products]
+        numpy_total = sum(r["numpy_ms"] for r in products)
+        torch_total = None if any(r["torch_ms"] is None for r in products) else sum(r["torch_ms"] for r in products)
+        body.append(["all of them", "", _number(numpy_total, 3), _number(torch_total, 3),
+                     _number(numpy_total / torch_total if torch_total else None)])
+        print(table(["product", "layout", "numpy ms", "torch.mm ms", "numpy / torch"], body))
 
 
 def print_memory_table(config, results, skipped):
