@@ -101,7 +101,8 @@ def _bad_size(op, size, error):
 
 
 def _is(value, number):
-    return isinstance(value, numbers.Real) and value == number
+    """Whether ``value`` is the number ``number`` (not a tensor); a float or int, the usual case, is tried first."""
+    return (type(value) in (float, int) or isinstance(value, numbers.Real)) and value == number
 
 
 def normal(loc=0.0, scale=1.0, size=None, *, shape=None, dtype=None, device=None):

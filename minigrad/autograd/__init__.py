@@ -190,12 +190,12 @@ def _initial_grads(outputs, grad_outputs, caller):
     result = []
     for out, g in zip(outputs, grad_outputs):
         if g is None:
-            if out.size != 1:
+            if out._data.size != 1:
                 raise RuntimeError(
                     f"{caller}: the gradient can only be implied for a scalar output, but the output "
                     f"has shape {out.shape}; pass a gradient of that shape (e.g. mg.ones_like(out)) "
                     "or reduce the output to a scalar first (out.sum())")
-            g = Tensor(out.xp.ones_like(out.data))
+            g = Tensor(out.xp.ones(out.shape, out.dtype))
         else:
             g = g if isinstance(g, Tensor) else tensor(g, dtype=out.dtype, device=out.device)
             if g.shape != out.shape:
@@ -219,11 +219,12 @@ def backward(output, grad=None, retain_graph=False, create_graph=False):
                "(a draw of sample() and a gradient taken without create_graph=True have no graph either)"))
     (g,) = _initial_grads([output], None if grad is None else [grad], "backward")
     grads, leaves = _backpropagate([output], [g], retain_graph or create_graph, create_graph)
+    handed_in = {id(g)}
     for leaf in leaves:
         gx = grads[id(leaf)]
         leaf.grad = gx if leaf.grad is None else leaf.grad + gx
         if not create_graph:
-            _mark_gradient(leaf.grad, [g])
+            _mark_gradient(leaf.grad, handed_in)
 
 
 def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=None, allow_unused=None,
@@ -262,8 +263,9 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=No
                            "materialize_grads=True to get zeros")
     result = tuple(grads.get(id(x)) for x in inputs)
     if not create_graph:
+        handed_in = {id(g) for g in root_grads}
         for g in result:
-            _mark_gradient(g, root_grads)
+            _mark_gradient(g, handed_in)
     if materialize_grads:
         return tuple(Tensor(x.xp.zeros_like(x.data)) if g is None else g for x, g in zip(inputs, result))
     return result
@@ -390,12 +392,13 @@ def _cut_from(note):
 _GRADIENT_CUT_NOTE = Cut(GRADIENT_CUT)   # one note for every such gradient: a Cut is an immutable tuple
 
 
-def _mark_gradient(g, given):
+def _mark_gradient(g, handed_in):
     """Note on a gradient computed without create_graph that no graph leads to it (for backward's errors).
 
-    Not on a tensor the caller handed in (a vjp such as add's passes the cotangent on unchanged).
+    Not on a tensor the caller handed in (``handed_in`` holds their ids: a vjp such as add's
+    passes the cotangent on unchanged).
     """
-    if g is not None and g._note is None and not g._requires_grad and all(g is not t for t in given):
+    if g is not None and g._note is None and not g._requires_grad and id(g) not in handed_in:
         g._note = _GRADIENT_CUT_NOTE
 
 

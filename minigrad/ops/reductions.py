@@ -22,9 +22,11 @@ def _spread(g, x, axes, scale=1.0):
     g gets the reduced axes back as length 1 and is broadcast to x's shape (a view, no
     copy). One primitive rather than reshape + broadcast_to (+ a product for ``mean``),
     because every reduction's vjp comes here. Its own vjp is the reduction again: the
-    adjoint of copying g to every element is summing them.
+    adjoint of copying g to every element is summing them. g is made contiguous first (a
+    copy only when it is itself a broadcast view, the cotangent of an earlier reduction; it is
+    never larger than the view made from it), so the view is a plain strided one of its buffer.
     """
-    kept = (g.data * scale if scale != 1.0 else g.data).reshape(kept_shape(x.shape, axes))
+    kept = g.xp.ascontiguousarray(g.data * scale if scale != 1.0 else g.data).reshape(kept_shape(x.shape, axes))
     return apply("spread", backend.broadcast_to(kept, x.shape),
                  (g, lambda h, out: reshape(sum(h, axes, keepdims=True) * scale, g.shape)))
 

@@ -30,7 +30,8 @@ def sum_to(x, shape):
     """Sum x down to ``shape``: the adjoint of broadcast_to.  vjp: broadcast_to(g, x.shape).
 
     Broadcasting ``shape`` to ``x.shape`` adds leading axes and stretches axes of
-    length 1; sum_to sums over exactly those axes.
+    length 1; sum_to sums over exactly those axes. A leading axis of length 1 holds a single
+    copy, so it is dropped by the reshape, with nothing to add.
     """
     if isinstance(x, Tensor) and x._data.shape == shape:   # the common case, first: every binary vjp comes here
         return x
@@ -39,7 +40,8 @@ def sum_to(x, shape):
     if x.shape == shape:
         return x
     lead = x.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1)
+    axes = (tuple(i for i in range(lead) if x.shape[i] != 1)
+            + tuple(lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1))
     data = x.data.sum(axis=axes, keepdims=True).reshape(shape) if axes else x.data.reshape(shape)
     return apply("sum_to", data, (x, lambda g, out: broadcast_to(g, x.shape)))
 
