@@ -50,28 +50,31 @@ def twins(kind, dtype, device, limit, **kwargs):
     return make(kind, dtype, device, limit, **kwargs), make(kind, dtype, device, 0, **kwargs)
 
 
+def step_both(twin, ref_twin, rng, ref_rng, missing=()):
+    """One step of each twin, with the same gradients; then the two must be the same, bitwise."""
+    step(*twin, rng, missing)
+    step(*ref_twin, ref_rng, missing)
+    assert_same(*twin, *ref_twin)
+
+
 @pytest.mark.parametrize("limit", [20, optim.Adam.flat_size_limit])   # 20: (30,) and (40,) are stepped alone
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("kind", KINDS)
 def test_stepped_together_is_bitwise_stepped_alone(kind, dtype, limit, device):
-    (params, optimizer), (ref_params, ref_optimizer) = twins(kind, dtype, device, limit)
+    twin, ref_twin = twins(kind, dtype, device, limit)
     rng, ref_rng = np.random.default_rng(1), np.random.default_rng(1)
     for _ in range(5):
-        step(params, optimizer, rng)
-        step(ref_params, ref_optimizer, ref_rng)
-        assert_same(params, optimizer, ref_params, ref_optimizer)
+        step_both(twin, ref_twin, rng, ref_rng)
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_missing_gradient_keeps_the_moments(kind, device):
     # the set of parameters stepped together changes from step to step; parameter 4 starts late, so its t lags
     missing = [{4}, {1, 4}, {4}, set(), {1, 6}, set(), {0, 1, 2, 3, 5, 6, 7}, set()]
-    (params, optimizer), (ref_params, ref_optimizer) = twins(kind, np.float64, device, 100)
-    rng, ref_rng = np.random.default_rng(1), np.random.default_rng(1)
+    twin, ref_twin = twins(kind, np.float64, device, 100)
+    (params, optimizer), rng, ref_rng = twin, np.random.default_rng(1), np.random.default_rng(1)
     for gone in missing:
-        step(params, optimizer, rng, gone)
-        step(ref_params, ref_optimizer, ref_rng, gone)
-        assert_same(params, optimizer, ref_params, ref_optimizer)
+        step_both(twin, ref_twin, rng, ref_rng, gone)
     assert optimizer.state[params[4]]["step"] == len(missing) - 3
     for gone in missing * 3:            # a layout no longer used is dropped: each parameter's moments live once
         step(params, optimizer, rng, gone)
@@ -79,26 +82,24 @@ def test_a_missing_gradient_keeps_the_moments(kind, device):
 
 
 def test_a_group_added_later_has_its_own_step_count(device):
-    (params, optimizer), (ref_params, ref_optimizer) = twins("adam amsgrad l2", np.float32, device, 100)
+    twin, ref_twin = twins("adam amsgrad l2", np.float32, device, 100)
     rng, ref_rng = np.random.default_rng(1), np.random.default_rng(1)
     for t in range(6):
         if t == 2:   # the same shapes again, as a third group whose t starts at 1
-            for ps, opt in ((params, optimizer), (ref_params, ref_optimizer)):
+            for ps, opt in (twin, ref_twin):
                 more, _ = make("adam", np.float32, device, 0, seed=3)
                 opt.add_param_group({"params": more})
                 ps.extend(more)
-        step(params, optimizer, rng)
-        step(ref_params, ref_optimizer, ref_rng)
-        assert_same(params, optimizer, ref_params, ref_optimizer)
+        step_both(twin, ref_twin, rng, ref_rng)
+    params, optimizer = twin
     assert {optimizer.state[p]["step"] for p in params} == {6, 4}
 
 
 def test_loaded_in_the_middle_of_training_the_loaded_moments_are_used(device):
-    (params, optimizer), (ref_params, ref_optimizer) = twins("adamw amsgrad", np.float64, device, 100)
-    rng, ref_rng = np.random.default_rng(1), np.random.default_rng(1)
+    twin, ref_twin = twins("adamw amsgrad", np.float64, device, 100)
+    (params, optimizer), rng, ref_rng = twin, np.random.default_rng(1), np.random.default_rng(1)
     for _ in range(3):
-        step(params, optimizer, rng)
-        step(ref_params, ref_optimizer, ref_rng)
+        step_both(twin, ref_twin, rng, ref_rng)
     saved, weights = optimizer.state_dict(), [p.numpy().copy() for p in params]
     for _ in range(2):                  # a detour, then back to step 3: weights and moments
         step(params, optimizer, np.random.default_rng(9))
@@ -106,36 +107,31 @@ def test_loaded_in_the_middle_of_training_the_loaded_moments_are_used(device):
         p.data[...] = mg.tensor(w, device=device).data
     optimizer.load_state_dict(saved)
     for _ in range(3):
-        step(params, optimizer, rng)
-        step(ref_params, ref_optimizer, ref_rng)
-        assert_same(params, optimizer, ref_params, ref_optimizer)
+        step_both(twin, ref_twin, rng, ref_rng)
 
 
 def test_the_state_is_per_parameter_arrays_that_user_code_may_change_or_replace(device):
-    (params, optimizer), (ref_params, ref_optimizer) = twins("adam amsgrad l2", np.float32, device, 100)
+    twin, ref_twin = twins("adam amsgrad l2", np.float32, device, 100)
     rng, ref_rng = np.random.default_rng(1), np.random.default_rng(1)
     for t in range(5):
-        for ps, opt in ((params, optimizer), (ref_params, ref_optimizer)):
+        for ps, opt in (twin, ref_twin):
             state = opt.state.get(ps[3])
             if t == 2:                   # changed in place
                 assert state["exp_avg"].shape == ps[3].shape
                 state["exp_avg"][...] = 0
             if t == 3:                   # replaced
                 state["exp_avg_sq"] = ps[3].xp.ones_like(state["exp_avg_sq"])
-        step(params, optimizer, rng)
-        step(ref_params, ref_optimizer, ref_rng)
-        assert_same(params, optimizer, ref_params, ref_optimizer)
+        step_both(twin, ref_twin, rng, ref_rng)
 
 
 def test_amsgrad_turned_on_in_the_middle_of_training(device):
-    (params, optimizer), (ref_params, ref_optimizer) = twins("adam", np.float64, device, 100)
+    twin, ref_twin = twins("adam", np.float64, device, 100)
     rng, ref_rng = np.random.default_rng(1), np.random.default_rng(1)
     for t in range(5):
         if t == 2:
-            optimizer.param_groups[0]["amsgrad"] = ref_optimizer.param_groups[0]["amsgrad"] = True
-        step(params, optimizer, rng)
-        step(ref_params, ref_optimizer, ref_rng)
-        assert_same(params, optimizer, ref_params, ref_optimizer)
+            for _, opt in (twin, ref_twin):
+                opt.param_groups[0]["amsgrad"] = True
+        step_both(twin, ref_twin, rng, ref_rng)
 
 
 @pytest.mark.parametrize("limit", [0, optim.Adam.flat_size_limit])
