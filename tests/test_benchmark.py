@@ -213,10 +213,11 @@ def test_main_runs_the_cnn_preset_and_profiles_minigrad(tmp_path):
     assert functions and all(0 < f["share"] <= 1 for f in functions)
     assert any("matmul" in f["function"] for f in functions)
     # the products of one step, recorded: both convolutions forward and their weights' gradients, conv 2's input
-    # gradient (conv 1's input needs none), and the linear layer forward and back
+    # gradient (conv 1's input needs none), and the linear layer forward and back; a convolution's columns carry its
+    # bias as one more row (C kh kw + 1 = 10 and 145)
     products = written["minigrad_profile"]["matrix_products"]
     assert len(products) == 8 and all(r["numpy_ms"] > 0 for r in products)
-    assert {"(16, 9) @ (9, 100352)", "(32, 144) @ (144, 25088)", "(128, 1568) @ (1568, 10)"} <= {
+    assert {"(16, 10) @ (10, 100352)", "(32, 145) @ (145, 25088)", "(128, 1568) @ (1568, 10)"} <= {
         r["product"] for r in products}
 
 

@@ -169,9 +169,12 @@ def test_im2col_and_col2im_over_whole_rows_agree_with_the_taps(device, geometry,
     images = tensor(x, device).data   # the images channels first, (C, N, H, W): stored so, or a transposed view
     images = images if channels_first else images.transpose(1, 0, 2, 3)
     xp, oh = tensor(x, device).xp, convolution.output_length(size[0], kernel[0], 1, padding[0], dilation[0])
-    fast = convolution._im2col_whole_rows(xp, images, kernel, dilation, (padding[0][0], padding[1][0]), oh)
-    taps = convolution._im2col_taps(xp, images, kernel, (1, 1), dilation, padding, (oh, size[1]))
+    shape = (channels, *kernel, batch, oh, size[1])
+    fast, taps = xp.full(shape, np.nan, images.dtype), xp.full(shape, np.nan, images.dtype)   # each must fill all
+    convolution._im2col_whole_rows(xp, fast, images, kernel, dilation, (padding[0][0], padding[1][0]))
+    convolution._im2col_taps(xp, taps, images, kernel, (1, 1), dilation, padding)
     np.testing.assert_array_equal(mg.tensor(fast).numpy(), mg.tensor(taps).numpy())
+    assert not np.isnan(mg.tensor(fast).numpy()).any()
     cols = tensor(data.draw(arrays(taps.shape)), device).data
     fast = convolution._col2im_whole_rows(xp, cols, size, dilation, (padding[0][0], padding[1][0]))
     taps = convolution._col2im_taps(xp, cols, size, (1, 1), dilation, padding)
@@ -246,6 +249,22 @@ def test_conv2d_has_first_and_second_derivatives(device, geometry, has_bias, dat
         inputs.append(tensor(data.draw(arrays((2,))), device))
     mgt.check_op(lambda x, w, *b: conv2d(x, w, *b, stride=stride, padding=padding, dilation=dilation),
                  lambda x, w, *b: conv2d_loops(x, w, b[0] if b else None, stride, padding, dilation), *inputs)
+
+
+@given(geometry=geometries(), shape=st.tuples(st.integers(1, 2), st.integers(1, 3), st.integers(1, 3)),
+       data=st.data())
+def test_conv2d_adds_its_bias_inside_the_product_as_the_composite_adds_it_after(device, geometry, shape, data):
+    # [W | b] @ [im2col(x); 1] against W @ im2col(x) + b: the same values and the same gradients for x, W and b
+    kernel, stride, padding, dilation, size = geometry
+    batch, c_in, c_out = shape
+    x, w, b = (tensor(data.draw(arrays(s)), device) for s in ((batch, c_in) + size, (c_out, c_in) + kernel, (c_out,)))
+    y = tensor(data.draw(arrays(conv2d(x, w, None, stride, padding, dilation).shape)), device)
+    fused = conv2d(x, w, b, stride, padding, dilation)
+    composite = conv2d(x, w, None, stride, padding, dilation) + b.reshape(1, c_out, 1, 1)
+    np.testing.assert_allclose(fused.numpy(), composite.numpy(), rtol=1e-10, atol=1e-12)
+    for got, expected in zip(mg.autograd.grad(fused, [x, w, b], grad_outputs=y),
+                             mg.autograd.grad(composite, [x, w, b], grad_outputs=y)):
+        np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-10, atol=1e-12)
 
 
 @settings(max_examples=8)

@@ -21,10 +21,12 @@ im2col only copies values, so it is linear, and its adjoint - its vjp - is ``col
 add every column back onto the image where it came from (where receptive fields
 overlap, their cotangents add up). col2im's vjp is im2col. Two primitives, each the
 other's vjp, and matmul: conv2d and conv_transpose2d are composites of them, so they
-have derivatives of every order. Pooling reads the same windows: avg_pool2d is the mean
-of im2col's columns, max_pool2d a primitive that takes the maximum of the strided views
-directly (it copies no window) and sends g to each window's winner; where the windows tile
-the image (the usual 2 x 2 pool) a second primitive does it in fewer passes, row by row.
+have derivatives of every order. (conv2d with a bias uses a third, im2col's columns with
+a row of ones below them, so that the product adds the bias; its vjp is col2im too.)
+Pooling reads the same windows: avg_pool2d is the mean of im2col's columns, max_pool2d a
+primitive that takes the maximum of the strided views directly (it copies no window) and
+sends g to each window's winner; where the windows tile the image (the usual 2 x 2 pool) a
+second primitive does it in fewer passes, row by row.
 """
 import math
 
@@ -33,7 +35,7 @@ from ..tensor import Tensor
 from .elementwise import where
 from .operands import as_float, as_tensor, operands
 from .reductions import sum
-from .shape import expand_dims, getitem, pad, reshape, squeeze, transpose
+from .shape import concatenate, expand_dims, getitem, pad, reshape, squeeze, transpose
 
 # ---------------------------------------------------------------- the arguments
 
@@ -101,33 +103,69 @@ def im2col(x, kernel_size, stride=1, padding=0, dilation=1, output_size=None):
     Linear in x, so   vjp: col2im(g, x.shape, stride, padding, dilation).
     """
     x = as_float(as_tensor(x))
-    _check_images(x, "im2col")
-    (kh, kw), (sh, sw), (dh, dw) = (as_pair(kernel_size, "kernel_size", "im2col", 1),
-                                    as_pair(stride, "stride", "im2col", 1), as_pair(dilation, "dilation", "im2col", 1))
-    (top, bottom), (left, right) = pads = _padding(padding, "im2col")
-    n, c, h, w = x.shape
+    kernel, stride, pads, dilation, (oh, ow) = _geometry(x, kernel_size, stride, padding, dilation, output_size,
+                                                         "im2col")
+    n, c = x.shape[:2]
+    cols = _fill_columns(x.xp, x.xp.empty((c, *kernel, n, oh, ow), x.dtype), x.data, kernel, stride, pads, dilation)
+    return apply("im2col", cols, (x, lambda g, out: col2im(g, x.shape, stride, pads, dilation)))
+
+
+def _im2col_with_ones(x, kernel_size, stride=1, padding=0, dilation=1):
+    """im2col's columns as one matrix (C kh kw + 1, N OH OW) with a row of ones below them: conv2d's input when it
+    has a bias.
+
+    A bias is the weight of an input that is always 1: [W | b] @ [cols; 1] = W @ cols + b. So
+    the bias is added inside the matrix product, and its gradient, the sum of g over the
+    output pixels, comes out of the weights' product g @ [cols; 1]^T as its last column:
+    no pass over the output to add b, none over g to sum it. The columns are written
+    straight into the matrix, above the ones (no copy of them).
+
+        vjp: col2im of g without its last row (the ones are constants)
+    """
+    kernel, stride, pads, dilation, (oh, ow) = _geometry(x, kernel_size, stride, padding, dilation, None, "conv2d")
+    (n, c), k = x.shape[:2], x.shape[1] * kernel[0] * kernel[1]
+    matrix = x.xp.empty((k + 1, n * oh * ow), x.dtype)
+    matrix[k] = 1
+    _fill_columns(x.xp, matrix[:k].reshape(c, *kernel, n, oh, ow), x.data, kernel, stride, pads, dilation)
+    return apply("im2col_with_ones", matrix,
+                 (x, lambda g, out: col2im(reshape(g[:k], (c, *kernel, n, oh, ow)), x.shape, stride, pads, dilation)))
+
+
+def _geometry(x, kernel_size, stride, padding, dilation, output_size, op):
+    """im2col's arguments as pairs, checked against the images x: kernel, stride, pads, dilation, (OH, OW)."""
+    _check_images(x, op)
+    (kh, kw), (sh, sw), (dh, dw) = (as_pair(kernel_size, "kernel_size", op, 1), as_pair(stride, "stride", op, 1),
+                                    as_pair(dilation, "dilation", op, 1))
+    pads = _padding(padding, op)
+    h, w = x.shape[2:]
     fit = (output_length(h, kh, sh, pads[0], dh), output_length(w, kw, sw, pads[1], dw))
-    oh, ow = fit if output_size is None else as_pair(output_size, "output_size", "im2col", 0)
+    oh, ow = fit if output_size is None else as_pair(output_size, "output_size", op, 0)
     if oh > fit[0] or ow > fit[1] or fit[0] * fit[1] == 0:
-        raise ValueError(f"im2col: a kernel of {(kh, kw)} with stride {(sh, sw)}, padding {pads} and dilation "
+        raise ValueError(f"{op}: a kernel of {(kh, kw)} with stride {(sh, sw)}, padding {pads} and dilation "
                          f"{(dh, dw)} fits {fit} positions in images of {(h, w)}, not {(oh, ow)}")
-    images, fast = x.data.transpose(1, 0, 2, 3), (sh, sw) == (1, 1) and ow == w   # channels first, as the columns
-    cols = (_im2col_whole_rows(x.xp, images, (kh, kw), (dh, dw), (top, left), oh) if fast
-            else _im2col_taps(x.xp, images, (kh, kw), (sh, sw), (dh, dw), pads, (oh, ow)))
-    return apply("im2col", cols, (x, lambda g, out: col2im(g, x.shape, (sh, sw), pads, (dh, dw))))
+    return (kh, kw), (sh, sw), pads, (dh, dw), (oh, ow)
 
 
-def _im2col_taps(xp, images, kernel, stride, dilation, pads, output_size):
-    """im2col's columns from ``images`` stored channels first (C, N, H, W), for any geometry: tap by tap."""
-    (c, n, h, w), (kh, kw), (oh, ow), ((top, bottom), (left, right)) = images.shape, kernel, output_size, pads
+def _fill_columns(xp, cols, images, kernel, stride, pads, dilation):
+    """Write im2col's columns of the ``images`` (N, C, H, W) into ``cols`` (C, kh, kw, N, OH, OW); return cols."""
+    images = images.transpose(1, 0, 2, 3)   # channels first, as the columns
+    if stride == (1, 1) and cols.shape[5] == images.shape[3]:
+        _im2col_whole_rows(xp, cols, images, kernel, dilation, (pads[0][0], pads[1][0]))
+    else:
+        _im2col_taps(xp, cols, images, kernel, stride, dilation, pads)
+    return cols
+
+
+def _im2col_taps(xp, cols, images, kernel, stride, dilation, pads):
+    """Fill ``cols`` (C, kh, kw, N, OH, OW) from ``images`` stored channels first (C, N, H, W), for any geometry:
+    tap by tap."""
+    (c, n, h, w), ((top, bottom), (left, right)) = images.shape, pads
     padded = images
     if top or bottom or left or right:
         padded = xp.zeros((c, n, h + top + bottom, w + left + right), images.dtype)
         padded[:, :, top:top + h, left:left + w] = images
-    cols = xp.empty((c, kh, kw, n, oh, ow), images.dtype)
-    for i, j, rows, columns in _taps(kernel, stride, dilation, output_size):
+    for i, j, rows, columns in _taps(kernel, stride, dilation, cols.shape[4:]):
         cols[:, i, j] = padded[:, :, rows, columns]
-    return cols
 
 
 def col2im(cols, image_shape, stride=1, padding=0, dilation=1):
@@ -174,9 +212,10 @@ def _col2im_taps(xp, cols, size, stride, dilation, pads):
 
 # ---------------------------------------------------------------- stride 1, output rows as wide as the image's
 
-def _im2col_whole_rows(xp, images, kernel, dilation, corner, oh):
-    """im2col's columns, for stride 1 and output rows as wide as the image rows (OW = W, as in a 3 x 3 'same'
-    convolution), from ``images`` stored channels first (C, N, H, W); ``corner`` is the padding (top, left).
+def _im2col_whole_rows(xp, cols, images, kernel, dilation, corner):
+    """Fill ``cols`` (C, kh, kw, N, OH, OW) with im2col's columns, for stride 1 and output rows as wide as the image
+    rows (OW = W, as in a 3 x 3 'same' convolution), from ``images`` stored channels first (C, N, H, W); ``corner``
+    is the padding (top, left).
 
     Tap (i, j) sees the image shifted by whole rows and columns: cols[c, i, j, n, y, x] =
     image[n, c, y + i dh - top, x + j dw - left] (0 outside). So the columns come from kw
@@ -187,8 +226,8 @@ def _im2col_whole_rows(xp, images, kernel, dilation, corner, oh):
     same values as the tap loop of im2col, which serves every other geometry.
     """
     c, n, h, w = images.shape
-    (kh, kw), (dh, dw), (top, left) = kernel, dilation, corner
-    cols = xp.empty((c, kh, kw, n, oh * w), images.dtype)
+    (kh, kw), (dh, dw), (top, left), oh = kernel, dilation, corner, cols.shape[4]
+    cols = cols.reshape(c, kh, kw, n, oh * w)   # a view: cols is contiguous
     for j in range(kw):
         shifted = _shift_columns(xp, images, j * dw - left).reshape(c, n, h * w)
         for i in range(kh):
@@ -196,7 +235,6 @@ def _im2col_whole_rows(xp, images, kernel, dilation, corner, oh):
             cols[:, i, j, :, :y0 * w] = 0   # rows of padding above and below the images
             cols[:, i, j, :, y1 * w:] = 0
             cols[:, i, j, :, y0 * w:y1 * w] = shifted[:, :, rows.start * w:rows.stop * w]
-    return cols.reshape(c, kh, kw, n, oh, w)
 
 
 def _col2im_whole_rows(xp, cols, size, dilation, corner):
@@ -271,8 +309,10 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     Only ``groups=1``.
 
     The composite: W (O, C kh kw) @ im2col(x) (C kh kw, N OH OW) -> (O, N OH OW), then
-    the axes put back in NCHW order (a transpose, no copy). Its derivatives come from
-    im2col's (col2im) and matmul's.
+    the axes put back in NCHW order (a transpose, no copy). With a bias, the product is
+    [W | b] @ [im2col(x); 1]: the bias is the weight of an input that is always 1
+    (``_im2col_with_ones``), so it is added inside the product. Its derivatives come from
+    im2col's (col2im), concatenate's and matmul's.
     """
     x, weight = operands(x, weight, "conv2d", broadcast=False)
     if groups != 1:
@@ -286,11 +326,15 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
                          f"be (out_channels, {x.shape[1]}, kh, kw)")
     o, c, kh, kw = weight.shape
     padding = _same_padding(padding, (kh, kw), stride, dilation)
-    cols = im2col(x, (kh, kw), stride, padding, dilation)                       # (C, kh, kw, N, OH, OW)
-    _, _, _, n, oh, ow = cols.shape
-    out = reshape(weight, (o, c * kh * kw)) @ reshape(cols, (c * kh * kw, n * oh * ow))
-    if bias is not None:
-        out = out + reshape(_bias(x, bias, o, "conv2d"), (o, 1))
+    kernel, stride, pads, dilation, (oh, ow) = _geometry(x, (kh, kw), stride, padding, dilation, None, "conv2d")
+    weights = reshape(weight, (o, c * kh * kw))
+    if bias is None:
+        matrix = reshape(im2col(x, kernel, stride, pads, dilation), (c * kh * kw, -1))   # (C kh kw, N OH OW)
+    else:   # the bias as the weight of an input that is always 1: [W | b] @ [cols; 1]
+        weights = concatenate([weights, reshape(_bias(x, bias, o, "conv2d"), (o, 1))], axis=1)
+        matrix = _im2col_with_ones(x, kernel, stride, pads, dilation)                 # (C kh kw + 1, N OH OW)
+    out = weights @ matrix
+    n = x.shape[0]
     return transpose(reshape(out, (o, n, oh, ow)), (1, 0, 2, 3))
 
 
