@@ -105,8 +105,9 @@ def profile_minigrad(setup, steps, top=12):
 def matrix_products(setup, repeats=20):
     """The matrix products of one minigrad step, each timed alone in NumPy and with ``torch.mm``: a row each.
 
-    A profile hook records the operands of every call of ``matmul`` and of the fused
-    ``linear`` (whose product is x @ weight.T) during one step: the products minigrad
+    A profile hook records the operands of every call of ``matmul``, of the fused
+    ``linear`` (whose product is x @ weight.T) and of its weights' gradient
+    ``_transposed_product`` (g.T @ x) during one step: the products minigrad
     really asks for, with the memory layouts it hands over (a transposed view is read
     transposed, not copied). Each is then timed in turns, NumPy then PyTorch on the same
     arrays (``torch.from_numpy`` shares them), ``repeats`` times; the medians are kept.
@@ -121,6 +122,8 @@ def matrix_products(setup, repeats=20):
             operands.append((frame.f_locals["a"].data, frame.f_locals["b"].data))
         elif event == "call" and frame.f_code is fused.linear.__code__:
             operands.append((frame.f_locals["x"].data, frame.f_locals["weight"].data.T))
+        elif event == "call" and frame.f_code is fused._transposed_product.__code__:
+            operands.append((frame.f_locals["g"].data.T, frame.f_locals["x"].data))
     sys.setprofile(record)
     try:
         runner.step()

@@ -55,7 +55,19 @@ def _weight_vjp(g, x, weight):
     if x.ndim > 2:   # rows counted, not -1: that fails with 0 features
         rows = math.prod(x.shape[:-1])
         x, g = reshape(x, (rows, weight.shape[1])), reshape(g, (rows, weight.shape[0]))
-    return transpose(g) @ x
+    return _transposed_product(g, x)
+
+
+def _transposed_product(g, x):
+    """g^T x for matrices g (rows, out) and x (rows, in), as one op: the weights' gradient of a dense layer.
+
+    It is ``transpose(g) @ x`` (BLAS reads the transposed view as it is) recorded as one node
+    instead of two, since every dense layer runs it in every backward pass. With h the
+    cotangent of the (out, in) result:   d/dg = x h^T,   d/dx = g h.
+    """
+    return apply("transposed_product", g.data.T @ x.data,
+                 (g, lambda h, out: x @ transpose(h)),
+                 (x, lambda h, out: g @ h))
 
 
 def linear_composite(x, weight, bias=None):
@@ -136,7 +148,18 @@ def kl_to_standard_normal(loc, scale):
     l, s = loc.data, scale.data
     return apply("kl_to_standard_normal", 0.5 * (s * s + l * l - 1.0) - loc.xp.log(s),
                  (loc, lambda g, out: g * loc),
-                 (scale, lambda g, out: g * (scale - 1.0 / scale)))
+                 (scale, lambda g, out: _kl_dscale(g, scale)))
+
+
+def _kl_dscale(g, scale):
+    """g (scale - 1/scale), the cotangent kl_to_standard_normal sends its scale, as one op.
+
+    Its own vjps, for second derivatives:  d/dg = scale - 1/scale,  d/dscale = g (1 + 1/scale^2).
+    """
+    s = scale.data
+    return apply("kl_dscale", g.data * (s - 1.0 / s),
+                 (g, lambda h, out: h * (scale - 1.0 / scale)),
+                 (scale, lambda h, out: h * g * (1.0 + 1.0 / (scale * scale))))
 
 
 def kl_to_standard_normal_composite(loc, scale):
