@@ -198,6 +198,21 @@ def test_matmul_float32_gradients_have_the_operand_shapes_and_dtype(device, ab):
     assert ga.shape == a.shape and gb.shape == b.shape and ga.dtype == gb.dtype == mg.float32
 
 
+@given(m=st.integers(1, 6), n=st.integers(1, 6), k=st.integers(1, 4), b_by_columns=st.booleans(), data=st.data())
+def test_matmul_cotangent_of_a_is_g_times_b_transposed_in_either_orientation(device, m, n, k, b_by_columns, data):
+    # a wide a with b stored by rows takes (b g^T)^T, any other a g b^T: the same numbers, values and second order
+    a = tensor(data.draw(arrays((m, n))), device, requires_grad=True)
+    b_values = data.draw(arrays((n, k)))
+    b = tensor(b_values.T.copy(), device, requires_grad=True).T if b_by_columns else tensor(b_values, device,
+                                                                                          requires_grad=True)
+    g = tensor(data.draw(arrays((m, k))), device, requires_grad=True)
+    (ga,) = mg.autograd.grad(a @ b, [a], grad_outputs=g, create_graph=True)
+    np.testing.assert_allclose(ga.numpy(), g.numpy() @ b_values.T, rtol=1e-12, atol=1e-12)
+    h = data.draw(arrays((m, n)))
+    (gg,) = mg.autograd.grad((ga * tensor(h, device)).sum(), [g])
+    np.testing.assert_allclose(gg.numpy(), h @ b_values, rtol=1e-12, atol=1e-12)   # d<g b^T, h>/dg = h b
+
+
 def test_matmul_of_a_0d_operand_is_refused(device):
     with pytest.raises(ValueError, match="at least one dimension"):
         tensor(np.array(2.0), device) @ tensor(np.ones(3), device)
