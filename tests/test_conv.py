@@ -197,6 +197,15 @@ def test_conv2d_is_its_definition(device, geometry, shape, has_bias, data):
                                atol=1e-12)
 
 
+def test_conv2d_of_integer_images_has_the_weights_dtype_with_or_without_a_bias(device):
+    # integer pixels become floats of the default dtype, as in im2col: the bias must not turn float32 into float64
+    x = mg.tensor(np.arange(2 * 1 * 5 * 5).reshape(2, 1, 5, 5), device=device)
+    w, b = tensor(np.ones((3, 1, 3, 3), np.float32), device), tensor(np.full(3, 0.5, np.float32), device)
+    plain, biased = conv2d(x, w, None, 1, 1), conv2d(x, w, b, 1, 1)
+    assert plain.dtype == biased.dtype == mg.float32
+    np.testing.assert_allclose(biased.numpy(), plain.numpy() + 0.5)
+
+
 def transposed_output_padding(size, kernel, stride, padding, dilation):
     """The output_padding that makes conv_transpose2d give back ``size``, the input size of the conv2d."""
     out = [output_length(m, k, s, p, d) for m, k, s, p, d in zip(size, kernel, stride, padding, dilation)]

@@ -122,6 +122,7 @@ def _im2col_with_ones(x, kernel_size, stride=1, padding=0, dilation=1):
 
         vjp: col2im of g without its last row (the ones are constants)
     """
+    x = as_float(x)   # integer images give float columns, as im2col's do
     kernel, stride, pads, dilation, (oh, ow) = _geometry(x, kernel_size, stride, padding, dilation, None, "conv2d")
     (n, c), k = x.shape[:2], x.shape[1] * kernel[0] * kernel[1]
     matrix = x.xp.empty((k + 1, n * oh * ow), x.dtype)
