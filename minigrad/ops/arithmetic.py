@@ -121,7 +121,7 @@ def _matmul_vjp_a(g, a, b):
     For matrices where a is wider than tall and b is stored row by row (a convolution's
     weights and its im2col columns), it is computed as (b g^T)^T: the same numbers, but
     OpenBLAS, the BLAS of NumPy's wheels, is 15-35 % faster at that product than at
-    g @ (a transposed view of b) (the cnn preset of demos/benchmark times both).
+    g @ (a transposed view of b) (measured in demos/benchmark/README.md, the CNN step).
     """
     if a.ndim == b.ndim == 2:   # the common case, without reshapes
         if a.shape[0] < a.shape[1] and b.data.flags.c_contiguous:
