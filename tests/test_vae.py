@@ -1,10 +1,15 @@
 """The VAE: its bounds against hand computations, the two encoder gradients, and learning."""
+import pathlib
+import re
+import sys
+
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 import minigrad as mg
+from minigrad import autograd
 from minigrad.models import VAE
 
 from strategies import arrays, floats, shapes
@@ -395,3 +400,25 @@ def test_options_of_the_mlps_are_refused_beside_given_networks():
             VAE(6, latent=2, encoder=encoder, decoder=decoder, **option)
     with pytest.raises(TypeError, match="encoder must be an mg.nn.Module.*function"):
         VAE(6, latent=2, encoder=lambda x: x, decoder=decoder)
+
+
+def test_a_vae_step_records_and_runs_as_many_ops_as_the_autodiff_chapter_says():
+    # docs/autodiff.md section 9 counts the ops of a VAE step: every call of autograd.apply, forward and in backward
+    text = (pathlib.Path(__file__).resolve().parent.parent / "docs" / "autodiff.md").read_text()
+    forward, vjps = map(int, re.search(r"A VAE step records (\d+) ops and runs (\d+) ops in their vjps",
+                                       " ".join(text.split())).groups())
+    model = VAE(8, 6, 2, dtype=mg.float32)
+    x = mg.tensor((np.random.default_rng(0).random((4, 8)) < 0.5).astype(np.float32))
+    calls = []
+
+    def count(frame, event, arg):
+        if event == "call" and frame.f_code is autograd.apply.__code__:
+            calls.append(frame.f_locals["op"])
+    sys.setprofile(count)
+    try:
+        loss = -model.elbo(x).elbo.mean()
+        recorded = len(calls)
+        loss.backward()
+    finally:
+        sys.setprofile(None)
+    assert (recorded, len(calls) - recorded) == (forward, vjps), calls

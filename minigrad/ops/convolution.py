@@ -285,15 +285,16 @@ def _shift_columns(xp, images, shift):
     if shift == 0:
         return images
     c, n, h, w = images.shape
-    out = xp.zeros_like(images, order="C") if abs(shift) >= w else xp.empty((c, n, h, w), images.dtype)
-    if abs(shift) < w:
-        flat, into = images.reshape(c, n, h * w), out.reshape(c, n, h * w)
-        if shift > 0:
-            into[:, :, :h * w - shift] = flat[:, :, shift:]
-            out[..., w - shift:] = 0
-        else:
-            into[:, :, -shift:] = flat[:, :, :h * w + shift]
-            out[..., :-shift] = 0
+    if abs(shift) >= w:   # every column comes from outside the image
+        return xp.zeros((c, n, h, w), images.dtype)
+    out = xp.empty((c, n, h, w), images.dtype)
+    flat, into = images.reshape(c, n, h * w), out.reshape(c, n, h * w)
+    if shift > 0:
+        into[:, :, :h * w - shift] = flat[:, :, shift:]
+        out[..., w - shift:] = 0
+    else:
+        into[:, :, -shift:] = flat[:, :, :h * w + shift]
+        out[..., :-shift] = 0
     return out
 
 
